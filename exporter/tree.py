@@ -1,0 +1,326 @@
+"""The document tree: a closed set of frozen node types.
+
+The parser builds it; every backend renders it and sees nothing else. All
+shared decisions (ids, numbering, table of contents, metadata, diagram grid,
+table column weights) are already made when a tree exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Literal, TypeAlias
+
+# ---------------------------------------------------------------- inlines
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class InlineCode:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Emphasis:
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Strong:
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Strikethrough:
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Superscript:
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscript:
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Keyboard:
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """`target` is an absolute URL, a relative path, or `#id` for an anchor in this document."""
+
+    target: str
+    children: tuple[Inline, ...]
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """`source` is as written; backends resolve it through the resource resolver."""
+
+    source: str
+    alt: str
+    title: str = ""
+    line: int = 0  # line of the enclosing block, for diagnostics
+
+
+@dataclass(frozen=True, slots=True)
+class FootnoteRef:
+    """A reference to `Document.footnotes[number - 1]`."""
+
+    number: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A link target inside running text, from raw `<a id="...">`."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SoftBreak:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class HardBreak:
+    pass
+
+
+Inline: TypeAlias = (
+    Text
+    | InlineCode
+    | Emphasis
+    | Strong
+    | Strikethrough
+    | Superscript
+    | Subscript
+    | Keyboard
+    | Link
+    | Image
+    | FootnoteRef
+    | Anchor
+    | SoftBreak
+    | HardBreak
+)
+
+# ---------------------------------------------------------------- blocks
+
+Alignment: TypeAlias = Literal["default", "left", "center", "right"]
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    id: str
+    children: tuple[Inline, ...]
+    line: int
+    number: str = ""  # section number such as "2.3", empty when numbering is off
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlock:
+    text: str  # without the final newline
+    language: str  # first word of the info string, lower-case; "" when none
+    info: str  # the whole info string as written
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    """A text diagram kept on an exact character grid.
+
+    `columns` is the widest line in display cells (East Asian wide characters
+    take two); backends size the font so that many cells fit the text width.
+    """
+
+    lines: tuple[str, ...]
+    columns: int
+    info: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    children: tuple[Block, ...]
+    checked: bool | None  # None: not a task item
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class BulletList:
+    items: tuple[ListItem, ...]
+    tight: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderedList:
+    items: tuple[ListItem, ...]
+    start: int
+    tight: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class TableCell:
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    header: tuple[TableCell, ...]
+    rows: tuple[tuple[TableCell, ...], ...]  # every row has len(header) cells
+    alignments: tuple[Alignment, ...]
+    column_weights: tuple[float, ...]  # relative widths, summing to 1
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockQuote:
+    children: tuple[Block, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThematicBreak:
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """A collapsible section from raw `<details>`; printed outputs show it open."""
+
+    summary: tuple[Inline, ...]
+    children: tuple[Block, ...]
+    line: int
+
+
+Block: TypeAlias = (
+    Heading
+    | Paragraph
+    | CodeBlock
+    | Diagram
+    | BulletList
+    | OrderedList
+    | Table
+    | BlockQuote
+    | ThematicBreak
+    | Details
+)
+
+# ---------------------------------------------------------------- document
+
+
+@dataclass(frozen=True, slots=True)
+class Footnote:
+    number: int  # 1-based, in order of first reference
+    label: str
+    children: tuple[Block, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataField:
+    key: str  # as written, e.g. "Last Updated"
+    value: tuple[Inline, ...]
+    text: str  # value as plain text
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class TocEntry:
+    level: int
+    id: str
+    text: str
+    number: str
+    children: tuple[TocEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    source: str  # file name used in diagnostics
+    title: str  # plain text; empty when the document has none
+    metadata: tuple[MetadataField, ...]
+    blocks: tuple[Block, ...]
+    footnotes: tuple[Footnote, ...]
+    toc: tuple[TocEntry, ...]
+
+    def metadata_value(self, key: str) -> str:
+        """The plain-text value of a metadata key (case-insensitive), or ""."""
+        wanted = key.casefold()
+        for item in self.metadata:
+            if item.key.casefold() == wanted:
+                return item.text
+        return ""
+
+
+Node: TypeAlias = Inline | Block | ListItem | TableCell | Footnote | MetadataField | TocEntry
+
+
+def plain_text(inlines: tuple[Inline, ...]) -> str:
+    """The text a reader sees, with breaks as spaces."""
+    parts: list[str] = []
+    for node in inlines:
+        match node:
+            case Text(text=text) | InlineCode(text=text):
+                parts.append(text)
+            case (
+                Emphasis(children=children)
+                | Strong(children=children)
+                | Strikethrough(children=children)
+                | Superscript(children=children)
+                | Subscript(children=children)
+                | Keyboard(children=children)
+                | Link(children=children)
+            ):
+                parts.append(plain_text(children))
+            case Image(alt=alt):
+                parts.append(alt)
+            case FootnoteRef(number=number):
+                parts.append(str(number))
+            case SoftBreak() | HardBreak():
+                parts.append(" ")
+            case Anchor():
+                pass
+    return "".join(parts)
+
+
+def dump(value: object, indent: int = 0) -> str:
+    """A readable, stable outline of a node or document, for golden tests."""
+    pad = "  " * indent
+    if not is_dataclass(value) or isinstance(value, type):
+        return f"{pad}{value!r}\n"
+    scalars: list[str] = []
+    nested: list[tuple[str, tuple[object, ...]]] = []
+    for spec in fields(value):
+        item = getattr(value, spec.name)
+        if isinstance(item, tuple) and item and (is_dataclass(item[0]) or isinstance(item[0], tuple)):
+            nested.append((spec.name, item))
+        else:
+            scalars.append(f"{spec.name}={item!r}")
+    out = f"{pad}{type(value).__name__} {' '.join(scalars)}".rstrip() + "\n"
+    for name, items in nested:
+        out += f"{pad}  .{name}\n"
+        for item in items:
+            if isinstance(item, tuple):
+                out += f"{pad}    row\n" + "".join(dump(cell, indent + 3) for cell in item)
+            else:
+                out += dump(item, indent + 2)
+    return out
