@@ -1,0 +1,115 @@
+"""Shared decisions about a document's outline: heading ids, section numbers, table of contents."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+from exporter.tree import Block, BlockQuote, Details, Heading, TocEntry, plain_text
+
+# Ids the backends use for their own parts; headings never take them.
+RESERVED_IDS = frozenset({"toc", "contents", "footnotes", "document-control", "title-page"})
+_RESERVED_PATTERN = re.compile(r"^fn(ref)?-\d+(-\d+)?$")
+_NOT_SLUG = re.compile(r"[^\w\- ]")
+
+
+def slugify(text: str) -> str:
+    """GitHub-style slug: lower case, punctuation dropped, spaces to hyphens."""
+    normalized = unicodedata.normalize("NFKC", text).strip().lower()
+    slug = _NOT_SLUG.sub("", normalized).replace(" ", "-")
+    return slug or "section"
+
+
+@dataclass
+class IdRegistry:
+    """Hands out unique ids, as GitHub does: `a`, `a-1`, `a-2`."""
+
+    taken: set[str] = field(default_factory=lambda: set(RESERVED_IDS))
+
+    def reserve(self, identifier: str) -> None:
+        self.taken.add(identifier)
+
+    def unique(self, base: str) -> str:
+        candidate = base
+        counter = 0
+        while candidate in self.taken or _RESERVED_PATTERN.match(candidate):
+            counter += 1
+            candidate = f"{base}-{counter}"
+        self.taken.add(candidate)
+        return candidate
+
+
+def iter_headings(blocks: tuple[Block, ...]) -> list[Heading]:
+    """Headings in document order, including those inside quotes and details (not lists)."""
+    found: list[Heading] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            found.append(block)
+        elif isinstance(block, BlockQuote | Details):
+            found.extend(iter_headings(block.children))
+    return found
+
+
+def title_heading(blocks: tuple[Block, ...]) -> Heading | None:
+    """The document title: a level-1 heading that is the first block."""
+    if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
+        return blocks[0]
+    return None
+
+
+def number_sections(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """Gives top-level headings numbers like "2.3"; the title heading stays unnumbered."""
+    title = title_heading(blocks)
+    top_headings = [block for block in blocks if isinstance(block, Heading) and block is not title]
+    if not top_headings:
+        return blocks
+    base_level = min(heading.level for heading in top_headings)
+    counters = [0] * 7
+    numbered: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Heading) and block is not title:
+            depth = block.level - base_level
+            counters[depth] += 1
+            for deeper in range(depth + 1, 7):
+                counters[deeper] = 0
+            number = ".".join(str(count) for count in counters[: depth + 1])
+            numbered.append(replace(block, number=number))
+        else:
+            numbered.append(block)
+    return tuple(numbered)
+
+
+@dataclass
+class _OpenEntry:
+    heading: Heading
+    children: list[_OpenEntry]
+
+
+def build_toc(blocks: tuple[Block, ...], depth: int = 3) -> tuple[TocEntry, ...]:
+    """Nested entries for top-level headings up to `depth`, without the title heading."""
+    title = title_heading(blocks)
+    root: list[_OpenEntry] = []
+    stack: list[_OpenEntry] = []
+    for block in blocks:
+        if not isinstance(block, Heading) or block is title or block.level > depth:
+            continue
+        while stack and stack[-1].heading.level >= block.level:
+            stack.pop()
+        entry = _OpenEntry(block, [])
+        (stack[-1].children if stack else root).append(entry)
+        stack.append(entry)
+    return _freeze(root)
+
+
+def _freeze(entries: list[_OpenEntry]) -> tuple[TocEntry, ...]:
+    return tuple(
+        TocEntry(
+            entry.heading.level,
+            entry.heading.id,
+            plain_text(entry.heading.children).strip(),
+            entry.heading.number,
+            _freeze(entry.children),
+        )
+        for entry in entries
+    )

@@ -1,0 +1,659 @@
+"""Markdown to document tree. The only module that imports markdown_it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import PurePath
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from exporter.diagnostics import Reporter
+from exporter.layout import column_weights, diagram_lines, is_diagram
+from exporter.outline import IdRegistry, build_toc, iter_headings, number_sections, slugify, title_heading
+from exporter.tree import (
+    Alignment,
+    Anchor,
+    Block,
+    BlockQuote,
+    BulletList,
+    CodeBlock,
+    Details,
+    Diagram,
+    Document,
+    Emphasis,
+    Footnote,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    Image,
+    Inline,
+    InlineCode,
+    Keyboard,
+    Link,
+    ListItem,
+    MetadataField,
+    OrderedList,
+    Paragraph,
+    SoftBreak,
+    Strikethrough,
+    Strong,
+    Subscript,
+    Superscript,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+    plain_text,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    number_sections: bool = False
+    toc_depth: int = 3
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"linkify": True})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(front_matter_plugin).use(footnote_plugin).use(tasklists_plugin)
+    return md
+
+
+def parse(text: str, source: str, reporter: Reporter | None = None, options: ParseOptions | None = None) -> Document:
+    """Parses Markdown into a Document; problems become warnings on `reporter`."""
+    reporter = reporter or Reporter(source)
+    options = options or ParseOptions()
+    tokens = _markdown().parse(text)
+    builder = _TreeBuilder(reporter)
+    root = SyntaxTreeNode(tokens)
+    front_matter: dict[str, object] = {}
+    footnote_nodes: list[SyntaxTreeNode] = []
+    body_nodes: list[SyntaxTreeNode] = []
+    for node in root.children:
+        if node.type == "front_matter":
+            front_matter = _read_front_matter(node, reporter)
+        elif node.type == "footnote_block":
+            footnote_nodes.extend(node.children)
+        else:
+            body_nodes.append(node)
+
+    blocks = builder.blocks(body_nodes)
+    footnotes = tuple(builder.footnote(node) for node in footnote_nodes)
+    blocks, metadata = _split_metadata(blocks)
+    metadata = _merge_front_matter(metadata, front_matter)
+    blocks = builder.assign_heading_ids(blocks)
+    if options.number_sections:
+        blocks = number_sections(blocks)
+    title = _title(blocks, front_matter, source)
+    return Document(
+        source=source,
+        title=title,
+        metadata=metadata,
+        blocks=blocks,
+        footnotes=footnotes,
+        toc=build_toc(blocks, options.toc_depth),
+    )
+
+
+def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, object]:
+    line = _line(node)
+    try:
+        loaded = yaml.safe_load(node.content)
+    except yaml.YAMLError as error:
+        reporter.warn(line, "front-matter", f"front matter is not valid YAML and was ignored: {_first_line(error)}")
+        return {}
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        reporter.warn(line, "front-matter", "front matter is not a mapping of keys to values and was ignored")
+        return {}
+    return {str(key): value for key, value in loaded.items()}
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _title(blocks: tuple[Block, ...], front_matter: dict[str, object], source: str) -> str:
+    """Front matter title, else the leading level-1 heading, else the file name."""
+    explicit = front_matter.get("title")
+    if isinstance(explicit, str | int | float) and str(explicit).strip():
+        return str(explicit).strip()
+    headings = iter_headings(blocks)
+    if headings and headings[0].level == 1 and plain_text(headings[0].children).strip():
+        return plain_text(headings[0].children).strip()
+    return PurePath(source).stem.replace("_", " ")
+
+
+_METADATA_KEY = re.compile(r"^[^\n:]{1,40}$")
+
+
+def _split_metadata(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], tuple[MetadataField, ...]]:
+    """Takes `**Key:** value` lines right under the title out of the body, as metadata."""
+    if len(blocks) < 2 or title_heading(blocks) is None or not isinstance(blocks[1], Paragraph):
+        return blocks, ()
+    paragraph = blocks[1]
+    lines: list[list[Inline]] = [[]]
+    for node in paragraph.children:
+        if isinstance(node, SoftBreak | HardBreak):
+            lines.append([])
+        else:
+            lines[-1].append(node)
+    fields: list[MetadataField] = []
+    for offset, line in enumerate(lines):
+        parsed = _metadata_line(line, paragraph.line + offset)
+        if parsed is None:
+            return blocks, ()
+        fields.append(parsed)
+    return (blocks[0], *blocks[2:]), tuple(fields)
+
+
+def _metadata_line(line: list[Inline], line_number: int) -> MetadataField | None:
+    if not line or not isinstance(line[0], Strong):
+        return None
+    label = plain_text(line[0].children).strip()
+    rest = list(line[1:])
+    if label.endswith(":"):
+        key = label[:-1].strip()
+    elif rest and isinstance(rest[0], Text) and rest[0].text.startswith(":"):
+        key = label
+        rest[0] = Text(rest[0].text[1:])
+    else:
+        return None
+    if not _METADATA_KEY.match(key):
+        return None
+    if rest and isinstance(rest[0], Text):
+        rest[0] = Text(rest[0].text.lstrip())
+    if rest and isinstance(rest[-1], Text):
+        rest[-1] = Text(rest[-1].text.rstrip())
+    value = tuple(node for node in rest if not (isinstance(node, Text) and not node.text))
+    return MetadataField(key, value, plain_text(value).strip(), line_number)
+
+
+def _merge_front_matter(
+    metadata: tuple[MetadataField, ...], front_matter: dict[str, object]
+) -> tuple[MetadataField, ...]:
+    """Front matter keys override the metadata block's; `title` is the title, not metadata."""
+    merged = {item.key.casefold(): item for item in metadata}
+    for key, value in front_matter.items():
+        if key.casefold() == "title" or isinstance(value, dict):
+            continue
+        text = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+        pretty_key = key.replace("_", " ").strip()
+        pretty_key = pretty_key[:1].upper() + pretty_key[1:]
+        existing = merged.get(pretty_key.casefold())
+        merged[pretty_key.casefold()] = MetadataField(
+            existing.key if existing else pretty_key, (Text(text),), text, existing.line if existing else 1
+        )
+    return tuple(merged.values())
+
+
+def _line(node: SyntaxTreeNode) -> int:
+    node_map = node.map
+    return node_map[0] + 1 if node_map else 0
+
+
+@dataclass
+class _OpenDetails:
+    line: int
+    summary: list[Inline] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+
+
+class _TreeBuilder:
+    """Turns markdown-it's syntax tree into our blocks and inlines."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.ids = IdRegistry()
+
+    # -------------------------------------------------------------- blocks
+
+    def blocks(self, nodes: list[SyntaxTreeNode]) -> tuple[Block, ...]:
+        output: list[Block] = []
+        details_stack: list[_OpenDetails] = []
+
+        def target() -> list[Block]:
+            return details_stack[-1].blocks if details_stack else output
+
+        for node in nodes:
+            if node.type == "html_block":
+                self._html_block(node, details_stack, output)
+                continue
+            block = self.block(node)
+            if block is not None:
+                target().append(block)
+        while details_stack:
+            self._close_details(details_stack, output)
+        return tuple(output)
+
+    def _close_details(self, stack: list[_OpenDetails], output: list[Block]) -> None:
+        finished = stack.pop()
+        details = Details(tuple(finished.summary) or (Text("Details"),), tuple(finished.blocks), finished.line)
+        (stack[-1].blocks if stack else output).append(details)
+
+    def _html_block(self, node: SyntaxTreeNode, stack: list[_OpenDetails], output: list[Block]) -> None:
+        line = _line(node)
+        converter = _HtmlConverter(line, self.reporter, self.ids)
+        converter.feed_all(node.content)
+        for event in converter.events:
+            if isinstance(event, _DetailsOpen):
+                stack.append(_OpenDetails(line))
+            elif isinstance(event, _DetailsClose):
+                if stack:
+                    self._close_details(stack, output)
+            elif isinstance(event, _Summary):
+                if stack:
+                    stack[-1].summary = list(event.inlines)
+                elif event.inlines:
+                    output.append(Paragraph((Strong(event.inlines),), line))
+            else:
+                (stack[-1].blocks if stack else output).append(Paragraph(event.inlines, line))
+
+    def block(self, node: SyntaxTreeNode) -> Block | None:
+        line = _line(node)
+        match node.type:
+            case "heading":
+                level = int(node.tag[1])
+                return Heading(level, "", self.inline_children(node.children[0], line), line)
+            case "paragraph":
+                children = self.inline_children(node.children[0], line) if node.children else ()
+                return Paragraph(children, line) if children else None
+            case "fence" | "code_block":
+                return self.code(node, line)
+            case "bullet_list" | "ordered_list":
+                return self.list_block(node, line)
+            case "table":
+                return self.table(node, line)
+            case "blockquote":
+                return BlockQuote(self.blocks(node.children), line)
+            case "hr":
+                return ThematicBreak(line)
+            case _:
+                self.reporter.warn(line, "unsupported", f"skipped unsupported Markdown construct {node.type!r}")
+                return None
+
+    def code(self, node: SyntaxTreeNode, line: int) -> Block:
+        info = node.info.strip() if node.type == "fence" else ""
+        language = info.split()[0].strip("{}.").lower() if info else ""
+        text = node.content[:-1] if node.content.endswith("\n") else node.content
+        if is_diagram(text, language):
+            lines, columns = diagram_lines(text)
+            return Diagram(lines, columns, info, line)
+        return CodeBlock(text, language, info, line)
+
+    def list_block(self, node: SyntaxTreeNode, line: int) -> Block:
+        items: list[ListItem] = []
+        tight = True
+        for item_node in node.children:
+            checked: bool | None = None
+            is_task = "task-list-item" in str(item_node.attrs.get("class", ""))
+            children_nodes = list(item_node.children)
+            if any(child.type == "paragraph" and child.hidden is False for child in children_nodes):
+                tight = False
+            if is_task and children_nodes and children_nodes[0].children:
+                inline = children_nodes[0].children[0]
+                first = inline.children[0] if inline.children else None
+                if first is not None and first.type == "html_inline":
+                    checked = 'checked="checked"' in first.content
+            blocks = self.blocks(children_nodes)
+            if checked is not None:
+                blocks = _strip_task_marker_space(blocks)
+            items.append(ListItem(blocks, checked, _line(item_node)))
+        if node.type == "ordered_list":
+            start = int(str(node.attrs.get("start", 1)))
+            return OrderedList(tuple(items), start, tight, line)
+        return BulletList(tuple(items), tight, line)
+
+    def table(self, node: SyntaxTreeNode, line: int) -> Table:
+        header: tuple[TableCell, ...] = ()
+        rows: list[tuple[TableCell, ...]] = []
+        alignments: list[Alignment] = []
+        for section in node.children:
+            for row in section.children:
+                cells = tuple(
+                    TableCell(self.inline_children(cell.children[0], line) if cell.children else ())
+                    for cell in row.children
+                )
+                if section.type == "thead":
+                    header = cells
+                    alignments = [_alignment(str(cell.attrs.get("style", ""))) for cell in row.children]
+                else:
+                    rows.append(cells)
+        width = len(header)
+        padded = tuple((row + (TableCell(()),) * width)[:width] for row in rows)
+        return Table(header, padded, tuple(alignments), column_weights(header, padded), line)
+
+    def footnote(self, node: SyntaxTreeNode) -> Footnote:
+        number = int(str(node.meta.get("id", 0))) + 1
+        label = str(node.meta.get("label") or number)
+        children = [child for child in node.children if child.type != "footnote_anchor"]
+        blocks = self.blocks(children)
+        line = next((_line(child) for child in children if child.map), 0)
+        return Footnote(number, label, blocks, line)
+
+    def assign_heading_ids(self, blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        """Gives every heading a unique slug id; runs once, after raw anchors reserved theirs."""
+        result: list[Block] = []
+        for block in blocks:
+            if isinstance(block, Heading):
+                block = replace(block, id=self.ids.unique(slugify(plain_text(block.children))))
+            elif isinstance(block, BlockQuote):
+                block = replace(block, children=self.assign_heading_ids(block.children))
+            elif isinstance(block, Details):
+                block = replace(block, children=self.assign_heading_ids(block.children))
+            result.append(block)
+        return tuple(result)
+
+    # -------------------------------------------------------------- inlines
+
+    def inline_children(self, inline: SyntaxTreeNode, line: int) -> tuple[Inline, ...]:
+        builder = _InlineStack(line, self.reporter, self.ids)
+        self._inlines(inline.children, builder)
+        return builder.finish()
+
+    def _inlines(self, nodes: list[SyntaxTreeNode], out: _InlineStack) -> None:
+        for node in nodes:
+            match node.type:
+                case "text":
+                    out.add(Text(node.content))
+                case "code_inline":
+                    out.add(InlineCode(node.content))
+                case "softbreak":
+                    out.add(SoftBreak())
+                case "hardbreak":
+                    out.add(HardBreak())
+                case "em" | "strong" | "s":
+                    kind = {"em": "em", "strong": "strong", "s": "del"}[node.type]
+                    out.open(kind)
+                    self._inlines(node.children, out)
+                    out.close(kind)
+                case "link":
+                    out.open("a", href=str(node.attrs.get("href", "")), title=str(node.attrs.get("title", "")))
+                    self._inlines(node.children, out)
+                    out.close("a")
+                case "image":
+                    alt_stack = _InlineStack(out.line, self.reporter, self.ids)
+                    self._inlines(node.children, alt_stack)
+                    alt = plain_text(alt_stack.finish())
+                    src, title = str(node.attrs.get("src", "")), str(node.attrs.get("title", "") or "")
+                    out.add(Image(src, alt, title, out.line))
+                case "footnote_ref":
+                    number = int(str(node.meta.get("id", 0))) + 1
+                    out.add(FootnoteRef(number, str(node.meta.get("label") or number)))
+                case "html_inline":
+                    out.html(node.content)
+                case _:
+                    self.reporter.warn(out.line, "unsupported", f"skipped unsupported inline {node.type!r}")
+
+
+def _strip_task_marker_space(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    first = blocks[0] if blocks else None
+    if isinstance(first, Paragraph) and first.children and isinstance(first.children[0], Text):
+        trimmed = _trim((Text(first.children[0].text.lstrip()), *first.children[1:]))
+        return (replace(first, children=trimmed), *blocks[1:])
+    return blocks
+
+
+def _alignment(style: str) -> Alignment:
+    for value in ("left", "center", "right"):
+        if f"text-align:{value}" in style.replace(" ", ""):
+            return value  # type: ignore[return-value]
+    return "default"
+
+
+# ------------------------------------------------------------------ inline assembly
+
+_CONTAINER_TAGS = {"em", "i", "strong", "b", "del", "s", "strike", "sup", "sub", "kbd", "code", "a", "ins", "u"}
+_DISCARD_CONTENT_TAGS = {"script", "style", "template", "textarea", "title", "iframe", "object", "noscript"}
+_SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "tel:")
+
+
+def _safe_href(href: str) -> str:
+    """The link target if it is safe to emit anywhere, else ""."""
+    compact = re.sub(r"[\x00-\x20]", "", href).lower()
+    if ":" in compact.split("/", 1)[0].split("#", 1)[0].split("?", 1)[0]:
+        return href if compact.startswith(_SAFE_SCHEMES) else ""
+    return href
+
+
+@dataclass
+class _Frame:
+    kind: str
+    attrs: dict[str, str]
+    children: list[Inline] = field(default_factory=list)
+
+
+class _InlineStack:
+    """Builds nested inlines from open/close events, shared by Markdown and raw HTML tags."""
+
+    def __init__(self, line: int, reporter: Reporter, ids: IdRegistry) -> None:
+        self.line = line
+        self.reporter = reporter
+        self.ids = ids
+        self.frames: list[_Frame] = [_Frame("root", {})]
+        self.discarding = 0
+
+    def add(self, node: Inline) -> None:
+        if self.discarding:
+            return
+        children = self.frames[-1].children
+        if isinstance(node, Text) and children and isinstance(children[-1], Text):
+            children[-1] = Text(children[-1].text + node.text)
+        elif not (isinstance(node, Text) and not node.text):
+            children.append(node)
+
+    def open(self, kind: str, **attrs: str) -> None:
+        self.frames.append(_Frame(kind, attrs))
+
+    def close(self, kind: str) -> None:
+        for depth in range(len(self.frames) - 1, 0, -1):
+            if self.frames[depth].kind == kind:
+                while len(self.frames) > depth:
+                    self._pop()
+                return
+
+    def _pop(self) -> None:
+        frame = self.frames.pop()
+        children = tuple(frame.children)
+        node: Inline | None
+        match frame.kind:
+            case "em" | "i":
+                node = Emphasis(children)
+            case "strong" | "b":
+                node = Strong(children)
+            case "del" | "s" | "strike":
+                node = Strikethrough(children)
+            case "sup":
+                node = Superscript(children)
+            case "sub":
+                node = Subscript(children)
+            case "kbd":
+                node = Keyboard(children)
+            case "code":
+                node = InlineCode(plain_text(children))
+            case "a":
+                node = self._link(frame, children)
+            case _:
+                node = None
+        if node is None:
+            for child in children:
+                self.add(child)
+        elif not isinstance(node, Link | InlineCode) and not children:
+            return
+        else:
+            self.add(node)
+
+    def _link(self, frame: _Frame, children: tuple[Inline, ...]) -> Inline | None:
+        href = _safe_href(frame.attrs.get("href", ""))
+        anchor_id = frame.attrs.get("id") or frame.attrs.get("name") or ""
+        if anchor_id:
+            self.ids.reserve(anchor_id)
+            self.frames[-1].children.append(Anchor(anchor_id))
+        if not href:
+            if frame.attrs.get("href"):
+                self.reporter.warn(self.line, "unsafe-link", f"dropped unsafe link target {frame.attrs['href']!r}")
+            for child in children:
+                self.add(child)
+            return None
+        return Link(href, children, frame.attrs.get("title", ""))
+
+    def html(self, raw: str) -> None:
+        """One inline HTML tag or comment, mapped to its meaning or dropped."""
+        converter = _HtmlConverter(self.line, self.reporter, self.ids, inline_target=self)
+        converter.feed_all(raw)
+
+    def finish(self) -> tuple[Inline, ...]:
+        while len(self.frames) > 1:
+            self._pop()
+        children = self.frames[0].children
+        while children and isinstance(children[-1], SoftBreak | HardBreak):
+            children.pop()
+        return tuple(children)
+
+
+# ------------------------------------------------------------------ raw HTML
+
+
+@dataclass(frozen=True, slots=True)
+class _DetailsOpen:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _DetailsClose:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    inlines: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _HtmlParagraph:
+    inlines: tuple[Inline, ...]
+
+
+_HtmlEvent = _DetailsOpen | _DetailsClose | _Summary | _HtmlParagraph
+_BLOCK_TAGS = {
+    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "figure", "figcaption",
+    "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "h1", "h2", "h3", "h4",
+    "h5", "h6", "blockquote", "pre", "hr", "center", "address",
+}  # fmt: skip
+_CELL_TAGS = {"td", "th"}
+
+
+class _HtmlConverter(HTMLParser):
+    """Maps raw HTML to our nodes: known tags keep their meaning, others are dropped, text is kept."""
+
+    def __init__(
+        self, line: int, reporter: Reporter, ids: IdRegistry, inline_target: _InlineStack | None = None
+    ) -> None:
+        super().__init__(convert_charrefs=True)
+        self.line = line
+        self.reporter = reporter
+        self.inline_target = inline_target
+        self.events: list[_HtmlEvent] = []
+        self.current = inline_target or _InlineStack(line, reporter, ids)
+        self.summary: _InlineStack | None = None
+
+    def feed_all(self, raw: str) -> None:
+        self.feed(raw)
+        self.close()
+        if self.inline_target is None:
+            self._flush()
+
+    def _stack(self) -> _InlineStack:
+        return self.summary or self.current
+
+    def _flush(self) -> None:
+        if self.inline_target is not None or self.summary is not None:
+            return
+        inlines = self.current.finish()
+        if any(not (isinstance(node, Text) and not node.text.strip()) for node in inlines):
+            self.events.append(_HtmlParagraph(_trim(inlines)))
+        self.current = _InlineStack(self.line, self.reporter, self.current.ids)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        stack = self._stack()
+        if tag in _DISCARD_CONTENT_TAGS:
+            stack.discarding += 1
+            self.reporter.warn(self.line, "raw-html", f"dropped <{tag}> element from raw HTML")
+        elif stack.discarding:
+            return
+        elif tag == "details" and self.inline_target is None:
+            self._flush()
+            self.events.append(_DetailsOpen())
+        elif tag == "summary" and self.inline_target is None:
+            self._flush()
+            self.summary = _InlineStack(self.line, self.reporter, self.current.ids)
+        elif tag == "br":
+            stack.add(HardBreak())
+        elif tag == "img":
+            source = values.get("src", "")
+            if source:
+                stack.add(Image(source, values.get("alt", ""), values.get("title", ""), self.line))
+        elif tag in _CONTAINER_TAGS:
+            stack.open(tag, **values)
+        elif tag in _BLOCK_TAGS and self.inline_target is None:
+            self._flush()
+        elif tag in _CELL_TAGS:
+            stack.add(Text(" "))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in _CONTAINER_TAGS or tag in _DISCARD_CONTENT_TAGS:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        stack = self._stack()
+        if tag in _DISCARD_CONTENT_TAGS:
+            stack.discarding = max(0, stack.discarding - 1)
+        elif stack.discarding:
+            return
+        elif tag == "summary" and self.summary is not None:
+            inlines = self.summary.finish()
+            self.summary = None
+            self.events.append(_Summary(_trim(inlines)))
+        elif tag == "details" and self.inline_target is None:
+            self._flush()
+            self.events.append(_DetailsClose())
+        elif tag in _CONTAINER_TAGS:
+            stack.close(tag)
+        elif tag in _BLOCK_TAGS and self.inline_target is None:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        stack = self._stack()
+        if self.inline_target is None and not stack.frames[-1].children and len(stack.frames) == 1:
+            data = data.lstrip()
+        stack.add(Text(data if self.inline_target else re.sub(r"\s+", " ", data)))
+
+
+def _trim(inlines: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    items = list(inlines)
+    while items and isinstance(items[0], HardBreak | SoftBreak):
+        items.pop(0)
+    if items and isinstance(items[0], Text):
+        items[0] = Text(items[0].text.lstrip())
+    if items and isinstance(items[-1], Text):
+        items[-1] = Text(items[-1].text.rstrip())
+    return tuple(item for item in items if not (isinstance(item, Text) and not item.text))
+
+
+def token_stream(text: str) -> list[Token]:
+    """markdown-it's own tokens, for tools that compare against its rendering."""
+    return _markdown().parse(text)
