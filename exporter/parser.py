@@ -504,8 +504,6 @@ class _InlineStack:
         if not href:
             if frame.attrs.get("href"):
                 self.reporter.warn(self.line, "unsafe-link", f"dropped unsafe link target {frame.attrs['href']!r}")
-            for child in children:
-                self.add(child)
             return None
         return Link(href, children, frame.attrs.get("title", ""))
 

@@ -1,0 +1,25 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+.PHONY: demo test setup setup-dev lint typecheck check clean
+
+demo: setup
+	.venv/bin/designexport samples/ -o out/
+
+test: setup-dev
+	.venv/bin/python -m pytest -n 2 --dist loadgroup -q
+
+setup:
+	scripts/setup.sh
+
+setup-dev:
+	scripts/setup.sh --dev
+
+lint: setup-dev
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+typecheck: setup-dev
+	.venv/bin/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf out scratch .pytest_cache .mypy_cache .ruff_cache

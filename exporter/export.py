@@ -1,0 +1,162 @@
+"""One document in, chosen formats out: read safely, parse once, render, write atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from exporter.diagnostics import Diagnostic, ExportError, Reporter
+from exporter.options import RenderOptions
+from exporter.parser import ParseOptions, parse
+from exporter.resources import ResourceResolver
+from exporter.tree import Document
+
+Format = Literal["html", "pdf", "docx"]
+FORMATS: tuple[Format, ...] = ("html", "pdf", "docx")
+MAX_INPUT_BYTES = 20 * 1024 * 1024
+Renderer = Callable[[Document, ResourceResolver, RenderOptions], "str | bytes"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    formats: tuple[Format, ...] = FORMATS
+    output_dir: Path | None = None
+    render: RenderOptions = field(default_factory=RenderOptions)
+    parse: ParseOptions = field(default_factory=ParseOptions)
+
+
+@dataclass
+class ExportResult:
+    source: Path
+    outputs: list[Path] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str = ""
+
+
+def display_name(path: Path) -> str:
+    """The path as the user would recognise it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_source(path: Path) -> str:
+    """The file's text, or an ExportError saying exactly why it can't be read."""
+    name = display_name(path)
+    if not path.exists():
+        raise ExportError(name, "no such file")
+    if path.is_dir():
+        raise ExportError(name, "is a directory, not a Markdown file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise ExportError(name, f"file is {size} bytes, larger than the {MAX_INPUT_BYTES}-byte limit")
+        data = path.read_bytes()
+    except OSError as error:
+        raise ExportError(name, f"cannot read file: {error.strerror or error}") from None
+    if b"\x00" in data[:8192] or _looks_binary(data[:8192]):
+        raise ExportError(name, "file looks binary, not Markdown text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ExportError(
+            name, f"not valid UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}", line
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _looks_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    control = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    return control / len(head) > 0.05
+
+
+def output_path(source: Path, fmt: Format, output_dir: Path | None) -> Path:
+    return (output_dir or source.parent) / f"{source.stem}.{fmt}"
+
+
+def _renderer(fmt: Format) -> Renderer:
+    """Backends are imported only when their format is asked for."""
+    match fmt:
+        case "html":
+            from exporter.backends.html import render_html
+
+            return render_html
+        case "pdf":
+            from exporter.backends.pdf import render_pdf
+
+            return render_pdf
+        case "docx":
+            from exporter.backends.word import render_docx
+
+            return render_docx
+
+
+def export_document(source: Path, settings: ExportSettings) -> ExportResult:
+    """Exports one file; every failure is caught and reported as a one-line error."""
+    result = ExportResult(source)
+    name = display_name(source)
+    reporter = Reporter(name)
+    try:
+        text = read_source(source)
+        document = parse(text, name, reporter, settings.parse)
+        resolver = ResourceResolver(source.parent, reporter)
+        for fmt in settings.formats:
+            target = output_path(source, fmt, settings.output_dir)
+            try:
+                rendered = _renderer(fmt)(document, resolver, settings.render)
+            except ExportError:
+                raise
+            except Exception as error:  # a backend bug must not take the batch down
+                raise ExportError(name, f"could not render {fmt.upper()}: {type(error).__name__}: {error}") from None
+            write_atomic(target, rendered.encode("utf-8") if isinstance(rendered, str) else rendered, name)
+            result.outputs.append(target)
+    except ExportError as error:
+        result.error = str(error)
+    except RecursionError:
+        result.error = str(ExportError(name, "document is nested too deeply to export"))
+    result.diagnostics = list(reporter.diagnostics)
+    return result
+
+
+def write_atomic(target: Path, data: bytes, source_name: str) -> None:
+    """Writes through a temporary file in the same folder, so readers never see half a file."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as error:
+        raise ExportError(source_name, f"cannot write {target}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ExportError(source_name, f"cannot write {target}: {error.strerror or error}") from None
+        raise
+
+
+def expand_inputs(inputs: Iterable[Path]) -> tuple[list[Path], list[str]]:
+    """Files as given, folders as their `*.md` files (recursively); plus errors for empty folders."""
+    files: list[Path] = []
+    errors: list[str] = []
+    for item in inputs:
+        if item.is_dir():
+            found = sorted(path for path in item.rglob("*.md") if path.is_file())
+            if not found:
+                errors.append(str(ExportError(display_name(item), "folder holds no .md files")))
+            files.extend(found)
+        else:
+            files.append(item)
+    return files, errors

@@ -1,0 +1,36 @@
+"""Golden tests of the document tree for each construct (tests/fixtures/tree/*.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from exporter.diagnostics import Reporter
+from exporter.parser import parse
+from exporter.tree import dump
+from tests.fixture_files import Fixture, read_fixtures, write_fixtures
+
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "tree"
+FIXTURES = [fixture for path in sorted(FIXTURE_DIR.glob("*.md")) for fixture in read_fixtures(path)]
+
+
+def render_tree(fixture: Fixture) -> str:
+    reporter = Reporter("fixture.md")
+    document = parse(fixture.source, "fixture.md", reporter)
+    warnings = "".join(f"! {diagnostic}\n" for diagnostic in reporter.diagnostics)
+    return (dump(document) + warnings).rstrip()
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f"{f.path.stem}: {f.title}" for f in FIXTURES])
+def test_tree_matches_golden(fixture: Fixture) -> None:
+    assert render_tree(fixture) == fixture.expected
+
+
+def test_update_fixtures_when_asked() -> None:
+    """UPDATE_FIXTURES=1 rewrites the expected trees; review the diff before committing."""
+    if not os.environ.get("UPDATE_FIXTURES"):
+        pytest.skip("set UPDATE_FIXTURES=1 to regenerate golden trees")
+    for path in sorted(FIXTURE_DIR.glob("*.md")):
+        write_fixtures(path, [(fixture, render_tree(fixture)) for fixture in read_fixtures(path)])
