@@ -1,0 +1,76 @@
+"""The PDF backend: the print flavour of the HTML page, laid out by WeasyPrint.
+
+This is the only module that imports WeasyPrint, and it is imported only when a PDF is asked for.
+Nothing is fetched while rendering: images are already data URIs, and the fetcher refuses the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import weasyprint  # type: ignore[import-untyped]
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # type: ignore[import-untyped]
+
+from exporter.backends.html import render_html
+from exporter.diagnostics import Reporter
+from exporter.options import RenderOptions
+from exporter.resources import ResourceResolver
+from exporter.tree import Document
+
+WEASYPRINT_LOGGER = "weasyprint"
+DIAGNOSTIC_CODE = "pdf"
+
+
+def render_pdf(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
+    """The document as PDF bytes; WeasyPrint's complaints become warnings on the resolver's reporter."""
+    page = render_html(document, resolver, options, for_print=True)
+    base_url = resolver.root.resolve().as_uri() + "/"
+    with _warnings_to(resolver.reporter):
+        html = weasyprint.HTML(string=page, base_url=base_url, url_fetcher=DataOnlyFetcher())
+        pdf = html.write_pdf()
+    if not isinstance(pdf, bytes):
+        raise TypeError("WeasyPrint returned no PDF data")
+    return pdf
+
+
+class DataOnlyFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves `data:` URLs and refuses everything else: no network, no file access."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("data",), allow_redirects=False)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if not url.lower().startswith("data:"):
+            raise ValueError(f"refusing to fetch {url!r}: only inlined data is allowed")
+        return super().fetch(url, headers)
+
+
+class _ReporterHandler(logging.Handler):
+    def __init__(self, reporter: Reporter) -> None:
+        super().__init__(logging.WARNING)
+        self.reporter = reporter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = " ".join(record.getMessage().split())
+        self.reporter.warn(0, DIAGNOSTIC_CODE, message)
+
+
+@contextmanager
+def _warnings_to(reporter: Reporter) -> Iterator[None]:
+    """Routes WeasyPrint's warnings to `reporter` (and nowhere else) while the block runs."""
+    logger = logging.getLogger(WEASYPRINT_LOGGER)
+    handler = _ReporterHandler(reporter)
+    saved_propagate, saved_level = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = saved_propagate
+        logger.setLevel(saved_level)

@@ -1,0 +1,122 @@
+"""The samples: they export, Word files open in LibreOffice, and diagrams sit on an exact grid."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+
+from exporter.export import ExportSettings, export_document
+from exporter.parser import parse
+from exporter.tree import Diagram
+from tests.conftest import ROOT, SAMPLES
+
+GRID_TOLERANCE_PT = 0.5
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("samples")
+    for sample in SAMPLES:
+        result = export_document(sample, ExportSettings(output_dir=out))
+        assert result.error == "", result.error
+    return out
+
+
+def test_there_are_three_template_shaped_samples() -> None:
+    assert len(SAMPLES) >= 3
+    for sample in SAMPLES:
+        document = parse(sample.read_text(encoding="utf-8"), sample.name)
+        assert document.title.endswith("Technical Design")
+        assert {"Requirement", "Status", "Last Updated"} <= {field.key for field in document.metadata}
+
+
+def test_one_sample_prints_fifteen_pages_or_more(exported: Path) -> None:
+    pages = {sample.stem: len(PdfReader(exported / f"{sample.stem}.pdf").pages) for sample in SAMPLES}
+    assert max(pages.values()) >= 15, pages
+
+
+def test_one_sample_has_an_ascii_box_diagram() -> None:
+    diagrams = [
+        block
+        for sample in SAMPLES
+        for block in parse(sample.read_text(encoding="utf-8"), sample.name).blocks
+        if isinstance(block, Diagram)
+    ]
+    assert any(any("+--" in line for line in diagram.lines) for diagram in diagrams)
+
+
+@pytest.mark.xdist_group("libreoffice")
+@pytest.mark.parametrize("sample", SAMPLES, ids=[sample.stem for sample in SAMPLES])
+def test_docx_converts_with_libreoffice(sample: Path, exported: Path, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice is installed by `make test` (scripts/setup.sh --dev)"
+    profile = tmp_path / "profile"
+    completed = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(exported / f"{sample.stem}.docx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    converted = tmp_path / f"{sample.stem}.pdf"
+    assert converted.exists(), completed.stdout + completed.stderr
+    assert len(PdfReader(converted).pages) >= 2
+
+
+def diagram_rows(pdf_path: Path, page_number: int) -> list[list[dict[str, float | str]]]:
+    """Rows of monospace glyphs on a page, top to bottom."""
+    with pdfplumber.open(pdf_path) as pdf:
+        chars = [c for c in pdf.pages[page_number].chars if "DejaVuSansMono" in str(c["fontname"])]
+    rows: dict[float, list[dict[str, float | str]]] = defaultdict(list)
+    for char in chars:
+        rows[round(float(char["top"]), 1)].append(char)
+    return [sorted(rows[top], key=lambda c: float(c["x0"])) for top in sorted(rows)]
+
+
+def test_template_diagram_sits_on_one_grid(exported: Path) -> None:
+    sample = ROOT / "samples" / "payment-retry.md"
+    diagram = next(
+        block for block in parse(sample.read_text(encoding="utf-8"), sample.name).blocks if isinstance(block, Diagram)
+    )
+    expected_rows = [[(column, char) for column, char in enumerate(line) if char != " "] for line in diagram.lines]
+    pdf_path = exported / "payment-retry.pdf"
+    for page in range(len(PdfReader(pdf_path).pages)):
+        rows = [[c for c in row if c["text"] != " "] for row in diagram_rows(pdf_path, page)]
+        texts = ["".join(str(c["text"]) for c in row) for row in rows]
+        first = "".join(char for _, char in expected_rows[0])
+        if first in texts:
+            break
+    else:
+        pytest.fail("the diagram's first row is not in the PDF")
+    start = texts.index(first)
+    matched = rows[start : start + len(expected_rows)]
+    assert ["".join(str(c["text"]) for c in row) for row in matched] == [
+        "".join(char for _, char in row) for row in expected_rows
+    ]
+    first_row, first_expected = matched[0], expected_rows[0]
+    span = first_expected[-1][0] - first_expected[0][0]
+    cell = (float(first_row[-1]["x0"]) - float(first_row[0]["x0"])) / span
+    origin = float(matched[0][0]["x0"]) - expected_rows[0][0][0] * cell
+    deviations = [
+        abs(float(glyph["x0"]) - (origin + column * cell))
+        for row, expected in zip(matched, expected_rows, strict=True)
+        for glyph, (column, _) in zip(row, expected, strict=True)
+    ]
+    assert len(deviations) > 100
+    assert max(deviations) < GRID_TOLERANCE_PT

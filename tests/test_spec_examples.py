@@ -1,0 +1,80 @@
+"""Every CommonMark and GFM spec example goes through the parser and all three backends."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from exporter.backends.html import render_html
+from exporter.backends.pdf import render_pdf
+from exporter.backends.word import render_docx
+from exporter.diagnostics import Reporter
+from exporter.options import RenderOptions
+from exporter.parser import parse
+from exporter.resources import ResourceResolver
+from tests.conftest import spec_examples
+from tests.html_text import visible_text
+
+EXAMPLES = [("commonmark", example) for example in spec_examples("commonmark_spec.json")] + [
+    ("gfm", example) for example in spec_examples("gfm_spec.json")
+]
+
+# Where our raw-HTML policy deliberately differs from passing HTML through: we keep the text of
+# unknown tags but drop the text of elements that never show (script, style, textarea) and the
+# whole of raw HTML that carries no text. Keys are (spec, example number).
+POLICY_DIFFERENCES: dict[tuple[str, int], str] = {}
+
+
+def reference_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"linkify": True})
+    md.enable(["table", "strikethrough", "linkify"])
+    return md.use(front_matter_plugin).use(footnote_plugin).use(tasklists_plugin)
+
+
+REFERENCE = reference_markdown()
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize(
+    ("spec", "example"), EXAMPLES, ids=[f"{spec}-{example['example']}" for spec, example in EXAMPLES]
+)
+def test_example_renders_in_every_backend(spec: str, example: dict[str, Any], tmp_path: Path) -> None:
+    source = f"{spec}-example-{example['example']}.md"
+    reporter = Reporter(source)
+    document = parse(example["markdown"], source, reporter)
+    resolver = ResourceResolver(tmp_path, reporter)
+    options = RenderOptions()
+
+    html = render_html(document, resolver, options)
+    docx = render_docx(document, resolver, options)
+    pdf = render_pdf(document, resolver, options)
+    assert docx.startswith(b"PK") and pdf.startswith(b"%PDF-")
+
+    key = (spec, int(example["example"]))
+    ours = squash(visible_text(html, scope={"main", "header"}))
+    theirs = squash(visible_text(REFERENCE.render(example["markdown"])))
+    if key in POLICY_DIFFERENCES:
+        return
+    assert ours == theirs
+
+
+def test_policy_differences_are_still_different() -> None:
+    """Each listed exception must still differ, or it should come off the list."""
+    by_key = {(spec, int(example["example"])): example for spec, example in EXAMPLES}
+    for key in POLICY_DIFFERENCES:
+        markdown = by_key[key]["markdown"]
+        document = parse(markdown, "x.md")
+        html = render_html(document, ResourceResolver(Path("."), Reporter("x.md")), RenderOptions())
+        assert squash(visible_text(html, scope={"main", "header"})) != squash(
+            visible_text(REFERENCE.render(markdown))
+        ), key
