@@ -41,7 +41,7 @@ def _style_of(token_type: _TokenType) -> tuple[str, str, bool, bool]:
     current = token_type
     while current not in STANDARD_TYPES:
         current = current.parent
-    spec = style.style_for_token(token_type)
+    spec = style.style_for_token(current)
     color, bold, italic = spec["color"] or "", bool(spec["bold"]), bool(spec["italic"])
     css_class = STANDARD_TYPES.get(current, "") if (color or bold or italic) else ""
     return css_class, color, bold, italic
