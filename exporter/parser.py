@@ -509,6 +509,8 @@ class _InlineStack:
 
     def html(self, raw: str) -> None:
         """One inline HTML tag or comment, mapped to its meaning or dropped."""
+        if raw.startswith(("<!", "<?")):
+            return  # comments, declarations, CDATA, processing instructions
         converter = _HtmlConverter(self.line, self.reporter, self.ids, inline_target=self)
         converter.feed_all(raw)
 

@@ -9,6 +9,8 @@ INVISIBLE_TAGS = {"script", "style", "head", "title", "template"}
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Our own chrome, not document content: language labels, missing-image notes, back-links.
 CHROME_CLASSES = {"code-language", "image-missing", "footnote-back", "heading-anchor"}
+# Figure captions repeat an image's alt or title, which plain HTML carries as attributes.
+ATTRIBUTE_ECHO_TAGS = {"figcaption"}
 
 
 class VisibleText(HTMLParser):
@@ -30,7 +32,7 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = set((dict(attrs).get("class") or "").split())
-        hidden = tag in INVISIBLE_TAGS or bool(classes & CHROME_CLASSES)
+        hidden = tag in INVISIBLE_TAGS or tag in ATTRIBUTE_ECHO_TAGS or bool(classes & CHROME_CLASSES)
         if re.fullmatch(r"h[1-6]", tag) and not self._hidden():
             self._heading = (int(tag[1]), [])
         if tag not in VOID_TAGS:

@@ -102,6 +102,8 @@ STATUS_TONES = {
 # Tables at least this wide (columns) or long (characters in the longest row) get the compact style.
 COMPACT_TABLE_COLUMNS = 6
 COMPACT_TABLE_ROW_CHARS = 240
+# Tables with at most this many rows are not split across pages.
+KEEP_TOGETHER_TABLE_ROWS = 12
 
 
 def render_html(
@@ -263,6 +265,11 @@ def _status_tone(status: str) -> str:
     return STATUS_TONES.get(" ".join(status.casefold().split()), "neutral")
 
 
+def _is_lead_in(children: tuple[Inline, ...]) -> bool:
+    """A paragraph that is only a bold label such as "**Request:**", which belongs with what follows."""
+    return bool(children) and isinstance(children[0], Strong) and plain_text(children[1:]).strip() in ("", ":")
+
+
 def _is_compact_table(table: Table) -> bool:
     columns = len(table.header)
     if columns >= COMPACT_TABLE_COLUMNS:
@@ -303,6 +310,8 @@ class _BodyRenderer:
                 return f"<ul>\n{self.list_items(items, is_tight, width_pt)}\n</ul>"
             case OrderedList(items=items, start=start, tight=is_tight):
                 start_attr = f' start="{start}"' if start != 1 else ""
+                if start != 1 and self.for_print:  # WeasyPrint ignores the start attribute
+                    start_attr += f' style="counter-reset: list-item {start - 1}"'
                 return f"<ol{start_attr}>\n{self.list_items(items, is_tight, width_pt)}\n</ol>"
             case Table():
                 return self.table(block)
@@ -331,7 +340,9 @@ class _BodyRenderer:
         if len(children) == 1 and isinstance(children[0], Image) and not prefix:
             return self.figure(children[0])
         content = prefix + self.inlines(children)
-        return content if tight else f"<p>{content}</p>"
+        if tight:
+            return content
+        return f'<p class="lead-in">{content}</p>' if _is_lead_in(children) else f"<p>{content}</p>"
 
     def figure(self, image: Image) -> str:
         caption = image.title or image.alt
@@ -427,7 +438,11 @@ class _BodyRenderer:
 
     def table(self, table: Table) -> str:
         columns = len(table.header)
-        classes = "data-table compact" if _is_compact_table(table) else "data-table"
+        classes = ["data-table"]
+        if _is_compact_table(table):
+            classes.append("compact")
+        if len(table.rows) <= KEEP_TOGETHER_TABLE_ROWS:
+            classes.append("keep-together")
         colgroup = "".join(f'<col style="width: {weight * 100:.2f}%">' for weight in table.column_weights)
         header = "".join(
             self.table_cell("th", cell, self.alignment(table, index)) for index, cell in enumerate(table.header)
@@ -440,7 +455,7 @@ class _BodyRenderer:
         )
         body = f"<tbody>\n{rows}\n</tbody>" if table.rows else ""
         table_html = (
-            f'<table class="{classes}" style="--table-columns: {columns}">'
+            f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">'
             f"<colgroup>{colgroup}</colgroup>\n<thead><tr>{header}</tr></thead>\n{body}</table>"
         )
         if self.for_print:

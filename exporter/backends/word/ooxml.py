@@ -11,11 +11,11 @@ from collections.abc import Iterable
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
-from lxml import etree
 
-Element = etree._Element
+Element = BaseOxmlElement
 
 # Schema order of the children of each property element (ECMA-376 part 1, §17).
 PARAGRAPH_PROPERTY_ORDER = (
@@ -59,7 +59,7 @@ BORDER_SIDES = ("w:top", "w:left", "w:bottom", "w:right", "w:insideH", "w:inside
 
 def make(tag: str, **attributes: str) -> Element:
     """A new element; attribute names are given without prefix and live in the w: namespace."""
-    element: Element = OxmlElement(tag)
+    element: Element = OxmlElement(tag)  # a plain lxml element when python-docx has no class for the tag
     for name, value in attributes.items():
         element.set(qn(f"w:{name}"), value)
     return element
@@ -86,13 +86,11 @@ def child(parent: Element, tag: str, order: tuple[str, ...]) -> Element:
 
 
 def paragraph_properties(paragraph: Paragraph) -> Element:
-    properties: Element = paragraph._p.get_or_add_pPr()
-    return properties
+    return paragraph._p.get_or_add_pPr()
 
 
 def run_properties(run: Run) -> Element:
-    properties: Element = run._r.get_or_add_rPr()
-    return properties
+    return run._r.get_or_add_rPr()
 
 
 def properties_of(owner: Element, tag: str, order: tuple[str, ...]) -> Element:
@@ -312,9 +310,10 @@ def set_table_indent(table_props: Element, twips: int) -> None:
 
 
 def set_table_look(table_props: Element, first_row: bool, first_column: bool) -> None:
+    flags = 0x0600 | (0x0020 if first_row else 0) | (0x0080 if first_column else 0)
     look = make(
         "w:tblLook",
-        val="0420" if first_row else "0000",
+        val=f"{flags:04X}",
         firstRow="1" if first_row else "0",
         lastRow="0",
         firstColumn="1" if first_column else "0",

@@ -1,0 +1,837 @@
+"""Writes the document tree as a Word file through python-docx, with named styles throughout."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import math
+import os
+import re
+import urllib.parse
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import assert_never
+
+import docx
+from docx.document import Document as DocxDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.image.exceptions import UnrecognizedImageError
+from docx.image.image import Image as PictureInfo
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml.ns import qn
+from docx.shared import Emu, Pt, RGBColor, Twips
+from docx.table import Table as WordTable
+from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
+
+from exporter.backends.word import ooxml, styles
+from exporter.cells import cell_width
+from exporter.highlight import highlight_lines
+from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
+from exporter.outline import title_heading
+from exporter.resources import Resource, ResourceResolver
+from exporter.tree import (
+    Alignment,
+    Anchor,
+    Block,
+    BlockQuote,
+    BulletList,
+    CodeBlock,
+    Details,
+    Diagram,
+    Document,
+    Emphasis,
+    Footnote,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    Image,
+    Inline,
+    InlineCode,
+    Keyboard,
+    Link,
+    ListItem,
+    OrderedList,
+    Paragraph,
+    SoftBreak,
+    Strikethrough,
+    Strong,
+    Subscript,
+    Superscript,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+    TocEntry,
+)
+
+CODE_TAB_SIZE = 4
+KEEP_WHOLE_CODE_LINES = 12  # shorter code blocks are kept on one page
+COMPACT_TABLE_COLUMNS = 6
+METADATA_KEY_SHARE = 0.28
+MAX_LIST_LEVEL = 8  # Word numbering has nine levels, 0 to 8
+IMAGE_DPI = 96
+MAX_IMAGE_HEIGHT_SHARE = 0.8  # of the text height
+BOOKMARK_MAX_LENGTH = 40
+CORE_PROPERTY_MAX_LENGTH = 255
+UNSAFE_SCHEMES = ("javascript", "vbscript", "data")
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+TOC_INSTRUCTION = 'TOC \\o "1-3" \\h \\z \\u'
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BOOKMARK_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
+_ALIGNMENTS: dict[Alignment, WD_ALIGN_PARAGRAPH | None] = {
+    "default": None,
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+}
+_BULLETS = ("\u2022", "\u25e6", "\u25aa")
+_ORDERED_FORMATS = ("decimal", "lowerLetter", "lowerRoman")
+
+
+def render_docx(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
+    """The document as the bytes of a .docx file."""
+    return _stable_zip(WordWriter(document, resolver, options).write())
+
+
+# ---------------------------------------------------------------- state passed down the tree
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a block sits: its left indent, list nesting and the style its paragraphs take."""
+
+    indent: int = 0  # twips from the left margin to where the block's text starts
+    list_depth: int = 0
+    paragraph_style: str = styles.BODY_TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class RunFormat:
+    bold: bool = False
+    italic: bool = False
+    strike: bool = False
+    superscript: bool = False
+    subscript: bool = False
+    character_style: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSink:
+    """Where new runs go: the paragraph itself, or a hyperlink inside it."""
+
+    paragraph: DocxParagraph
+    element: ooxml.Element
+    width_pt: float  # room for pictures
+
+    @property
+    def in_hyperlink(self) -> bool:
+        return bool(self.element.tag == qn("w:hyperlink"))
+
+    def add_run(self, text: str, run_format: RunFormat) -> Run:
+        run = self.paragraph.add_run()
+        if self.element is not self.paragraph._p:
+            self.element.append(run._r)
+        if run_format.character_style:
+            run.style = run_format.character_style
+        if run_format.bold:
+            run.bold = True
+        if run_format.italic:
+            run.italic = True
+        if run_format.strike:
+            run.font.strike = True
+        if run_format.superscript:
+            run.font.superscript = True
+        elif run_format.subscript:
+            run.font.subscript = True
+        if text:
+            run.text = text
+        return run
+
+
+class Bookmarks:
+    """Word bookmark names for element ids: at most 40 characters, starting with a letter, unique."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+        self._taken: set[str] = set()
+        self._next_id = 1
+
+    def register(self, identifier: str) -> str:
+        if identifier in self._names:
+            return self._names[identifier]
+        name = candidate = _bookmark_name(identifier)
+        counter = 1
+        while candidate in self._taken:
+            counter += 1
+            suffix = f"_{counter}"
+            candidate = name[: BOOKMARK_MAX_LENGTH - len(suffix)] + suffix
+        self._taken.add(candidate)
+        self._names[identifier] = candidate
+        return candidate
+
+    def name_of(self, identifier: str) -> str | None:
+        return self._names.get(identifier)
+
+    def wrap(self, sink: RunSink, identifier: str) -> tuple[ooxml.Element, ooxml.Element] | None:
+        """A start and end marker for the identifier's bookmark; the start is placed now."""
+        name = self.name_of(identifier)
+        if name is None:
+            return None
+        bookmark_id = self._next_id
+        self._next_id += 1
+        start = ooxml.bookmark_start(bookmark_id, name)
+        sink.element.append(start)
+        return start, ooxml.bookmark_end(bookmark_id)
+
+
+def _bookmark_name(identifier: str) -> str:
+    """ASCII letters, digits and underscores; a hash keeps lossy or long names distinct."""
+    name = _BOOKMARK_UNSAFE.sub("_", identifier).strip("_")
+    lossy = name != identifier.replace("-", "_")
+    if not name[:1].isalpha():
+        name = f"id_{name}".rstrip("_")
+        lossy = True
+    if lossy or len(name) > BOOKMARK_MAX_LENGTH:
+        digest = hashlib.sha1(identifier.encode("utf-8")).hexdigest()[:8]
+        name = f"{name[: BOOKMARK_MAX_LENGTH - 9]}_{digest}"
+    return name
+
+
+class ListNumbering:
+    """Two list definitions, bullets and ordered, and one numbering instance per ordered list."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        self._numbering = document.part.numbering_part.element
+        first_abstract = ooxml.max_attribute(self._numbering.findall(qn("w:abstractNum")), "w:abstractNumId") + 1
+        self._bullet_abstract = first_abstract
+        self._ordered_abstract = first_abstract + 1
+        self._next_num = ooxml.max_attribute(self._numbering.findall(qn("w:num")), "w:numId") + 1
+        self._bullet_num: int | None = None
+        step = styles.LIST_INDENT_TWIPS
+        bullet_levels = [
+            ("bullet", _BULLETS[level % 3], step * (level + 1), step, styles.SYMBOL_FONT)
+            for level in range(MAX_LIST_LEVEL + 1)
+        ]
+        ordered_levels = [
+            (_ORDERED_FORMATS[level % 3], f"%{level + 1}.", step * (level + 1), step, "")
+            for level in range(MAX_LIST_LEVEL + 1)
+        ]
+        ooxml.add_abstract_numbering(self._numbering, ooxml.abstract_numbering(self._bullet_abstract, bullet_levels))
+        ooxml.add_abstract_numbering(self._numbering, ooxml.abstract_numbering(self._ordered_abstract, ordered_levels))
+
+    def bullets(self) -> int:
+        if self._bullet_num is None:
+            self._bullet_num = self._instance(self._bullet_abstract, 0, 1)
+        return self._bullet_num
+
+    def ordered(self, level: int, start: int) -> int:
+        """A fresh instance, so each list counts from its own Markdown start number."""
+        return self._instance(self._ordered_abstract, level, start)
+
+    def _instance(self, abstract_id: int, level: int, start: int) -> int:
+        num_id = self._next_num
+        self._next_num += 1
+        ooxml.add_numbering_instance(self._numbering, num_id, abstract_id, level, max(start, 0))
+        return num_id
+
+
+# ---------------------------------------------------------------- the writer
+
+
+class WordWriter:
+    def __init__(self, document: Document, resolver: ResourceResolver, options: RenderOptions) -> None:
+        self.tree = document
+        self.resolver = resolver
+        self.reporter = resolver.reporter
+        self.options = options
+        self.page_width_pt, self.page_height_pt = PAPER_SIZES[options.paper]
+        self.text_width_pt = options.text_width_pt
+        self.text_height_pt = self.page_height_pt - MARGIN_TOP_PT - MARGIN_BOTTOM_PT
+        self.docx = docx.Document()
+        self.bookmarks = Bookmarks()
+        self.line = 0
+        self.cited_notes: set[int] = set()
+        self.lists = ListNumbering(self.docx)
+
+    def write(self) -> bytes:
+        self._prepare_package()
+        self._page_setup()
+        styles.install_styles(self.docx, self.text_width_pt)
+        self._register_link_targets()
+        self._core_properties()
+
+        blocks = self.tree.blocks
+        title = title_heading(blocks)
+        if title is not None:
+            self._heading(title, Context(), as_title=True)
+            blocks = blocks[1:]
+        if self.tree.metadata:
+            self._document_control()
+        if self.tree.toc:
+            self._table_of_contents()
+        for block in blocks:
+            self._block(block, Context())
+        if self.tree.footnotes:
+            self._notes()
+        self._footer()
+
+        output = io.BytesIO()
+        self.docx.save(output)
+        return output.getvalue()
+
+    # ------------------------------------------------------------ package, page, properties
+
+    def _prepare_package(self) -> None:
+        """Drops template leftovers (thumbnail, legacy style copy, sample custom XML) and Word 2010 mode."""
+        package_rels = self.docx.part.package.rels
+        for rel_id, relationship in list(package_rels.items()):
+            if relationship.reltype == RELATIONSHIP_TYPE.THUMBNAIL:
+                del package_rels[rel_id]
+        document_rels = self.docx.part.rels
+        for rel_id, relationship in list(document_rels.items()):
+            if relationship.reltype in (STYLES_WITH_EFFECTS, RELATIONSHIP_TYPE.CUSTOM_XML):
+                del document_rels[rel_id]
+        settings = self.docx.settings.element
+        for setting in settings.iter(qn("w:compatSetting")):
+            if setting.get(qn("w:name")) == "compatibilityMode":
+                setting.set(qn("w:val"), "15")
+
+    def _page_setup(self) -> None:
+        section = self.docx.sections[0]
+        section.page_width = Pt(self.page_width_pt)
+        section.page_height = Pt(self.page_height_pt)
+        section.left_margin = section.right_margin = Pt(MARGIN_SIDE_PT)
+        section.top_margin = Pt(MARGIN_TOP_PT)
+        section.bottom_margin = Pt(MARGIN_BOTTOM_PT)
+        section.header_distance = Pt(MARGIN_TOP_PT / 2)
+        section.footer_distance = Pt(MARGIN_BOTTOM_PT / 2)
+
+    def _core_properties(self) -> None:
+        properties = self.docx.core_properties
+        properties.title = self._property(self.tree.title)
+        properties.subject = self._property(self.tree.metadata_value("Requirement"))
+        properties.category = self._property(self.tree.metadata_value("Status"))
+        properties.keywords = self._property(self.tree.metadata_value("Keywords") or self.tree.metadata_value("Tags"))
+        properties.author = "designexport"
+        properties.last_modified_by = "designexport"
+        properties.comments = ""
+        properties.revision = 1
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+        moment = (
+            datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+            if epoch.isdigit()
+            else datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        )
+        properties.created = properties.modified = moment.replace(tzinfo=None)
+
+    def _property(self, value: str) -> str:
+        return self._clean(value)[:CORE_PROPERTY_MAX_LENGTH]
+
+    def _footer(self) -> None:
+        footer = self.docx.sections[0].footer
+        paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+        paragraph.style = styles.FOOTER
+        ooxml.append_field(paragraph, "PAGE", "1")
+
+    def _register_link_targets(self) -> None:
+        """Bookmark names for every heading, raw anchor and note, before anything links to them."""
+        for node in _walk((*self.tree.blocks, *self.tree.footnotes)):
+            if isinstance(node, Heading | Anchor) and node.id:
+                self.bookmarks.register(node.id)
+        for note in self.tree.footnotes:
+            self.bookmarks.register(f"fn-{note.number}")
+            self.bookmarks.register(f"fnref-{note.number}")
+
+    # ------------------------------------------------------------ front matter
+
+    def _document_control(self) -> None:
+        width = round(self.text_width_pt * 20)
+        key_width = round(width * METADATA_KEY_SHARE)
+        table = self.docx.add_table(rows=len(self.tree.metadata), cols=2)
+        table.style = styles.DOCUMENT_CONTROL
+        self._table_geometry(table, [key_width, width - key_width], indent=0, header=False)
+        for row, item in zip(table.rows, self.tree.metadata, strict=True):
+            self.line = item.line
+            key_cell, value_cell = row.cells
+            key_cell.paragraphs[0].style = styles.METADATA_KEY
+            key_cell.paragraphs[0].add_run(self._clean(item.key))
+            value_paragraph = value_cell.paragraphs[0]
+            value_paragraph.style = styles.METADATA_VALUE
+            cell_width_pt = (width - key_width - 2 * styles.TABLE_CELL_MARGIN_TWIPS) / 20
+            self._inlines(RunSink(value_paragraph, value_paragraph._p, cell_width_pt), item.value, RunFormat())
+
+    def _table_of_contents(self) -> None:
+        """A TOC field whose cached result already lists the entries, so it reads well before any update."""
+        self.docx.add_paragraph("Contents", style=styles.TOC_HEADING)
+        entries = list(_flatten_toc(self.tree.toc))
+        last: DocxParagraph | None = None
+        for index, entry in enumerate(entries):
+            paragraph = self.docx.add_paragraph(style=styles.toc_style(entry.level))
+            if index == 0:
+                ooxml.append_field_begin(paragraph, TOC_INSTRUCTION)
+            sink = RunSink(paragraph, paragraph._p, self.text_width_pt)
+            name = self.bookmarks.name_of(entry.id)
+            if name is not None:
+                link = ooxml.internal_hyperlink(name)
+                paragraph._p.append(link)
+                sink = RunSink(paragraph, link, self.text_width_pt)
+            label = f"{entry.number} {entry.text}" if entry.number else entry.text
+            sink.add_run(self._clean(label), RunFormat())
+            last = paragraph
+        if last is not None:
+            ooxml.append_field_end(last)
+
+    # ------------------------------------------------------------ blocks
+
+    def _block(self, block: Block, context: Context) -> None:
+        self.line = block.line
+        match block:
+            case Heading():
+                self._heading(block, context)
+            case Paragraph():
+                self._paragraph(block, context)
+            case CodeBlock():
+                self._code(block, context)
+            case Diagram():
+                self._diagram(block, context)
+            case BulletList():
+                self._list(block.items, None, block.tight, context)
+            case OrderedList():
+                self._list(block.items, block.start, block.tight, context)
+            case Table():
+                self._table(block, context)
+            case BlockQuote():
+                inner = replace(
+                    context, indent=context.indent + styles.QUOTE_INDENT_TWIPS, paragraph_style=styles.BLOCK_TEXT
+                )
+                for child in block.children:
+                    self._block(child, inner)
+            case ThematicBreak():
+                self._new_paragraph(styles.HORIZONTAL_RULE, context)
+            case Details():
+                summary = self._new_paragraph(styles.DETAILS_SUMMARY, context)
+                self._inlines(self._sink(summary, context), block.summary, RunFormat())
+                for child in block.children:
+                    self._block(child, context)
+            case _:
+                assert_never(block)
+
+    def _heading(self, heading: Heading, context: Context, as_title: bool = False) -> None:
+        paragraph = self._new_paragraph(styles.TITLE if as_title else styles.heading_style(heading.level), context)
+        sink = self._sink(paragraph, context)
+        bookmark = self.bookmarks.wrap(sink, heading.id) if heading.id else None
+        if heading.number:
+            sink.add_run(f"{heading.number} ", RunFormat())
+        self._inlines(sink, heading.children, RunFormat())
+        if bookmark is not None:
+            paragraph._p.append(bookmark[1])
+
+    def _paragraph(self, block: Paragraph, context: Context) -> None:
+        image = _sole_image(block.children)
+        if image is not None and context.paragraph_style == styles.BODY_TEXT:
+            self._figure(image, context)
+            return
+        paragraph = self._new_paragraph(context.paragraph_style, context)
+        self._inlines(self._sink(paragraph, context), block.children, RunFormat())
+
+    def _figure(self, image: Image, context: Context) -> None:
+        paragraph = self._new_paragraph(styles.FIGURE, context)
+        if self._picture(paragraph.add_run(), image, self._width_pt(context)):
+            if image.alt.strip():
+                caption = self._new_paragraph(styles.CAPTION, context)
+                caption.add_run(self._clean(image.alt.strip()))
+        else:
+            paragraph.style = styles.PLACEHOLDER
+            paragraph.add_run(self._clean(_placeholder_text(image)))
+
+    def _code(self, block: CodeBlock, context: Context) -> None:
+        text = "\n".join(line.expandtabs(CODE_TAB_SIZE) for line in block.text.split("\n"))
+        lines = highlight_lines(text, block.language)
+        keep = _keep_with_next_lines(len(lines))
+        for index, styled_runs in enumerate(lines):
+            paragraph = self._new_paragraph(styles.SOURCE_CODE, context, natural_indent=styles.CODE_PADDING_TWIPS)
+            if index in keep:
+                paragraph.paragraph_format.keep_with_next = True
+            for styled in styled_runs:
+                run = paragraph.add_run()
+                _preserve_spaces(run, self._clean(styled.text))
+                if styled.color:
+                    run.font.color.rgb = RGBColor.from_string(styled.color.upper())
+                if styled.bold:
+                    run.bold = True
+                if styled.italic:
+                    run.italic = True
+
+    def _diagram(self, block: Diagram, context: Context) -> None:
+        """One paragraph per line on an exact grid, the font shrunk until the widest line fits."""
+        size = _diagram_font_size(block.columns, self._width_pt(context))
+        half_points = round(size * 2)
+        wide_spacing = round((2 * styles.MONO_ADVANCE_EM - 1) * size * 20)
+        for line in block.lines:
+            paragraph = self._new_paragraph(styles.DIAGRAM, context)
+            if size != styles.DIAGRAM_SIZE_PT:
+                properties = ooxml.paragraph_properties(paragraph)
+                ooxml.set_exact_line_height(properties, styles.diagram_line_twips(size))
+                ooxml.set_run_size(ooxml.child(properties, "w:rPr", ooxml.PARAGRAPH_PROPERTY_ORDER), half_points)
+            for text, wide in _split_by_width(self._clean(line)):
+                run = paragraph.add_run()
+                _preserve_spaces(run, text)
+                if size != styles.DIAGRAM_SIZE_PT:
+                    ooxml.set_run_size(ooxml.run_properties(run), half_points)
+                if wide:  # a full-width fallback glyph is 1 em; two grid cells are 1.204 em
+                    ooxml.set_character_spacing(ooxml.run_properties(run), wide_spacing)
+
+    def _list(self, items: tuple[ListItem, ...], start: int | None, tight: bool, context: Context) -> None:
+        level = min(context.list_depth, MAX_LIST_LEVEL)
+        num_id = self.lists.bullets() if start is None else self.lists.ordered(level, start)
+        item_style = styles.COMPACT if tight else styles.LIST_PARAGRAPH
+        text_indent = context.indent + styles.LIST_INDENT_TWIPS
+        inner = Context(indent=text_indent, list_depth=context.list_depth + 1, paragraph_style=item_style)
+        for item in items:
+            self.line = item.line
+            paragraph = self.docx.add_paragraph(style=item_style)
+            ooxml.set_numbering(paragraph, num_id, level)
+            if text_indent != styles.LIST_INDENT_TWIPS * (level + 1):
+                ooxml.set_indent(ooxml.paragraph_properties(paragraph), text_indent, styles.LIST_INDENT_TWIPS)
+            sink = RunSink(paragraph, paragraph._p, self._width_pt(inner))
+            if item.checked is not None:
+                sink.add_run("\u2612 " if item.checked else "\u2610 ", RunFormat(character_style=styles.TASK_BOX))
+            rest = item.children
+            if rest and isinstance(rest[0], Paragraph):
+                self._inlines(sink, rest[0].children, RunFormat())
+                rest = rest[1:]
+            for child in rest:
+                self._block(child, inner)
+
+    def _table(self, table: Table, context: Context) -> None:
+        columns = len(table.header)
+        if columns == 0:
+            return
+        width = round(self._width_pt(context) * 20)
+        widths = _share_out(width, table.column_weights, columns)
+        compact = columns >= COMPACT_TABLE_COLUMNS
+        body_style = styles.TABLE_COMPACT if compact else styles.TABLE_TEXT
+        header_style = styles.TABLE_HEADING_COMPACT if compact else styles.TABLE_HEADING
+        word_table = self.docx.add_table(rows=1 + len(table.rows), cols=columns)
+        word_table.style = styles.DESIGN_TABLE
+        self._table_geometry(word_table, widths, indent=context.indent, header=True)
+        for row_index, (word_row, cells) in enumerate(zip(word_table.rows, (table.header, *table.rows), strict=True)):
+            for column, (word_cell, cell) in enumerate(zip(word_row.cells, cells, strict=True)):
+                paragraph = word_cell.paragraphs[0]
+                paragraph.style = header_style if row_index == 0 else body_style
+                alignment = _ALIGNMENTS[table.alignments[column]] if column < len(table.alignments) else None
+                if alignment is not None:
+                    paragraph.paragraph_format.alignment = alignment
+                room = (widths[column] - 2 * styles.TABLE_CELL_MARGIN_TWIPS) / 20
+                self._cell(RunSink(paragraph, paragraph._p, room), cell)
+
+    def _cell(self, sink: RunSink, cell: TableCell) -> None:
+        self._inlines(sink, cell.children, RunFormat())
+
+    def _table_geometry(self, table: WordTable, widths: list[int], indent: int, header: bool) -> None:
+        """Fixed layout with explicit widths on the table, its grid and every cell; rows never split."""
+        table.autofit = False
+        properties = table._tbl.tblPr
+        ooxml.set_table_width(properties, sum(widths))
+        if indent:
+            ooxml.set_table_indent(properties, indent)
+        ooxml.set_table_look(properties, first_row=header, first_column=not header)
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Twips(width)
+        for row_index, row in enumerate(table.rows):
+            ooxml.set_row_flags(row._tr.get_or_add_trPr(), repeat_as_header=header and row_index == 0)
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = Twips(width)
+
+    def _notes(self) -> None:
+        """Footnotes as numbered paragraphs at the end, each linked to and from its first reference."""
+        self.docx.add_paragraph("Notes", style=styles.NOTES_HEADING)
+        context = Context(paragraph_style=styles.FOOTNOTE_TEXT)
+        for note in self.tree.footnotes:
+            self._note(note, context)
+
+    def _note(self, note: Footnote, context: Context) -> None:
+        self.line = note.line
+        paragraph = self._new_paragraph(styles.FOOTNOTE_TEXT, context)
+        sink = self._sink(paragraph, context)
+        bookmark = self.bookmarks.wrap(sink, f"fn-{note.number}")
+        back_link = self.bookmarks.name_of(f"fnref-{note.number}")
+        if back_link is not None and note.number in self.cited_notes:
+            link = ooxml.internal_hyperlink(back_link)
+            paragraph._p.append(link)
+            RunSink(paragraph, link, sink.width_pt).add_run(f"{note.number}.", RunFormat())
+            sink.add_run(" ", RunFormat())
+        else:
+            sink.add_run(f"{note.number}. ", RunFormat())
+        if bookmark is not None:
+            paragraph._p.append(bookmark[1])
+        rest = note.children
+        if rest and isinstance(rest[0], Paragraph):
+            self._inlines(sink, rest[0].children, RunFormat())
+            rest = rest[1:]
+        for child in rest:
+            self._block(child, context)
+
+    # ------------------------------------------------------------ inlines
+
+    def _inlines(self, sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat) -> None:
+        for node in nodes:
+            match node:
+                case Text(text=text):
+                    sink.add_run(self._inline_text(text), run_format)
+                case InlineCode(text=text):
+                    sink.add_run(self._inline_text(text), replace(run_format, character_style=styles.INLINE_CODE))
+                case Emphasis(children=children):
+                    self._inlines(sink, children, replace(run_format, italic=True))
+                case Strong(children=children):
+                    self._inlines(sink, children, replace(run_format, bold=True))
+                case Strikethrough(children=children):
+                    self._inlines(sink, children, replace(run_format, strike=True))
+                case Superscript(children=children):
+                    self._inlines(sink, children, replace(run_format, superscript=True, subscript=False))
+                case Subscript(children=children):
+                    self._inlines(sink, children, replace(run_format, subscript=True, superscript=False))
+                case Keyboard(children=children):
+                    self._inlines(sink, children, replace(run_format, character_style=styles.KEYBOARD))
+                case Link():
+                    self._link(sink, node, run_format)
+                case Image():
+                    run = sink.add_run("", run_format)
+                    if not self._picture(run, node, sink.width_pt):
+                        run.text = self._clean(_placeholder_text(node))
+                case FootnoteRef():
+                    self._footnote_reference(sink, node)
+                case Anchor(id=identifier):
+                    bookmark = self.bookmarks.wrap(sink, identifier)
+                    if bookmark is not None:
+                        sink.element.append(bookmark[1])
+                case SoftBreak():
+                    sink.add_run(" ", run_format)
+                case HardBreak():
+                    sink.add_run("", run_format).add_break()
+                case _:
+                    assert_never(node)
+
+    def _link(self, sink: RunSink, link: Link, run_format: RunFormat) -> None:
+        element = None if sink.in_hyperlink else self._hyperlink_element(link)
+        if element is None:
+            self._inlines(sink, link.children, run_format)
+            return
+        sink.element.append(element)
+        inner = RunSink(sink.paragraph, element, sink.width_pt)
+        self._inlines(inner, link.children, replace(run_format, character_style=styles.HYPERLINK))
+
+    def _hyperlink_element(self, link: Link) -> ooxml.Element | None:
+        """A w:hyperlink for the target, or None when it can't or mustn't be followed."""
+        target = self._clean(link.target.strip())
+        tooltip = self._clean(link.title)
+        if target.startswith("#"):
+            name = self.bookmarks.name_of(urllib.parse.unquote(target[1:]))
+            return ooxml.internal_hyperlink(name, tooltip) if name else None
+        scheme = urllib.parse.urlsplit(re.sub(r"[\x00-\x20]", "", target)).scheme.lower()
+        if not target or scheme in UNSAFE_SCHEMES:
+            return None
+        safe_target = urllib.parse.quote(target, safe="!#$%&'()*+,-./:;=?@[]_~")
+        relationship = self.docx.part.relate_to(safe_target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+        return ooxml.external_hyperlink(relationship, tooltip)
+
+    def _footnote_reference(self, sink: RunSink, reference: FootnoteRef) -> None:
+        first = reference.number not in self.cited_notes
+        self.cited_notes.add(reference.number)
+        bookmark = self.bookmarks.wrap(sink, f"fnref-{reference.number}") if first else None
+        target = self.bookmarks.name_of(f"fn-{reference.number}")
+        run_format = RunFormat(character_style=styles.FOOTNOTE_REFERENCE)
+        if target is not None and not sink.in_hyperlink:
+            link = ooxml.internal_hyperlink(target)
+            sink.element.append(link)
+            RunSink(sink.paragraph, link, sink.width_pt).add_run(str(reference.number), run_format)
+        else:
+            sink.add_run(str(reference.number), run_format)
+        if bookmark is not None:
+            sink.element.append(bookmark[1])
+
+    def _picture(self, run: Run, image: Image, width_pt: float) -> bool:
+        """Embeds the image scaled to fit, never above its natural size at 96 dpi; False if it can't be."""
+        resource = self.resolver.load(image.source, image.line or self.line)
+        if resource is None:
+            return False
+        data = self._word_image_data(resource, image.line or self.line)
+        if data is None:
+            return False
+        info = PictureInfo.from_blob(data)
+        natural_width = info.px_width * 72 / IMAGE_DPI
+        natural_height = info.px_height * 72 / IMAGE_DPI
+        if natural_width <= 0 or natural_height <= 0:
+            return False
+        scale = min(1.0, width_pt / natural_width, self.text_height_pt * MAX_IMAGE_HEIGHT_SHARE / natural_height)
+        shape = run.add_picture(
+            io.BytesIO(data), width=Emu(Pt(natural_width * scale)), height=Emu(Pt(natural_height * scale))
+        )
+        description = self._clean(image.alt or image.title)
+        shape._inline.docPr.set("descr", description)
+        if image.title:
+            shape._inline.docPr.set("title", self._clean(image.title))
+        return True
+
+    def _word_image_data(self, resource: Resource, line: int) -> bytes | None:
+        """Bytes in a format Word shows: PNG, JPEG, GIF or BMP as they are, WebP converted to PNG."""
+        if resource.mime == "image/svg+xml":
+            self.reporter.warn(
+                line, "docx-svg", f"SVG image {resource.name!r} can't be embedded in DOCX; shown as a placeholder"
+            )
+            return None
+        data = resource.data if resource.mime != "image/webp" else _webp_as_png(resource.data)
+        try:
+            if data is not None:
+                PictureInfo.from_blob(data)
+                return data
+        except (UnrecognizedImageError, ValueError, IndexError, KeyError, OSError):
+            pass
+        self.reporter.warn(line, "docx-image", f"image {resource.name!r} is unreadable; shown as a placeholder")
+        return None
+
+    # ------------------------------------------------------------ paragraphs and text
+
+    def _new_paragraph(self, style: str, context: Context, natural_indent: int | None = None) -> DocxParagraph:
+        """A paragraph in `style`, indented directly only when the context moves it off the style's own indent."""
+        paragraph = self.docx.add_paragraph(style=style)
+        own_indent = natural_indent if natural_indent is not None else _style_indent(style)
+        wanted = context.indent if style == styles.BLOCK_TEXT else context.indent + own_indent
+        if wanted != own_indent:
+            paragraph.paragraph_format.left_indent = Twips(wanted)
+        return paragraph
+
+    def _sink(self, paragraph: DocxParagraph, context: Context) -> RunSink:
+        return RunSink(paragraph, paragraph._p, self._width_pt(context))
+
+    def _width_pt(self, context: Context) -> float:
+        return self.text_width_pt - context.indent / 20
+
+    def _inline_text(self, text: str) -> str:
+        """Running text: line breaks and tabs inside it are plain spaces, as in HTML."""
+        return self._clean(re.sub(r"[\t\r\n]", " ", text))
+
+    def _clean(self, text: str) -> str:
+        cleaned = _XML_ILLEGAL.sub("", text)
+        if cleaned != text:
+            self.reporter.warn(self.line, "docx-control-character", "removed control characters a Word file can't hold")
+        return cleaned
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _walk(nodes: tuple[object, ...]) -> Iterator[object]:
+    """Every node of the tree below `nodes`, in document order."""
+    for node in nodes:
+        yield node
+        if is_dataclass(node) and not isinstance(node, type):
+            for spec in fields(node):
+                value = getattr(node, spec.name)
+                if isinstance(value, tuple):
+                    for item in value:
+                        yield from _walk(item if isinstance(item, tuple) else (item,))
+
+
+def _flatten_toc(entries: tuple[TocEntry, ...]) -> Iterator[TocEntry]:
+    for entry in entries:
+        yield entry
+        yield from _flatten_toc(entry.children)
+
+
+def _sole_image(children: tuple[Inline, ...]) -> Image | None:
+    meaningful = [
+        node
+        for node in children
+        if not isinstance(node, SoftBreak | HardBreak) and not (isinstance(node, Text) and not node.text.strip())
+    ]
+    if len(meaningful) == 1 and isinstance(meaningful[0], Image):
+        return meaningful[0]
+    return None
+
+
+def _placeholder_text(image: Image) -> str:
+    return f"[image not available: {image.alt or image.source}]"
+
+
+def _style_indent(style: str) -> int:
+    return styles.QUOTE_INDENT_TWIPS if style == styles.BLOCK_TEXT else 0
+
+
+def _keep_with_next_lines(count: int) -> set[int]:
+    """Short blocks stay whole; long ones only avoid a lone first or last line."""
+    if count <= KEEP_WHOLE_CODE_LINES:
+        return set(range(count - 1))
+    return {0, count - 2}
+
+
+def _diagram_font_size(columns: int, width_pt: float) -> float:
+    """9 pt, or smaller in half-point steps so `columns` cells fit the width (1% kept spare)."""
+    if columns <= 0:
+        return styles.DIAGRAM_SIZE_PT
+    fitting = width_pt * 0.99 / (columns * styles.MONO_ADVANCE_EM)
+    return max(1.0, min(styles.DIAGRAM_SIZE_PT, math.floor(fitting * 2) / 2))
+
+
+def _split_by_width(line: str) -> Iterator[tuple[str, bool]]:
+    """The line in pieces of narrow and of wide (two-cell) characters."""
+    piece = ""
+    piece_wide = False
+    for char in line:
+        wide = cell_width(char) == 2
+        if piece and wide != piece_wide:
+            yield piece, piece_wide
+            piece = ""
+        piece += char
+        piece_wide = wide
+    if piece:
+        yield piece, piece_wide
+
+
+def _preserve_spaces(run: Run, text: str) -> None:
+    """Text whose spaces matter: every w:t keeps them, not just those with spaces at the ends."""
+    run.text = text
+    for element in run._r.iter(qn("w:t")):
+        element.set(qn("xml:space"), "preserve")
+
+
+def _share_out(total: int, weights: tuple[float, ...], count: int) -> list[int]:
+    """`total` twips split by weight; rounding leftovers go to the last column."""
+    usable = list(weights[:count]) + [0.0] * (count - len(weights))
+    weight_sum = sum(usable)
+    if weight_sum <= 0:
+        usable, weight_sum = [1.0] * count, float(count)
+    widths = [round(total * weight / weight_sum) for weight in usable]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _webp_as_png(data: bytes) -> bytes | None:
+    try:
+        from PIL import Image as PillowImage
+    except ImportError:
+        return None
+    try:
+        with PillowImage.open(io.BytesIO(data)) as picture:
+            output = io.BytesIO()
+            picture.save(output, format="PNG")
+            return output.getvalue()
+    except (OSError, ValueError):
+        return None
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The same package with fixed timestamps, so equal documents give equal bytes."""
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            entry = zipfile.ZipInfo(item.filename, date_time=ZIP_TIMESTAMP)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, source.read(item.filename))
+    return output.getvalue()

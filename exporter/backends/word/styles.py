@@ -1,0 +1,425 @@
+"""The named styles of the Word file: everything a user may restyle lives here, not in runs."""
+
+from __future__ import annotations
+
+import re
+
+from docx.document import Document as DocxDocument
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor, Twips
+from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
+from docx.styles.styles import Styles
+
+from exporter.backends.word import ooxml
+
+BODY_FONT = "Noto Serif"
+HEADING_FONT = "Noto Sans"
+MONO_FONT = "DejaVu Sans Mono"
+EAST_ASIAN_FONT = "Noto Sans CJK JP"
+SYMBOL_FONT = "DejaVu Sans"  # has the bullets and ballot boxes the text fonts lack
+
+TEXT_COLOR = "1F2328"
+MUTED_COLOR = "59636E"
+LINK_COLOR = "0969DA"
+BORDER_COLOR = "D0D7DE"
+CODE_FILL = "F6F8FA"
+HEADER_FILL = "EAEEF2"
+
+BODY_SIZE_PT = 10.5
+CODE_SIZE_PT = 8.5
+DIAGRAM_SIZE_PT = 9.0
+TABLE_SIZE_PT = 9.0
+TABLE_COMPACT_SIZE_PT = 7.5
+
+# DejaVu Sans Mono metrics, in em: advance width, and ascent plus descent.
+MONO_ADVANCE_EM = 0.602
+MONO_LINE_EM = 1.164
+
+LIST_INDENT_TWIPS = 360  # per nesting level, also the hanging indent of the marker
+QUOTE_INDENT_TWIPS = 300
+CODE_PADDING_TWIPS = 120
+TABLE_CELL_MARGIN_TWIPS = 80
+HEADING_SIZES_PT = (17.0, 14.0, 12.0, 11.0, 10.5, 10.5)
+
+# Paragraph styles.
+NORMAL = "Normal"
+TITLE = "Title"
+SUBTITLE = "Subtitle"
+BODY_TEXT = "Body Text"
+COMPACT = "Compact"
+LIST_PARAGRAPH = "List Paragraph"
+BLOCK_TEXT = "Block Text"
+SOURCE_CODE = "Source Code"
+DIAGRAM = "Diagram"
+FIGURE = "Figure"
+CAPTION = "Caption"
+HORIZONTAL_RULE = "Horizontal Rule"
+DETAILS_SUMMARY = "Details Summary"
+TABLE_TEXT = "Table Text"
+TABLE_HEADING = "Table Heading"
+TABLE_COMPACT = "Table Compact"
+TABLE_HEADING_COMPACT = "Table Heading Compact"
+METADATA_KEY = "Metadata Key"
+METADATA_VALUE = "Metadata Value"
+FOOTNOTE_TEXT = "Footnote Text"
+NOTES_HEADING = "Notes Heading"
+TOC_HEADING = "TOC Heading"
+FOOTER = "Footer"
+PLACEHOLDER = "Image Placeholder"
+
+# Character styles.
+HYPERLINK = "Hyperlink"
+INLINE_CODE = "Inline Code"
+KEYBOARD = "Keyboard"
+FOOTNOTE_REFERENCE = "Footnote Reference"
+TASK_BOX = "Task Box"
+
+# Table styles.
+DESIGN_TABLE = "Design Table"
+DOCUMENT_CONTROL = "Document Control"
+
+
+def heading_style(level: int) -> str:
+    return f"Heading {min(max(level, 1), 6)}"
+
+
+def toc_style(level: int) -> str:
+    """Word's built-in names for table-of-contents levels are lower case."""
+    return f"toc {min(max(level, 1), 9)}"
+
+
+def diagram_line_twips(size_pt: float) -> int:
+    """Exact line pitch at which box-drawing strokes of adjacent lines touch."""
+    return round(size_pt * MONO_LINE_EM * 20)
+
+
+def install_styles(document: DocxDocument, text_width_pt: float) -> None:
+    """Defines every style this backend uses, starting over from the template's versions."""
+    styles = document.styles
+    _document_defaults(styles)
+    _text_styles(styles)
+    _heading_styles(styles)
+    _block_styles(styles)
+    _table_text_styles(styles)
+    _note_and_navigation_styles(styles, text_width_pt)
+    _character_styles(styles)
+    _table_styles(styles)
+
+
+# ---------------------------------------------------------------- groups
+
+
+def _document_defaults(styles: Styles) -> None:
+    defaults = styles.element.find(qn("w:docDefaults"))
+    if defaults is None:
+        return
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is not None:
+        run_props = ooxml.child(run_defaults, "w:rPr", ("w:rPr",))
+        ooxml.set_fonts(run_props, BODY_FONT, EAST_ASIAN_FONT)
+        ooxml.set_run_size(run_props, _half_points(BODY_SIZE_PT))
+    paragraph_defaults = defaults.find(qn("w:pPrDefault"))
+    if paragraph_defaults is not None:
+        paragraph_props = ooxml.child(paragraph_defaults, "w:pPr", ("w:pPr",))
+        ooxml.set_child(
+            paragraph_props,
+            ooxml.make("w:spacing", after="0", line="240", lineRule="auto"),
+            ooxml.PARAGRAPH_PROPERTY_ORDER,
+        )
+
+
+def _text_styles(styles: Styles) -> None:
+    normal = _paragraph_style(styles, NORMAL, base=None)
+    _fonts(normal, BODY_FONT)
+    normal.font.size = Pt(BODY_SIZE_PT)
+    normal.font.color.rgb = RGBColor.from_string(TEXT_COLOR)
+    normal.paragraph_format.widow_control = True
+
+    body = _paragraph_style(styles, BODY_TEXT)
+    body.paragraph_format.space_after = Pt(6)
+
+    compact = _paragraph_style(styles, COMPACT, base=BODY_TEXT)
+    compact.paragraph_format.space_after = Pt(6)
+    ooxml.set_paragraph_flag(_paragraph_props(compact), "w:contextualSpacing")
+
+    list_paragraph = _paragraph_style(styles, LIST_PARAGRAPH, base=BODY_TEXT)
+    list_paragraph.paragraph_format.space_after = Pt(6)
+
+    block_text = _paragraph_style(styles, BLOCK_TEXT, base=BODY_TEXT)
+    block_text.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    block_text.paragraph_format.left_indent = Twips(QUOTE_INDENT_TWIPS)
+    ooxml.set_paragraph_borders(_paragraph_props(block_text), ("w:left",), 18, BORDER_COLOR, 8)
+
+    for name in (TITLE, SUBTITLE):
+        style = _paragraph_style(styles, name, next_style=BODY_TEXT)
+        _fonts(style, HEADING_FONT)
+        style.paragraph_format.keep_with_next = True
+    title = styles[TITLE]
+    assert isinstance(title, ParagraphStyle)
+    title.font.size = Pt(22)
+    title.font.bold = True
+    title.paragraph_format.space_after = Pt(10)
+    ooxml.set_outline_level(_paragraph_props(title), 0)
+    subtitle = styles[SUBTITLE]
+    assert isinstance(subtitle, ParagraphStyle)
+    subtitle.font.size = Pt(13)
+    subtitle.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    subtitle.paragraph_format.space_after = Pt(10)
+
+
+def _heading_styles(styles: Styles) -> None:
+    for level, size in enumerate(HEADING_SIZES_PT, start=1):
+        style = _paragraph_style(styles, heading_style(level), next_style=BODY_TEXT)
+        _fonts(style, HEADING_FONT)
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.italic = level == 6
+        if level >= 5:
+            style.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+        style.paragraph_format.space_before = Pt(max(18 - 3 * (level - 1), 8))
+        style.paragraph_format.space_after = Pt(6 if level <= 2 else 4)
+        style.paragraph_format.keep_with_next = True
+        style.paragraph_format.keep_together = True
+        ooxml.set_outline_level(_paragraph_props(style), level - 1)
+        if level == 1:
+            ooxml.set_paragraph_borders(_paragraph_props(style), ("w:bottom",), 4, BORDER_COLOR, 2)
+
+
+def _block_styles(styles: Styles) -> None:
+    code = _paragraph_style(styles, SOURCE_CODE)
+    _monospace(code, CODE_SIZE_PT)
+    code.paragraph_format.space_after = Pt(8)
+    code.paragraph_format.left_indent = Twips(CODE_PADDING_TWIPS)
+    code.paragraph_format.right_indent = Twips(CODE_PADDING_TWIPS)
+    code.paragraph_format.keep_together = True
+    code.paragraph_format.widow_control = False
+    ooxml.set_paragraph_borders(_paragraph_props(code), ("w:top", "w:left", "w:bottom", "w:right"), 4, BORDER_COLOR, 4)
+    ooxml.set_paragraph_shading(_paragraph_props(code), CODE_FILL)
+    ooxml.set_paragraph_flag(_paragraph_props(code), "w:contextualSpacing")
+
+    diagram = _paragraph_style(styles, DIAGRAM)
+    _monospace(diagram, DIAGRAM_SIZE_PT)
+    diagram.paragraph_format.space_before = Pt(2)
+    diagram.paragraph_format.space_after = Pt(8)
+    diagram.paragraph_format.keep_together = True
+    diagram.paragraph_format.keep_with_next = True
+    diagram.paragraph_format.widow_control = False
+    ooxml.set_exact_line_height(_paragraph_props(diagram), diagram_line_twips(DIAGRAM_SIZE_PT))
+    ooxml.set_paragraph_flag(_paragraph_props(diagram), "w:contextualSpacing")
+
+    figure = _paragraph_style(styles, FIGURE, base=BODY_TEXT, next_style=CAPTION)
+    figure.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    figure.paragraph_format.keep_with_next = True
+    figure.paragraph_format.space_before = Pt(4)
+    figure.paragraph_format.space_after = Pt(4)
+
+    caption = _paragraph_style(styles, CAPTION, base=BODY_TEXT, next_style=BODY_TEXT)
+    caption.font.size = Pt(9)
+    caption.font.italic = True
+    caption.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption.paragraph_format.space_after = Pt(10)
+
+    placeholder = _paragraph_style(styles, PLACEHOLDER, base=BODY_TEXT)
+    placeholder.font.italic = True
+    placeholder.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    ooxml.set_paragraph_borders(
+        _paragraph_props(placeholder), ("w:top", "w:left", "w:bottom", "w:right"), 4, BORDER_COLOR, 4
+    )
+
+    rule = _paragraph_style(styles, HORIZONTAL_RULE, next_style=BODY_TEXT)
+    rule.font.size = Pt(4)
+    rule.paragraph_format.space_before = Pt(6)
+    rule.paragraph_format.space_after = Pt(12)
+    ooxml.set_paragraph_borders(_paragraph_props(rule), ("w:bottom",), 6, BORDER_COLOR, 1)
+
+    summary = _paragraph_style(styles, DETAILS_SUMMARY, base=BODY_TEXT)
+    summary.font.bold = True
+    summary.paragraph_format.keep_with_next = True
+
+
+def _table_text_styles(styles: Styles) -> None:
+    for name, size in ((TABLE_TEXT, TABLE_SIZE_PT), (TABLE_COMPACT, TABLE_COMPACT_SIZE_PT)):
+        style = _paragraph_style(styles, name)
+        _fonts(style, HEADING_FONT)
+        style.font.size = Pt(size)
+        style.paragraph_format.space_before = Pt(1)
+        style.paragraph_format.space_after = Pt(1)
+    for name, base in ((TABLE_HEADING, TABLE_TEXT), (TABLE_HEADING_COMPACT, TABLE_COMPACT)):
+        heading = _paragraph_style(styles, name, base=base)
+        heading.font.bold = True
+        heading.paragraph_format.keep_with_next = True
+    for name, bold in ((METADATA_KEY, True), (METADATA_VALUE, False)):
+        style = _paragraph_style(styles, name)
+        _fonts(style, HEADING_FONT)
+        style.font.size = Pt(TABLE_SIZE_PT)
+        style.font.bold = bold
+        style.paragraph_format.space_before = Pt(1)
+        style.paragraph_format.space_after = Pt(1)
+
+
+def _note_and_navigation_styles(styles: Styles, text_width_pt: float) -> None:
+    notes_heading = _paragraph_style(styles, NOTES_HEADING, next_style=FOOTNOTE_TEXT)
+    _fonts(notes_heading, HEADING_FONT)
+    notes_heading.font.size = Pt(11)
+    notes_heading.font.bold = True
+    notes_heading.paragraph_format.space_before = Pt(18)
+    notes_heading.paragraph_format.space_after = Pt(6)
+    notes_heading.paragraph_format.keep_with_next = True
+    ooxml.set_paragraph_borders(_paragraph_props(notes_heading), ("w:top",), 4, BORDER_COLOR, 6)
+
+    footnote_text = _paragraph_style(styles, FOOTNOTE_TEXT)
+    footnote_text.font.size = Pt(9)
+    footnote_text.paragraph_format.space_after = Pt(3)
+
+    toc_heading = _paragraph_style(styles, TOC_HEADING, next_style=toc_style(1))
+    _fonts(toc_heading, HEADING_FONT)
+    toc_heading.font.size = Pt(12)
+    toc_heading.font.bold = True
+    toc_heading.paragraph_format.space_before = Pt(12)
+    toc_heading.paragraph_format.space_after = Pt(6)
+    toc_heading.paragraph_format.keep_with_next = True
+    for level in range(1, 4):
+        entry = _paragraph_style(styles, toc_style(level), next_style=BODY_TEXT)
+        entry.style_id = f"TOC{level}"
+        entry.paragraph_format.left_indent = Twips(LIST_INDENT_TWIPS * (level - 1))
+        entry.paragraph_format.space_after = Pt(2)
+        ooxml.set_right_tab(_paragraph_props(entry), round(text_width_pt * 20))
+        if level == 1:
+            entry.font.bold = True
+            entry.paragraph_format.space_before = Pt(4)
+
+    footer = _paragraph_style(styles, FOOTER)
+    _fonts(footer, HEADING_FONT)
+    footer.font.size = Pt(8)
+    footer.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    footer.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _character_styles(styles: Styles) -> None:
+    hyperlink = _character_style(styles, HYPERLINK)
+    hyperlink.font.color.rgb = RGBColor.from_string(LINK_COLOR)
+    hyperlink.font.underline = True
+
+    inline_code = _character_style(styles, INLINE_CODE)
+    _fonts(inline_code, MONO_FONT, MONO_FONT)
+    inline_code.font.size = Pt(9)
+    ooxml.set_run_flag(_run_props(inline_code), "w:noProof")
+    ooxml.set_run_shading(_run_props(inline_code), CODE_FILL)
+
+    keyboard = _character_style(styles, KEYBOARD)
+    _fonts(keyboard, MONO_FONT, MONO_FONT)
+    keyboard.font.size = Pt(8.5)
+    ooxml.set_run_flag(_run_props(keyboard), "w:noProof")
+    ooxml.set_run_border(_run_props(keyboard), MUTED_COLOR)
+    ooxml.set_run_shading(_run_props(keyboard), CODE_FILL)
+
+    reference = _character_style(styles, FOOTNOTE_REFERENCE)
+    reference.font.superscript = True
+
+    task_box = _character_style(styles, TASK_BOX)
+    _fonts(task_box, SYMBOL_FONT, SYMBOL_FONT)
+
+
+def _table_styles(styles: Styles) -> None:
+    design = _table_style(styles, DESIGN_TABLE)
+    table_props = ooxml.child(design.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
+    ooxml.set_child(table_props, ooxml.table_borders(4, BORDER_COLOR), ooxml.TABLE_PROPERTY_ORDER)
+    ooxml.set_child(table_props, ooxml.cell_margins(40, TABLE_CELL_MARGIN_TWIPS, 40), ooxml.TABLE_PROPERTY_ORDER)
+    _conditional_format(design, "firstRow", HEADER_FILL, bold=True)
+
+    control = _table_style(styles, DOCUMENT_CONTROL)
+    control_props = ooxml.child(control.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
+    ooxml.set_child(control_props, ooxml.table_borders(4, BORDER_COLOR), ooxml.TABLE_PROPERTY_ORDER)
+    ooxml.set_child(control_props, ooxml.cell_margins(20, TABLE_CELL_MARGIN_TWIPS, 20), ooxml.TABLE_PROPERTY_ORDER)
+    _conditional_format(control, "firstCol", CODE_FILL, bold=True)
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def _paragraph_style(
+    styles: Styles, name: str, base: str | None = NORMAL, next_style: str | None = None
+) -> ParagraphStyle:
+    style = _fresh_style(styles, name, WD_STYLE_TYPE.PARAGRAPH)
+    assert isinstance(style, ParagraphStyle)
+    style.base_style = styles[base] if base else None
+    if next_style is not None and next_style in styles:
+        next_paragraph = styles[next_style]
+        assert isinstance(next_paragraph, ParagraphStyle)
+        style.next_paragraph_style = next_paragraph
+    return style
+
+
+def _character_style(styles: Styles, name: str) -> CharacterStyle:
+    style = _fresh_style(styles, name, WD_STYLE_TYPE.CHARACTER)
+    assert isinstance(style, CharacterStyle)
+    style.base_style = styles["Default Paragraph Font"]
+    return style
+
+
+def _table_style(styles: Styles, name: str) -> BaseStyle:
+    style = _fresh_style(styles, name, WD_STYLE_TYPE.TABLE)
+    style.element.remove_all("w:basedOn")
+    based_on = ooxml.make("w:basedOn", val="TableNormal")
+    ooxml.set_child(style.element, based_on, ooxml.STYLE_CHILD_ORDER)
+    paragraph_props = ooxml.child(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
+    ooxml.set_child(paragraph_props, ooxml.make("w:spacing", before="0", after="0"), ooxml.PARAGRAPH_PROPERTY_ORDER)
+    return style
+
+
+def _fresh_style(styles: Styles, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle:
+    """The named style, existing or new, with its formatting cleared and shown in the gallery."""
+    style: BaseStyle = styles[name] if name in styles else _add_style(styles, name, style_type)
+    style.element.remove_all("w:pPr", "w:rPr", "w:tblPr", "w:trPr", "w:tcPr", "w:tblStylePr")
+    style.hidden = False
+    style.unhide_when_used = False
+    style.quick_style = True
+    return style
+
+
+def _add_style(styles: Styles, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle:
+    kind = {WD_STYLE_TYPE.PARAGRAPH: "paragraph", WD_STYLE_TYPE.CHARACTER: "character", WD_STYLE_TYPE.TABLE: "table"}
+    element = ooxml.make("w:style", type=kind[style_type], customStyle="1", styleId=re.sub(r"[^A-Za-z0-9]", "", name))
+    element.append(ooxml.make("w:name", val=name))
+    styles.element.append(element)
+    style: BaseStyle = styles[name]
+    return style
+
+
+def _conditional_format(style: BaseStyle, kind: str, fill: str, bold: bool) -> None:
+    conditional = ooxml.make("w:tblStylePr", type=kind)
+    run_props = ooxml.make("w:rPr")
+    if bold:
+        run_props.append(ooxml.make("w:b"))
+        run_props.append(ooxml.make("w:bCs"))
+    conditional.append(run_props)
+    cell_props = ooxml.make("w:tcPr")
+    ooxml.set_cell_shading(cell_props, fill)
+    conditional.append(cell_props)
+    style.element.append(conditional)
+
+
+def _paragraph_props(style: BaseStyle) -> ooxml.Element:
+    return ooxml.child(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
+
+
+def _run_props(style: BaseStyle) -> ooxml.Element:
+    return ooxml.child(style.element, "w:rPr", ooxml.STYLE_CHILD_ORDER)
+
+
+def _fonts(style: BaseStyle, latin: str, east_asian: str = EAST_ASIAN_FONT) -> None:
+    ooxml.set_fonts(_run_props(style), latin, east_asian)
+
+
+def _monospace(style: ParagraphStyle, size_pt: float) -> None:
+    _fonts(style, MONO_FONT, MONO_FONT)
+    style.font.size = Pt(size_pt)
+    style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    ooxml.set_run_flag(_run_props(style), "w:noProof")
+
+
+def _half_points(size_pt: float) -> int:
+    return round(size_pt * 2)
