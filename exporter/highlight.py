@@ -39,7 +39,7 @@ def _lexer(language: str) -> Lexer | None:
 def _style_of(token_type: _TokenType) -> tuple[str, str, bool, bool]:
     style = get_style_by_name(STYLE_NAME)
     current = token_type
-    while current not in STANDARD_TYPES:
+    while current not in STANDARD_TYPES and current.parent is not None:
         current = current.parent
     spec = style.style_for_token(current)
     color, bold, italic = spec["color"] or "", bool(spec["bold"]), bool(spec["italic"])
@@ -65,7 +65,11 @@ def highlight_lines(code: str, language: str) -> list[list[StyledRun]]:
                 continue
             runs = lines[-1]
             if piece.isspace():
-                css_class, color, bold, italic = (runs[-1].css_class, runs[-1].color, runs[-1].bold, runs[-1].italic) if runs else ("", "", False, False)
+                css_class, color, bold, italic = (
+                    (runs[-1].css_class, runs[-1].color, runs[-1].bold, runs[-1].italic)
+                    if runs
+                    else ("", "", False, False)
+                )
             if runs and (runs[-1].css_class, runs[-1].color, runs[-1].bold, runs[-1].italic) == (
                 css_class,
                 color,
@@ -84,4 +88,5 @@ def pygments_css(scope: str) -> str:
     """CSS for the highlight classes, limited to `scope`."""
     from pygments.formatters import HtmlFormatter
 
-    return str(HtmlFormatter(style=STYLE_NAME).get_style_defs(scope))
+    formatter: HtmlFormatter[str] = HtmlFormatter(style=STYLE_NAME)
+    return str(formatter.get_style_defs(scope))  # type: ignore[no-untyped-call]

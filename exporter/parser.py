@@ -348,12 +348,11 @@ class _TreeBuilder:
         result: list[Block] = []
         for block in blocks:
             if isinstance(block, Heading):
-                block = replace(block, id=self.ids.unique(slugify(plain_text(block.children))))
-            elif isinstance(block, BlockQuote):
-                block = replace(block, children=self.assign_heading_ids(block.children))
-            elif isinstance(block, Details):
-                block = replace(block, children=self.assign_heading_ids(block.children))
-            result.append(block)
+                result.append(replace(block, id=self.ids.unique(slugify(plain_text(block.children)))))
+            elif isinstance(block, BlockQuote | Details):
+                result.append(replace(block, children=self.assign_heading_ids(block.children)))
+            else:
+                result.append(block)
         return tuple(result)
 
     # -------------------------------------------------------------- inlines
@@ -406,11 +405,12 @@ def _strip_task_marker_space(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
     return blocks
 
 
+_ALIGNMENTS: dict[str, Alignment] = {"left": "left", "center": "center", "right": "right"}
+
+
 def _alignment(style: str) -> Alignment:
-    for value in ("left", "center", "right"):
-        if f"text-align:{value}" in style.replace(" ", ""):
-            return value  # type: ignore[return-value]
-    return "default"
+    match = re.search(r"text-align:\s*(\w+)", style)
+    return _ALIGNMENTS.get(match.group(1), "default") if match else "default"
 
 
 # ------------------------------------------------------------------ inline assembly

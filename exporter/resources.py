@@ -45,27 +45,33 @@ class ResourceResolver:
         if scheme == "data":
             return self._load_data_url(reference, line)
         if scheme not in ("", "file") or parsed.netloc:
-            self.reporter.warn(line, "resource-remote", f"not loading remote resource {reference!r}: network access is off")
+            self.reporter.warn(
+                line, "resource-remote", f"not loading remote resource {reference!r}: network access is off"
+            )
             return None
         relative = urllib.parse.unquote(parsed.path)
         if not relative:
             self.reporter.warn(line, "resource-missing", f"empty resource reference {reference!r}")
             return None
         root = self.root.resolve()
-        candidate = (root / relative.lstrip("/") if scheme == "file" or relative.startswith("/") else root / relative)
+        candidate = root / relative.lstrip("/") if scheme == "file" or relative.startswith("/") else root / relative
         try:
             resolved = candidate.resolve(strict=True)
         except (OSError, RuntimeError):
             self.reporter.warn(line, "resource-missing", f"image not found: {reference!r}")
             return None
         if not resolved.is_relative_to(root):
-            self.reporter.warn(line, "resource-outside", f"refusing {reference!r}: it lies outside the document's folder")
+            self.reporter.warn(
+                line, "resource-outside", f"refusing {reference!r}: it lies outside the document's folder"
+            )
             return None
         if not resolved.is_file():
             self.reporter.warn(line, "resource-missing", f"image not found: {reference!r}")
             return None
         if resolved.stat().st_size > MAX_RESOURCE_BYTES:
-            self.reporter.warn(line, "resource-too-large", f"image {reference!r} is larger than {MAX_RESOURCE_BYTES} bytes")
+            self.reporter.warn(
+                line, "resource-too-large", f"image {reference!r} is larger than {MAX_RESOURCE_BYTES} bytes"
+            )
             return None
         mime = mimetypes.guess_type(resolved.name)[0] or ""
         if mime not in IMAGE_TYPES:

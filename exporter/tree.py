@@ -213,16 +213,7 @@ class Details:
 
 
 Block: TypeAlias = (
-    Heading
-    | Paragraph
-    | CodeBlock
-    | Diagram
-    | BulletList
-    | OrderedList
-    | Table
-    | BlockQuote
-    | ThematicBreak
-    | Details
+    Heading | Paragraph | CodeBlock | Diagram | BulletList | OrderedList | Table | BlockQuote | ThematicBreak | Details
 )
 
 # ---------------------------------------------------------------- document

@@ -63,6 +63,8 @@ def test_unresolvable_relative_images_warn_with_file_and_line(tmp_path: Path) ->
     image_warnings = [str(d) for d in result.diagnostics if d.code == "resource-missing"]
     source = path.read_text(encoding="utf-8").splitlines()
     line = next(number for number, text in enumerate(source, 1) if "tpu-topology.png" in text)
-    assert any(f"kep-4815-dra-partitionable-devices.md:{line}:" in w and "tpu-topology.png" in w for w in image_warnings)
+    assert any(
+        f"kep-4815-dra-partitionable-devices.md:{line}:" in w and "tpu-topology.png" in w for w in image_warnings
+    )
     html = (tmp_path / f"{path.stem}.html").read_text(encoding="utf-8")
     assert "image not available: tpu-topology.png" in html

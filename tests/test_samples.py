@@ -82,7 +82,9 @@ def test_docx_converts_with_libreoffice(sample: Path, exported: Path, tmp_path: 
 def diagram_rows(pdf_path: Path, page_number: int) -> list[list[dict[str, float | str]]]:
     """Rows of monospace glyphs on a page, top to bottom."""
     with pdfplumber.open(pdf_path) as pdf:
-        chars = [c for c in pdf.pages[page_number].chars if "DejaVu" in str(c["fontname"]) and "Mono" in str(c["fontname"])]
+        chars = [
+            c for c in pdf.pages[page_number].chars if "DejaVu" in str(c["fontname"]) and "Mono" in str(c["fontname"])
+        ]
     rows: dict[float, list[dict[str, float | str]]] = defaultdict(list)
     for char in chars:
         rows[round(float(char["top"]), 1)].append(char)

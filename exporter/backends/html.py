@@ -120,7 +120,7 @@ def render_html(
     metadata_html = renderer.metadata(document.metadata)
     body_html = renderer.blocks(blocks, options.text_width_pt)
     footnotes_html = renderer.footnotes(document.footnotes, options.text_width_pt)
-    toc_html = _toc_list(document.toc) if document.toc else ""
+    toc_html = _toc_list(document.toc, leaders=for_print) if document.toc else ""
     context = {
         "lang": _document_language(document),
         "title": document.title or document.source,
@@ -251,12 +251,15 @@ def _block_text(block: Block) -> str:
             assert_never(block)
 
 
-def _toc_list(entries: tuple[TocEntry, ...]) -> str:
+def _toc_list(entries: tuple[TocEntry, ...], *, leaders: bool) -> str:
+    """Nested lists of links; `leaders` adds the dotted filler that print.css draws before page numbers."""
     items: list[str] = []
+    leader = '<span class="toc-leader" aria-hidden="true"></span>' if leaders else ""
     for entry in entries:
         number = f'<span class="toc-number">{_escape(entry.number)}</span> ' if entry.number else ""
-        link = f'<a href="#{_escape(entry.id)}">{number}<span class="toc-text">{_escape(entry.text)}</span></a>'
-        nested = _toc_list(entry.children) if entry.children else ""
+        text = f'<span class="toc-text">{number}{_escape(entry.text)}</span>'
+        link = f'<a href="#{_escape(entry.id)}">{text}{leader}</a>'
+        nested = _toc_list(entry.children, leaders=leaders) if entry.children else ""
         items.append(f'<li class="toc-level-{entry.level}">{link}{nested}</li>')
     return f'<ol class="toc-list">{"".join(items)}</ol>'
 
