@@ -16,7 +16,8 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from exporter.diagnostics import Reporter
+from exporter.diagnostics import ExportError, Reporter
+from exporter.language import detect_language
 from exporter.layout import column_weights, diagram_lines, is_diagram
 from exporter.outline import IdRegistry, build_toc, iter_headings, number_sections, slugify, title_heading
 from exporter.tree import (
@@ -56,6 +57,9 @@ from exporter.tree import (
 )
 
 
+MAX_NESTING = 64  # markdown-it's levels: two per list or quote level
+
+
 @dataclass(frozen=True, slots=True)
 class ParseOptions:
     number_sections: bool = False
@@ -64,7 +68,7 @@ class ParseOptions:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": True})
+    md = MarkdownIt("commonmark", {"linkify": True, "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough", "linkify"])
     md.use(front_matter_plugin).use(footnote_plugin).use(tasklists_plugin)
     return md
@@ -75,6 +79,7 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     reporter = reporter or Reporter(source)
     options = options or ParseOptions()
     tokens = _markdown().parse(text)
+    _refuse_truncation(tokens, source)
     builder = _TreeBuilder(reporter)
     root = SyntaxTreeNode(tokens)
     front_matter: dict[str, object] = {}
@@ -103,7 +108,16 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
         blocks=blocks,
         footnotes=footnotes,
         toc=build_toc(blocks, options.toc_depth),
+        language=detect_language(title, blocks),
     )
+
+
+def _refuse_truncation(tokens: list[Token], source: str) -> None:
+    """markdown-it silently drops everything past its nesting limit; that must be an error, not data loss."""
+    for token in tokens:
+        if token.level >= MAX_NESTING - 1 or any(child.level >= MAX_NESTING - 1 for child in token.children or []):
+            line = token.map[0] + 1 if token.map else 0
+            raise ExportError(source, f"content is nested too deeply (more than {MAX_NESTING // 2 - 1} levels of lists or quotes)", line)
 
 
 def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, object]:
@@ -378,6 +392,8 @@ class _TreeBuilder:
                     out.open(kind)
                     self._inlines(node.children, out)
                     out.close(kind)
+                case "link" if node.markup == "linkify" and not _GFM_AUTOLINK.match(_node_text(node)):
+                    self._inlines(node.children, out)  # a bare file name such as notes.md is not a URL
                 case "link":
                     out.open("a", href=str(node.attrs.get("href", "")), title=str(node.attrs.get("title", "")))
                     self._inlines(node.children, out)
@@ -403,6 +419,13 @@ def _strip_task_marker_space(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
         trimmed = _trim((Text(first.children[0].text.lstrip()), *first.children[1:]))
         return (replace(first, children=trimmed), *blocks[1:])
     return blocks
+
+
+_GFM_AUTOLINK = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.|mailto:|[^\s@]+@[^\s@]+$)", re.IGNORECASE)
+
+
+def _node_text(node: SyntaxTreeNode) -> str:
+    return "".join(child.content for child in node.children if child.type == "text")
 
 
 _ALIGNMENTS: dict[str, Alignment] = {"left": "left", "center": "center", "right": "right"}

@@ -252,6 +252,7 @@ class Document:
     blocks: tuple[Block, ...]
     footnotes: tuple[Footnote, ...]
     toc: tuple[TocEntry, ...]
+    language: str = "en"  # BCP 47 primary tag of the prose, such as "en" or "ja"
 
     def metadata_value(self, key: str) -> str:
         """The plain-text value of a metadata key (case-insensitive), or ""."""

@@ -156,3 +156,21 @@ def test_python_dash_m_runs_the_cli_without_traceback(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert completed.stderr.count("\n") == 1 and "absent.md" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_nesting_past_the_parser_limit_is_an_error_not_silent_loss(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.md"
+    deep.write_text("".join("  " * level + f"- level {level}\n" for level in range(40)) + "\nlast words\n")
+    code, _, err = run(str(deep), "--html")
+    assert code == 1
+    assert "deep.md:31: error: content is nested too deeply" in err
+    assert not (tmp_path / "deep.html").exists()
+
+
+def test_bare_file_names_are_not_turned_into_links(tmp_path: Path) -> None:
+    doc = tmp_path / "links.md"
+    doc.write_text("See technical-template.md, www.example.com and https://example.org/x.\n")
+    assert run(str(doc), "--html")[0] == 0
+    html = (tmp_path / "links.html").read_text(encoding="utf-8")
+    assert 'href="http://technical-template.md"' not in html
+    assert 'href="http://www.example.com"' in html and 'href="https://example.org/x"' in html

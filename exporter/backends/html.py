@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 import exporter
 from exporter.cells import cell_width
-from exporter.highlight import highlight_lines, pygments_css
+from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.resources import ResourceResolver
 from exporter.tree import (
@@ -99,6 +99,12 @@ STATUS_TONES = {
     "obsolete": "grey",
 }
 
+# Words the page itself adds, by document language.
+UI_LABELS: dict[str, dict[str, str]] = {
+    "en": {"contents": "Contents", "notes": "Notes", "footer": '"Page " counter(page) " of " counter(pages)'},
+    "ja": {"contents": "目次", "notes": "脚注", "footer": 'counter(page) " / " counter(pages)'},
+}
+
 # Tables at least this wide (columns) or long (characters in the longest row) get the compact style.
 COMPACT_TABLE_COLUMNS = 6
 COMPACT_TABLE_ROW_CHARS = 240
@@ -110,7 +116,9 @@ def render_html(
     document: Document, resolver: ResourceResolver, options: RenderOptions, *, for_print: bool = False
 ) -> str:
     """The whole document as one HTML page with its CSS and images inlined."""
-    renderer = _BodyRenderer(resolver, options, for_print)
+    lang = _document_language(document)
+    labels = UI_LABELS[lang]
+    renderer = _BodyRenderer(resolver, for_print, labels)
     blocks = document.blocks
     title_heading: Heading | None = None
     if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
@@ -120,15 +128,16 @@ def render_html(
     metadata_html = renderer.metadata(document.metadata)
     body_html = renderer.blocks(blocks, options.text_width_pt)
     footnotes_html = renderer.footnotes(document.footnotes, options.text_width_pt)
-    toc_html = _toc_list(document.toc, leaders=for_print) if document.toc else ""
+    toc_html = _toc_list(document.toc) if document.toc else ""
     context = {
-        "lang": _document_language(document),
+        "lang": lang,
+        "labels": labels,
         "title": document.title or document.source,
         "author": document.metadata_value("author") or document.metadata_value("authors"),
         "generator": f"designexport {exporter.__version__}",
         "description": document.metadata_value("summary"),
         "stylesheet": Markup(_stylesheet(for_print)),
-        "page_style": Markup(_page_style(options)) if for_print else "",
+        "page_style": Markup(_page_style(options, labels["footer"])) if for_print else "",
         "for_print": for_print,
         "title_html": Markup(title_html),
         "metadata_html": Markup(metadata_html),
@@ -180,11 +189,13 @@ def _highlight_css() -> str:
     return "\n".join(scoped)
 
 
-def _page_style(options: RenderOptions) -> str:
+def _page_style(options: RenderOptions, footer: str) -> str:
+    """Paper size, margins and the page-number footer; the rest of the page rules are in print.css."""
     width, height = PAPER_SIZES[options.paper]
     return (
         f"@page {{ size: {width}pt {height}pt; "
-        f"margin: {MARGIN_TOP_PT}pt {MARGIN_SIDE_PT}pt {MARGIN_BOTTOM_PT}pt {MARGIN_SIDE_PT}pt; }}"
+        f"margin: {MARGIN_TOP_PT}pt {MARGIN_SIDE_PT}pt {MARGIN_BOTTOM_PT}pt {MARGIN_SIDE_PT}pt; "
+        f"@bottom-right {{ content: {footer}; }} }}"
     )
 
 
@@ -224,7 +235,7 @@ def _is_japanese(char: str) -> bool:
 
 
 def _document_language(document: Document) -> str:
-    """"ja" when most letters in the document's text are Japanese, else "en"."""
+    """The page language: Japanese ("ja") when most of the letters are Japanese, else English ("en")."""
     text = document.title + "".join(_block_text(block) for block in document.blocks)
     letters = [char for char in text if char.isalpha()]
     if not letters:
@@ -251,15 +262,13 @@ def _block_text(block: Block) -> str:
             assert_never(block)
 
 
-def _toc_list(entries: tuple[TocEntry, ...], *, leaders: bool) -> str:
-    """Nested lists of links; `leaders` adds the dotted filler that print.css draws before page numbers."""
+def _toc_list(entries: tuple[TocEntry, ...]) -> str:
     items: list[str] = []
-    leader = '<span class="toc-leader" aria-hidden="true"></span>' if leaders else ""
     for entry in entries:
         number = f'<span class="toc-number">{_escape(entry.number)}</span> ' if entry.number else ""
         text = f'<span class="toc-text">{number}{_escape(entry.text)}</span>'
-        link = f'<a href="#{_escape(entry.id)}">{text}{leader}</a>'
-        nested = _toc_list(entry.children, leaders=leaders) if entry.children else ""
+        link = f'<a href="#{_escape(entry.id)}">{text}</a>'
+        nested = _toc_list(entry.children) if entry.children else ""
         items.append(f'<li class="toc-level-{entry.level}">{link}{nested}</li>')
     return f'<ol class="toc-list">{"".join(items)}</ol>'
 
@@ -290,8 +299,8 @@ def _is_compact_table(table: Table) -> bool:
 @dataclass
 class _BodyRenderer:
     resolver: ResourceResolver
-    options: RenderOptions
     for_print: bool
+    labels: dict[str, str]
     footnote_refs: dict[int, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------ blocks
@@ -335,8 +344,10 @@ class _BodyRenderer:
         tag = f"h{min(max(heading.level, 1), 6)}"
         class_attr = f' class="{extra_class}"' if extra_class else ""
         number = f'<span class="section-number">{_escape(heading.number)}</span> ' if heading.number else ""
-        anchor = f'<a class="heading-anchor" href="#{_escape(heading.id)}" aria-hidden="true"></a>' if heading.id else ""
-        id_attr = f' id="{_escape(heading.id)}"' if heading.id else ""
+        id_attr, anchor = "", ""
+        if heading.id:
+            id_attr = f' id="{_escape(heading.id)}"'
+            anchor = f'<a class="heading-anchor" href="#{_escape(heading.id)}" aria-hidden="true" tabindex="-1"></a>'
         return f"<{tag}{id_attr}{class_attr}>{number}{self.inlines(heading.children)}{anchor}</{tag}>"
 
     def paragraph(self, children: tuple[Inline, ...], *, tight: bool = False, prefix: str = "") -> str:
@@ -348,9 +359,12 @@ class _BodyRenderer:
         return f'<p class="lead-in">{content}</p>' if _is_lead_in(children) else f"<p>{content}</p>"
 
     def figure(self, image: Image) -> str:
+        """An image alone in its paragraph, captioned by its title or alt text (not when it failed to load)."""
+        picture = self.image(image)
         caption = image.title or image.alt
-        caption_html = f"<figcaption>{_escape(caption)}</figcaption>" if caption else ""
-        return f'<figure class="figure">{self.image(image)}{caption_html}</figure>'
+        if not caption or self.resolver.load(image.source, image.line) is None:
+            return f'<figure class="figure">{picture}</figure>'
+        return f'<figure class="figure">{picture}<figcaption>{_escape(caption)}</figcaption></figure>'
 
     def list_items(self, items: tuple[ListItem, ...], tight: bool, width_pt: float) -> str:
         inner_width = width_pt - PRINT_LIST_INDENT_PT
@@ -379,13 +393,7 @@ class _BodyRenderer:
         return f'<input class="task-box" type="checkbox" disabled{checked_attr}> '
 
     def code_block(self, code: CodeBlock) -> str:
-        lines = []
-        for runs in highlight_lines(code.text, code.language):
-            parts = [
-                f'<span class="{_escape(run.css_class)}">{_escape(run.text)}</span>' if run.css_class else _escape(run.text)
-                for run in runs
-            ]
-            lines.append("".join(parts))
+        lines = ["".join(_code_run(run) for run in runs) for runs in highlight_lines(code.text, code.language)]
         language = _escape(code.language)
         label = f'<span class="code-language" aria-hidden="true">{language}</span>' if code.language else ""
         language_attr = f' data-language="{language}"' if code.language else ""
@@ -401,9 +409,7 @@ class _BodyRenderer:
             body = "\n" + body  # HTML drops one newline right after <pre>
         if self.for_print:
             size = diagram_font_size_pt(diagram.columns, width_pt)
-            return (
-                f'<div class="diagram-frame"><pre class="diagram" style="font-size: {size:.3f}pt">{body}</pre></div>'
-            )
+            return f'<div class="diagram-frame"><pre class="diagram" style="font-size: {size:.3f}pt">{body}</pre></div>'
         return (
             f'<div class="diagram-frame" style="--columns: {max(diagram.columns, 1)}">'
             f'<pre class="diagram">{body}</pre></div>'
@@ -457,13 +463,12 @@ class _BodyRenderer:
             for row in table.rows
         )
         body = f"<tbody>\n{rows}\n</tbody>" if table.rows else ""
-        table_html = (
-            f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">'
-            f"<colgroup>{colgroup}</colgroup>\n<thead><tr>{header}</tr></thead>\n{body}</table>"
-        )
+        parts = f"<colgroup>{colgroup}</colgroup>\n<thead><tr>{header}</tr></thead>\n{body}"
         if self.for_print:
-            return table_html
-        return f'<div class="table-scroll" role="region" tabindex="0">{table_html}</div>'
+            return f'<table class="{" ".join(classes)}">{parts}</table>'
+        # On screen the column count sets a minimum width; the wrapper scrolls when that is too wide.
+        table_html = f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">{parts}</table>'
+        return f'<div class="table-scroll" tabindex="0">{table_html}</div>'
 
     @staticmethod
     def alignment(table: Table, index: int) -> str:
@@ -501,14 +506,10 @@ class _BodyRenderer:
                 f'aria-label="Back to reference {note.number}{"" if index == 1 else f" ({index})"}"></a>'
                 for index in range(1, self.footnote_refs.get(note.number, 0) + 1)
             )
-            if backlinks and content.endswith("</p>"):
-                content = f"{content[: -len('</p>')]} {backlinks}</p>"
-            elif backlinks:
-                content = f"{content}\n<p>{backlinks}</p>"
-            items.append(f'<li id="fn-{note.number}" value="{note.number}">{content}</li>')
+            items.append(f'<li id="fn-{note.number}" value="{note.number}">{_append_inline(content, backlinks)}</li>')
         return (
             '<section class="footnotes" aria-label="Footnotes">\n'
-            '<p class="footnotes-title">Notes</p>\n<ol>\n' + "\n".join(items) + "\n</ol>\n</section>"
+            f'<p class="footnotes-title">{self.labels["notes"]}</p>\n<ol>\n' + "\n".join(items) + "\n</ol>\n</section>"
         )
 
     # ------------------------------------------------------------ inlines
@@ -571,6 +572,21 @@ class _BodyRenderer:
             )
         title = f' title="{_escape(image.title)}"' if image.title else ""
         return f'<img src="{_escape(resource.data_uri())}" alt="{_escape(image.alt)}"{title}>'
+
+
+def _code_run(run: StyledRun) -> str:
+    if not run.css_class:
+        return _escape(run.text)
+    return f'<span class="{_escape(run.css_class)}">{_escape(run.text)}</span>'
+
+
+def _append_inline(content: str, addition: str) -> str:
+    """`addition` at the end of the last paragraph of `content`, or in a paragraph of its own."""
+    if not addition:
+        return content
+    if content.endswith("</p>"):
+        return f"{content.removesuffix('</p>')} {addition}</p>"
+    return f"{content}\n<p>{addition}</p>"
 
 
 def _ref_id(number: int, occurrence: int) -> str:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import weasyprint  # type: ignore[import-untyped]
-from weasyprint.urls import URLFetcher, URLFetcherResponse  # type: ignore[import-untyped]
+import weasyprint
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from exporter.backends.html import render_html
 from exporter.diagnostics import Reporter

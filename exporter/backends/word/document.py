@@ -10,14 +10,13 @@ import os
 import re
 import urllib.parse
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import assert_never
 
 import docx
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.image.exceptions import UnrecognizedImageError
 from docx.image.image import Image as PictureInfo
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
@@ -27,7 +26,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
 from exporter.backends.word import ooxml, styles
-from exporter.cells import cell_width
+from exporter.cells import cell_width, display_width
 from exporter.highlight import highlight_lines
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.outline import title_heading
@@ -65,11 +64,17 @@ from exporter.tree import (
     Text,
     ThematicBreak,
     TocEntry,
+    plain_text,
 )
 
 CODE_TAB_SIZE = 4
 KEEP_WHOLE_CODE_LINES = 12  # shorter code blocks are kept on one page
 COMPACT_TABLE_COLUMNS = 6
+GAP_PT = 8.0
+LABEL_MAX_LENGTH = 120
+AVERAGE_ADVANCE_EM = 0.6  # Noto Sans, generous, for guessing how wide a word is
+BOLD_ADVANCE_EM = 0.68
+LONGEST_UNBROKEN_WORD = 14  # longer words may break inside a cell
 METADATA_KEY_SHARE = 0.28
 MAX_LIST_LEVEL = 8  # Word numbering has nine levels, 0 to 8
 IMAGE_DPI = 96
@@ -79,7 +84,6 @@ CORE_PROPERTY_MAX_LENGTH = 255
 UNSAFE_SCHEMES = ("javascript", "vbscript", "data")
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
-TOC_INSTRUCTION = 'TOC \\o "1-3" \\h \\z \\u'
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BOOKMARK_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
@@ -90,7 +94,25 @@ _ALIGNMENTS: dict[Alignment, WD_ALIGN_PARAGRAPH | None] = {
     "right": WD_ALIGN_PARAGRAPH.RIGHT,
 }
 _BULLETS = ("\u2022", "\u25e6", "\u25aa")
+_BULLET_SIZES = (0.0, 0.0, 7.0)  # DejaVu's small square is large next to its bullet
 _ORDERED_FORMATS = ("decimal", "lowerLetter", "lowerRoman")
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Words the Word file adds itself, in the document's language (as the HTML page does)."""
+
+    language: str  # for Word's proofing of East Asian text
+    contents: str
+    notes: str
+    footer: tuple[str, ...]  # text pieces; "PAGE" and "NUMPAGES" become fields
+
+
+LABELS = {
+    "en": Labels("en-US", "Contents", "Notes", ("Page ", "PAGE", " of ", "NUMPAGES")),
+    "ja": Labels("ja-JP", "目次", "脚注", ("PAGE", " / ", "NUMPAGES")),
+}
+FIELDS = frozenset({"PAGE", "NUMPAGES"})
 
 
 def render_docx(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
@@ -127,6 +149,16 @@ class RunSink:
     paragraph: DocxParagraph
     element: ooxml.Element
     width_pt: float  # room for pictures
+    style_ids: Mapping[str, str]  # style name to id; python-docx's own lookup is slow
+    code_size_pt: float | None = None  # inline code size when the paragraph's text is not body size
+
+    @classmethod
+    def of(cls, paragraph: DocxParagraph, style: str, width_pt: float, style_ids: Mapping[str, str]) -> RunSink:
+        return cls(paragraph, paragraph._p, width_pt, style_ids, styles.inline_code_size_pt(style))
+
+    def inside(self, element: ooxml.Element) -> RunSink:
+        """The same paragraph, with runs going into `element` (a hyperlink)."""
+        return replace(self, element=element)
 
     @property
     def in_hyperlink(self) -> bool:
@@ -137,7 +169,7 @@ class RunSink:
         if self.element is not self.paragraph._p:
             self.element.append(run._r)
         if run_format.character_style:
-            run.style = run_format.character_style
+            ooxml.set_run_style(run, self.style_ids[run_format.character_style])
         if run_format.bold:
             run.bold = True
         if run_format.italic:
@@ -148,6 +180,8 @@ class RunSink:
             run.font.superscript = True
         elif run_format.subscript:
             run.font.subscript = True
+        if self.code_size_pt is not None and run_format.character_style in (styles.INLINE_CODE, styles.KEYBOARD):
+            run.font.size = Pt(self.code_size_pt)
         if text:
             run.text = text
         return run
@@ -159,6 +193,7 @@ class Bookmarks:
     def __init__(self) -> None:
         self._names: dict[str, str] = {}
         self._taken: set[str] = set()
+        self._placed: set[str] = set()
         self._next_id = 1
 
     def register(self, identifier: str) -> str:
@@ -177,16 +212,16 @@ class Bookmarks:
     def name_of(self, identifier: str) -> str | None:
         return self._names.get(identifier)
 
-    def wrap(self, sink: RunSink, identifier: str) -> tuple[ooxml.Element, ooxml.Element] | None:
-        """A start and end marker for the identifier's bookmark; the start is placed now."""
+    def start(self, sink: RunSink, identifier: str) -> ooxml.Element | None:
+        """Places the identifier's bookmark start; returns the end marker to place after the content."""
         name = self.name_of(identifier)
-        if name is None:
+        if name is None or name in self._placed:
             return None
+        self._placed.add(name)
         bookmark_id = self._next_id
         self._next_id += 1
-        start = ooxml.bookmark_start(bookmark_id, name)
-        sink.element.append(start)
-        return start, ooxml.bookmark_end(bookmark_id)
+        sink.element.append(ooxml.bookmark_start(bookmark_id, name))
+        return ooxml.bookmark_end(bookmark_id)
 
 
 def _bookmark_name(identifier: str) -> str:
@@ -214,11 +249,13 @@ class ListNumbering:
         self._bullet_num: int | None = None
         step = styles.LIST_INDENT_TWIPS
         bullet_levels = [
-            ("bullet", _BULLETS[level % 3], step * (level + 1), step, styles.SYMBOL_FONT)
+            ooxml.ListLevel(
+                "bullet", _BULLETS[level % 3], step * (level + 1), step, styles.SYMBOL_FONT, _BULLET_SIZES[level % 3]
+            )
             for level in range(MAX_LIST_LEVEL + 1)
         ]
         ordered_levels = [
-            (_ORDERED_FORMATS[level % 3], f"%{level + 1}.", step * (level + 1), step, "")
+            ooxml.ListLevel(_ORDERED_FORMATS[level % 3], f"%{level + 1}.", step * (level + 1), step)
             for level in range(MAX_LIST_LEVEL + 1)
         ]
         ooxml.add_abstract_numbering(self._numbering, ooxml.abstract_numbering(self._bullet_abstract, bullet_levels))
@@ -256,12 +293,17 @@ class WordWriter:
         self.bookmarks = Bookmarks()
         self.line = 0
         self.cited_notes: set[int] = set()
+        self.pending_gap = False
+        self.style_ids: dict[str, str] = {}
+        self.last_paragraph: DocxParagraph | None = None
+        self.group_end: DocxParagraph | None = None  # last paragraph of the latest code block, diagram or list
         self.lists = ListNumbering(self.docx)
+        self.labels = LABELS.get(document.language, LABELS["en"])
 
     def write(self) -> bytes:
         self._prepare_package()
         self._page_setup()
-        styles.install_styles(self.docx, self.text_width_pt)
+        self.style_ids.update(styles.install_styles(self.docx, self.text_width_pt, self.labels.language))
         self._register_link_targets()
         self._core_properties()
 
@@ -314,9 +356,9 @@ class WordWriter:
     def _core_properties(self) -> None:
         properties = self.docx.core_properties
         properties.title = self._property(self.tree.title)
-        properties.subject = self._property(self.tree.metadata_value("Requirement"))
-        properties.category = self._property(self.tree.metadata_value("Status"))
-        properties.keywords = self._property(self.tree.metadata_value("Keywords") or self.tree.metadata_value("Tags"))
+        properties.subject = self._metadata_property("Requirement")
+        properties.category = self._metadata_property("Status")
+        properties.keywords = self._metadata_property("Keywords") or self._metadata_property("Tags")
         properties.author = "designexport"
         properties.last_modified_by = "designexport"
         properties.comments = ""
@@ -332,11 +374,22 @@ class WordWriter:
     def _property(self, value: str) -> str:
         return self._clean(value)[:CORE_PROPERTY_MAX_LENGTH]
 
+    def _metadata_property(self, key: str) -> str:
+        for item in self.tree.metadata:
+            if item.key.casefold() == key.casefold():
+                self.line = item.line
+                return self._property(item.text)
+        return ""
+
     def _footer(self) -> None:
         footer = self.docx.sections[0].footer
         paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
-        paragraph.style = styles.FOOTER
-        ooxml.append_field(paragraph, "PAGE", "1")
+        ooxml.set_paragraph_style(paragraph, self.style_ids[styles.FOOTER])
+        for piece in self.labels.footer:
+            if piece in FIELDS:
+                ooxml.append_field(paragraph, piece, "1")
+            else:
+                paragraph.add_run(piece)
 
     def _register_link_targets(self) -> None:
         """Bookmark names for every heading, raw anchor and note, before anything links to them."""
@@ -353,43 +406,56 @@ class WordWriter:
         width = round(self.text_width_pt * 20)
         key_width = round(width * METADATA_KEY_SHARE)
         table = self.docx.add_table(rows=len(self.tree.metadata), cols=2)
-        table.style = styles.DOCUMENT_CONTROL
+        ooxml.set_table_style(table._tbl.tblPr, self.style_ids[styles.DOCUMENT_CONTROL])
         self._table_geometry(table, [key_width, width - key_width], indent=0, header=False)
         for row, item in zip(table.rows, self.tree.metadata, strict=True):
             self.line = item.line
             key_cell, value_cell = row.cells
-            key_cell.paragraphs[0].style = styles.METADATA_KEY
+            self._style(key_cell.paragraphs[0], styles.METADATA_KEY)
             key_cell.paragraphs[0].add_run(self._clean(item.key))
             value_paragraph = value_cell.paragraphs[0]
-            value_paragraph.style = styles.METADATA_VALUE
+            self._style(value_paragraph, styles.METADATA_VALUE)
             cell_width_pt = (width - key_width - 2 * styles.TABLE_CELL_MARGIN_TWIPS) / 20
-            self._inlines(RunSink(value_paragraph, value_paragraph._p, cell_width_pt), item.value, RunFormat())
+            self._inlines(self._sink(value_paragraph, styles.METADATA_VALUE, cell_width_pt), item.value, RunFormat())
+        self.pending_gap = True
 
     def _table_of_contents(self) -> None:
         """A TOC field whose cached result already lists the entries, so it reads well before any update."""
-        self.docx.add_paragraph("Contents", style=styles.TOC_HEADING)
+        self._add_paragraph(styles.TOC_HEADING, self.labels.contents)
         entries = list(_flatten_toc(self.tree.toc))
         last: DocxParagraph | None = None
         for index, entry in enumerate(entries):
-            paragraph = self.docx.add_paragraph(style=styles.toc_style(entry.level))
+            style = styles.toc_style(entry.level)
+            paragraph = self._add_paragraph(style)
             if index == 0:
-                ooxml.append_field_begin(paragraph, TOC_INSTRUCTION)
-            sink = RunSink(paragraph, paragraph._p, self.text_width_pt)
+                deepest = max(item.level for item in entries)
+                ooxml.append_field_begin(paragraph, f'TOC \\o "1-{deepest}" \\h \\z')
+            sink = self._sink(paragraph, style, self.text_width_pt)
             name = self.bookmarks.name_of(entry.id)
             if name is not None:
                 link = ooxml.internal_hyperlink(name)
                 paragraph._p.append(link)
-                sink = RunSink(paragraph, link, self.text_width_pt)
+                sink = sink.inside(link)
             label = f"{entry.number} {entry.text}" if entry.number else entry.text
             sink.add_run(self._clean(label), RunFormat())
             last = paragraph
         if last is not None:
             ooxml.append_field_end(last)
+        self.pending_gap = True
 
     # ------------------------------------------------------------ blocks
 
     def _block(self, block: Block, context: Context) -> None:
         self.line = block.line
+        grouped = isinstance(block, CodeBlock | Diagram | BulletList | OrderedList)
+        if grouped and self.group_end is not None and self.last_paragraph is self.group_end:
+            # Touching blocks of one contextual-spacing style would read as one; keep this gap.
+            ooxml.set_paragraph_flag(ooxml.paragraph_properties(self.group_end), "w:contextualSpacing", on=False)
+        self._dispatch(block, context)
+        if grouped:
+            self.group_end = self.last_paragraph
+
+    def _dispatch(self, block: Block, context: Context) -> None:
         match block:
             case Heading():
                 self._heading(block, context)
@@ -415,21 +481,24 @@ class WordWriter:
                 self._new_paragraph(styles.HORIZONTAL_RULE, context)
             case Details():
                 summary = self._new_paragraph(styles.DETAILS_SUMMARY, context)
-                self._inlines(self._sink(summary, context), block.summary, RunFormat())
+                self._inlines(
+                    self._sink(summary, styles.DETAILS_SUMMARY, self._width_pt(context)), block.summary, RunFormat()
+                )
                 for child in block.children:
                     self._block(child, context)
             case _:
                 assert_never(block)
 
     def _heading(self, heading: Heading, context: Context, as_title: bool = False) -> None:
-        paragraph = self._new_paragraph(styles.TITLE if as_title else styles.heading_style(heading.level), context)
-        sink = self._sink(paragraph, context)
-        bookmark = self.bookmarks.wrap(sink, heading.id) if heading.id else None
+        style = styles.TITLE if as_title else styles.heading_style(heading.level)
+        paragraph = self._new_paragraph(style, context)
+        sink = self._sink(paragraph, style, self._width_pt(context))
+        bookmark_end = self.bookmarks.start(sink, heading.id) if heading.id else None
         if heading.number:
             sink.add_run(f"{heading.number} ", RunFormat())
         self._inlines(sink, heading.children, RunFormat())
-        if bookmark is not None:
-            paragraph._p.append(bookmark[1])
+        if bookmark_end is not None:
+            paragraph._p.append(bookmark_end)
 
     def _paragraph(self, block: Paragraph, context: Context) -> None:
         image = _sole_image(block.children)
@@ -437,7 +506,10 @@ class WordWriter:
             self._figure(image, context)
             return
         paragraph = self._new_paragraph(context.paragraph_style, context)
-        self._inlines(self._sink(paragraph, context), block.children, RunFormat())
+        if _is_label(block.children):
+            paragraph.paragraph_format.keep_with_next = True
+        sink = self._sink(paragraph, context.paragraph_style, self._width_pt(context))
+        self._inlines(sink, block.children, RunFormat())
 
     def _figure(self, image: Image, context: Context) -> None:
         paragraph = self._new_paragraph(styles.FIGURE, context)
@@ -446,7 +518,7 @@ class WordWriter:
                 caption = self._new_paragraph(styles.CAPTION, context)
                 caption.add_run(self._clean(image.alt.strip()))
         else:
-            paragraph.style = styles.PLACEHOLDER
+            self._style(paragraph, styles.PLACEHOLDER)
             paragraph.add_run(self._clean(_placeholder_text(image)))
 
     def _code(self, block: CodeBlock, context: Context) -> None:
@@ -472,12 +544,14 @@ class WordWriter:
         size = _diagram_font_size(block.columns, self._width_pt(context))
         half_points = round(size * 2)
         wide_spacing = round((2 * styles.MONO_ADVANCE_EM - 1) * size * 20)
-        for line in block.lines:
+        for index, line in enumerate(block.lines):
             paragraph = self._new_paragraph(styles.DIAGRAM, context)
+            if index < len(block.lines) - 1:  # a diagram never splits across pages
+                paragraph.paragraph_format.keep_with_next = True
             if size != styles.DIAGRAM_SIZE_PT:
                 properties = ooxml.paragraph_properties(paragraph)
                 ooxml.set_exact_line_height(properties, styles.diagram_line_twips(size))
-                ooxml.set_run_size(ooxml.child(properties, "w:rPr", ooxml.PARAGRAPH_PROPERTY_ORDER), half_points)
+                ooxml.set_run_size(ooxml.get_or_add(properties, "w:rPr", ooxml.PARAGRAPH_PROPERTY_ORDER), half_points)
             for text, wide in _split_by_width(self._clean(line)):
                 run = paragraph.add_run()
                 _preserve_spaces(run, text)
@@ -494,11 +568,11 @@ class WordWriter:
         inner = Context(indent=text_indent, list_depth=context.list_depth + 1, paragraph_style=item_style)
         for item in items:
             self.line = item.line
-            paragraph = self.docx.add_paragraph(style=item_style)
+            paragraph = self._add_paragraph(item_style)
             ooxml.set_numbering(paragraph, num_id, level)
             if text_indent != styles.LIST_INDENT_TWIPS * (level + 1):
                 ooxml.set_indent(ooxml.paragraph_properties(paragraph), text_indent, styles.LIST_INDENT_TWIPS)
-            sink = RunSink(paragraph, paragraph._p, self._width_pt(inner))
+            sink = self._sink(paragraph, item_style, self._width_pt(inner))
             if item.checked is not None:
                 sink.add_run("\u2612 " if item.checked else "\u2610 ", RunFormat(character_style=styles.TASK_BOX))
             rest = item.children
@@ -512,23 +586,28 @@ class WordWriter:
         columns = len(table.header)
         if columns == 0:
             return
-        width = round(self._width_pt(context) * 20)
-        widths = _share_out(width, table.column_weights, columns)
+        if self.pending_gap:  # Word joins tables that touch
+            self._add_paragraph(styles.NORMAL).paragraph_format.space_after = Pt(GAP_PT)
         compact = columns >= COMPACT_TABLE_COLUMNS
         body_style = styles.TABLE_COMPACT if compact else styles.TABLE_TEXT
         header_style = styles.TABLE_HEADING_COMPACT if compact else styles.TABLE_HEADING
+        width = round(self._width_pt(context) * 20)
+        widths = _share_out(width, table.column_weights, columns)
+        widths = _widen_for_words(widths, _word_minimums(table, styles.text_size_pt(body_style)))
         word_table = self.docx.add_table(rows=1 + len(table.rows), cols=columns)
-        word_table.style = styles.DESIGN_TABLE
+        ooxml.set_table_style(word_table._tbl.tblPr, self.style_ids[styles.DESIGN_TABLE])
         self._table_geometry(word_table, widths, indent=context.indent, header=True)
         for row_index, (word_row, cells) in enumerate(zip(word_table.rows, (table.header, *table.rows), strict=True)):
             for column, (word_cell, cell) in enumerate(zip(word_row.cells, cells, strict=True)):
                 paragraph = word_cell.paragraphs[0]
-                paragraph.style = header_style if row_index == 0 else body_style
+                style = header_style if row_index == 0 else body_style
+                self._style(paragraph, style)
                 alignment = _ALIGNMENTS[table.alignments[column]] if column < len(table.alignments) else None
                 if alignment is not None:
                     paragraph.paragraph_format.alignment = alignment
                 room = (widths[column] - 2 * styles.TABLE_CELL_MARGIN_TWIPS) / 20
-                self._cell(RunSink(paragraph, paragraph._p, room), cell)
+                self._cell(self._sink(paragraph, style, room), cell)
+        self.pending_gap = True
 
     def _cell(self, sink: RunSink, cell: TableCell) -> None:
         self._inlines(sink, cell.children, RunFormat())
@@ -550,7 +629,7 @@ class WordWriter:
 
     def _notes(self) -> None:
         """Footnotes as numbered paragraphs at the end, each linked to and from its first reference."""
-        self.docx.add_paragraph("Notes", style=styles.NOTES_HEADING)
+        self._add_paragraph(styles.NOTES_HEADING, self.labels.notes)
         context = Context(paragraph_style=styles.FOOTNOTE_TEXT)
         for note in self.tree.footnotes:
             self._note(note, context)
@@ -558,18 +637,18 @@ class WordWriter:
     def _note(self, note: Footnote, context: Context) -> None:
         self.line = note.line
         paragraph = self._new_paragraph(styles.FOOTNOTE_TEXT, context)
-        sink = self._sink(paragraph, context)
-        bookmark = self.bookmarks.wrap(sink, f"fn-{note.number}")
+        sink = self._sink(paragraph, styles.FOOTNOTE_TEXT, self._width_pt(context))
+        bookmark_end = self.bookmarks.start(sink, f"fn-{note.number}")
         back_link = self.bookmarks.name_of(f"fnref-{note.number}")
         if back_link is not None and note.number in self.cited_notes:
             link = ooxml.internal_hyperlink(back_link)
             paragraph._p.append(link)
-            RunSink(paragraph, link, sink.width_pt).add_run(f"{note.number}.", RunFormat())
+            sink.inside(link).add_run(f"{note.number}.", RunFormat())
             sink.add_run(" ", RunFormat())
         else:
             sink.add_run(f"{note.number}. ", RunFormat())
-        if bookmark is not None:
-            paragraph._p.append(bookmark[1])
+        if bookmark_end is not None:
+            paragraph._p.append(bookmark_end)
         rest = note.children
         if rest and isinstance(rest[0], Paragraph):
             self._inlines(sink, rest[0].children, RunFormat())
@@ -607,9 +686,9 @@ class WordWriter:
                 case FootnoteRef():
                     self._footnote_reference(sink, node)
                 case Anchor(id=identifier):
-                    bookmark = self.bookmarks.wrap(sink, identifier)
-                    if bookmark is not None:
-                        sink.element.append(bookmark[1])
+                    bookmark_end = self.bookmarks.start(sink, identifier)
+                    if bookmark_end is not None:
+                        sink.element.append(bookmark_end)
                 case SoftBreak():
                     sink.add_run(" ", run_format)
                 case HardBreak():
@@ -623,7 +702,7 @@ class WordWriter:
             self._inlines(sink, link.children, run_format)
             return
         sink.element.append(element)
-        inner = RunSink(sink.paragraph, element, sink.width_pt)
+        inner = sink.inside(element)
         self._inlines(inner, link.children, replace(run_format, character_style=styles.HYPERLINK))
 
     def _hyperlink_element(self, link: Link) -> ooxml.Element | None:
@@ -643,17 +722,17 @@ class WordWriter:
     def _footnote_reference(self, sink: RunSink, reference: FootnoteRef) -> None:
         first = reference.number not in self.cited_notes
         self.cited_notes.add(reference.number)
-        bookmark = self.bookmarks.wrap(sink, f"fnref-{reference.number}") if first else None
+        bookmark_end = self.bookmarks.start(sink, f"fnref-{reference.number}") if first else None
         target = self.bookmarks.name_of(f"fn-{reference.number}")
         run_format = RunFormat(character_style=styles.FOOTNOTE_REFERENCE)
         if target is not None and not sink.in_hyperlink:
             link = ooxml.internal_hyperlink(target)
             sink.element.append(link)
-            RunSink(sink.paragraph, link, sink.width_pt).add_run(str(reference.number), run_format)
+            sink.inside(link).add_run(str(reference.number), run_format)
         else:
             sink.add_run(str(reference.number), run_format)
-        if bookmark is not None:
-            sink.element.append(bookmark[1])
+        if bookmark_end is not None:
+            sink.element.append(bookmark_end)
 
     def _picture(self, run: Run, image: Image, width_pt: float) -> bool:
         """Embeds the image scaled to fit, never above its natural size at 96 dpi; False if it can't be."""
@@ -666,8 +745,6 @@ class WordWriter:
         info = PictureInfo.from_blob(data)
         natural_width = info.px_width * 72 / IMAGE_DPI
         natural_height = info.px_height * 72 / IMAGE_DPI
-        if natural_width <= 0 or natural_height <= 0:
-            return False
         scale = min(1.0, width_pt / natural_width, self.text_height_pt * MAX_IMAGE_HEIGHT_SHARE / natural_height)
         shape = run.add_picture(
             io.BytesIO(data), width=Emu(Pt(natural_width * scale)), height=Emu(Pt(natural_height * scale))
@@ -686,12 +763,8 @@ class WordWriter:
             )
             return None
         data = resource.data if resource.mime != "image/webp" else _webp_as_png(resource.data)
-        try:
-            if data is not None:
-                PictureInfo.from_blob(data)
-                return data
-        except (UnrecognizedImageError, ValueError, IndexError, KeyError, OSError):
-            pass
+        if data is not None and _has_picture_size(data):
+            return data
         self.reporter.warn(line, "docx-image", f"image {resource.name!r} is unreadable; shown as a placeholder")
         return None
 
@@ -699,15 +772,29 @@ class WordWriter:
 
     def _new_paragraph(self, style: str, context: Context, natural_indent: int | None = None) -> DocxParagraph:
         """A paragraph in `style`, indented directly only when the context moves it off the style's own indent."""
-        paragraph = self.docx.add_paragraph(style=style)
+        paragraph = self._add_paragraph(style)
         own_indent = natural_indent if natural_indent is not None else _style_indent(style)
         wanted = context.indent if style == styles.BLOCK_TEXT else context.indent + own_indent
         if wanted != own_indent:
             paragraph.paragraph_format.left_indent = Twips(wanted)
         return paragraph
 
-    def _sink(self, paragraph: DocxParagraph, context: Context) -> RunSink:
-        return RunSink(paragraph, paragraph._p, self._width_pt(context))
+    def _add_paragraph(self, style: str, text: str = "") -> DocxParagraph:
+        """A body paragraph; the first one after a table or the contents gets room above it."""
+        paragraph = self.docx.add_paragraph(text)
+        self._style(paragraph, style)
+        self.last_paragraph = paragraph
+        if self.pending_gap:
+            self.pending_gap = False
+            if not styles.has_room_above(style):
+                paragraph.paragraph_format.space_before = Pt(GAP_PT)
+        return paragraph
+
+    def _style(self, paragraph: DocxParagraph, style: str) -> None:
+        ooxml.set_paragraph_style(paragraph, self.style_ids[style])
+
+    def _sink(self, paragraph: DocxParagraph, style: str, width_pt: float) -> RunSink:
+        return RunSink.of(paragraph, style, width_pt, self.style_ids)
 
     def _width_pt(self, context: Context) -> float:
         return self.text_width_pt - context.indent / 20
@@ -753,6 +840,13 @@ def _sole_image(children: tuple[Inline, ...]) -> Image | None:
     if len(meaningful) == 1 and isinstance(meaningful[0], Image):
         return meaningful[0]
     return None
+
+
+def _is_label(children: tuple[Inline, ...]) -> bool:
+    """A short lead-in such as "**Request:**" that belongs on the page of what follows."""
+    text = plain_text(children).strip()
+    all_strong = bool(children) and all(isinstance(node, Strong) for node in children)
+    return len(text) <= LABEL_MAX_LENGTH and (text.endswith(":") or all_strong)
 
 
 def _placeholder_text(image: Image) -> str:
@@ -809,6 +903,51 @@ def _share_out(total: int, weights: tuple[float, ...], count: int) -> list[int]:
     widths = [round(total * weight / weight_sum) for weight in usable]
     widths[-1] += total - sum(widths)
     return widths
+
+
+def _word_minimums(table: Table, size_pt: float) -> list[int]:
+    """Per column, the twips its longest word needs (up to a limit) plus the cell margins."""
+
+    def longest_word(cells: list[TableCell]) -> int:
+        words = (word for cell in cells for word in plain_text(cell.children).split())
+        return min(max((display_width(word) for word in words), default=0), LONGEST_UNBROKEN_WORD)
+
+    minimums: list[int] = []
+    for column, header in enumerate(table.header):
+        header_em = longest_word([header]) * BOLD_ADVANCE_EM
+        body_em = longest_word([row[column] for row in table.rows]) * AVERAGE_ADVANCE_EM
+        minimums.append(round(max(header_em, body_em) * size_pt * 20) + 2 * styles.TABLE_CELL_MARGIN_TWIPS + 20)
+    return minimums
+
+
+def _widen_for_words(widths: list[int], minimums: list[int]) -> list[int]:
+    """Widens columns too narrow for their longest word, taking the room from columns with slack."""
+    if sum(minimums) > sum(widths):
+        return widths
+    widened = [max(width, minimum) for width, minimum in zip(widths, minimums, strict=True)]
+    excess = sum(widened) - sum(widths)
+    slack = [width - minimum for width, minimum in zip(widened, minimums, strict=True)]
+    total_slack = sum(slack)
+    if excess == 0 or total_slack <= 0:
+        return widened
+    cuts = [excess * share // total_slack for share in slack]
+    leftover = excess - sum(cuts)
+    for index in sorted(range(len(slack)), key=lambda column: slack[column], reverse=True):
+        if leftover == 0:
+            break
+        if slack[index] - cuts[index] > 0:
+            cuts[index] += 1
+            leftover -= 1
+    return [width - cut for width, cut in zip(widened, cuts, strict=True)]
+
+
+def _has_picture_size(data: bytes) -> bool:
+    """Whether python-docx can read the picture and finds it non-empty."""
+    try:
+        info = PictureInfo.from_blob(data)
+    except Exception:  # damaged files raise struct.error, UnexpectedEndOfFileError, bare Exception...
+        return False
+    return info.px_width > 0 and info.px_height > 0
 
 
 def _webp_as_png(data: bytes) -> bytes | None:

@@ -8,6 +8,7 @@ files whose property elements are out of order.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -65,21 +66,21 @@ def make(tag: str, **attributes: str) -> Element:
     return element
 
 
-def set_child(parent: Element, child: Element, order: tuple[str, ...]) -> Element:
-    """Puts `child` into `parent`, replacing one with the same tag, at its place in `order`."""
-    for existing in parent.findall(child.tag):
+def set_child(parent: Element, element: Element, order: tuple[str, ...]) -> Element:
+    """Puts `element` into `parent`, replacing one with the same tag, at its place in `order`."""
+    for existing in parent.findall(element.tag):
         parent.remove(existing)
     tags = [qn(tag) for tag in order]
-    later = set(tags[tags.index(child.tag) + 1 :])
+    later = set(tags[tags.index(element.tag) + 1 :])
     for sibling in parent:
         if sibling.tag in later:
-            sibling.addprevious(child)
-            return child
-    parent.append(child)
-    return child
+            sibling.addprevious(element)
+            return element
+    parent.append(element)
+    return element
 
 
-def child(parent: Element, tag: str, order: tuple[str, ...]) -> Element:
+def get_or_add(parent: Element, tag: str, order: tuple[str, ...]) -> Element:
     """The child with `tag`, created in schema order when missing."""
     found = parent.find(qn(tag))
     return found if found is not None else set_child(parent, make(tag), order)
@@ -91,11 +92,6 @@ def paragraph_properties(paragraph: Paragraph) -> Element:
 
 def run_properties(run: Run) -> Element:
     return run._r.get_or_add_rPr()
-
-
-def properties_of(owner: Element, tag: str, order: tuple[str, ...]) -> Element:
-    """A style's, table's, row's or cell's property element (`w:pPr`, `w:tblPr`, ...)."""
-    return child(owner, tag, order)
 
 
 # ---------------------------------------------------------------- run and paragraph properties
@@ -138,10 +134,6 @@ def set_run_border(run_props: Element, color: str) -> None:
     set_child(run_props, make("w:bdr", val="single", sz="4", space="1", color=color), RUN_PROPERTY_ORDER)
 
 
-def set_vertical_align(run_props: Element, value: str) -> None:
-    set_child(run_props, make("w:vertAlign", val=value), RUN_PROPERTY_ORDER)
-
-
 def set_paragraph_shading(paragraph_props: Element, fill: str) -> None:
     set_child(paragraph_props, make("w:shd", val="clear", color="auto", fill=fill), PARAGRAPH_PROPERTY_ORDER)
 
@@ -155,9 +147,9 @@ def set_paragraph_borders(paragraph_props: Element, sides: Iterable[str], size: 
     set_child(paragraph_props, borders, PARAGRAPH_PROPERTY_ORDER)
 
 
-def set_paragraph_flag(paragraph_props: Element, tag: str) -> None:
+def set_paragraph_flag(paragraph_props: Element, tag: str, on: bool = True) -> None:
     """An on/off paragraph property such as `w:contextualSpacing`."""
-    set_child(paragraph_props, make(tag), PARAGRAPH_PROPERTY_ORDER)
+    set_child(paragraph_props, make(tag) if on else make(tag, val="0"), PARAGRAPH_PROPERTY_ORDER)
 
 
 def set_outline_level(paragraph_props: Element, level: int) -> None:
@@ -166,7 +158,7 @@ def set_outline_level(paragraph_props: Element, level: int) -> None:
 
 
 def set_exact_line_height(paragraph_props: Element, twips: int) -> None:
-    spacing = child(paragraph_props, "w:spacing", PARAGRAPH_PROPERTY_ORDER)
+    spacing = get_or_add(paragraph_props, "w:spacing", PARAGRAPH_PROPERTY_ORDER)
     spacing.set(qn("w:line"), str(twips))
     spacing.set(qn("w:lineRule"), "exact")
 
@@ -184,6 +176,14 @@ def set_right_tab(paragraph_props: Element, position: int, leader: str = "dot") 
     tabs = make("w:tabs")
     tabs.append(make("w:tab", val="right", leader=leader, pos=str(position)))
     set_child(paragraph_props, tabs, PARAGRAPH_PROPERTY_ORDER)
+
+
+def set_paragraph_style(paragraph: Paragraph, style_id: str) -> None:
+    set_child(paragraph_properties(paragraph), make("w:pStyle", val=style_id), PARAGRAPH_PROPERTY_ORDER)
+
+
+def set_run_style(run: Run, style_id: str) -> None:
+    set_child(run_properties(run), make("w:rStyle", val=style_id), RUN_PROPERTY_ORDER)
 
 
 def set_numbering(paragraph: Paragraph, num_id: int, level: int) -> None:
@@ -252,23 +252,36 @@ def _append_field_char(paragraph: Paragraph, kind: str) -> None:
 # ---------------------------------------------------------------- numbering definitions
 
 
-def abstract_numbering(abstract_id: int, levels: Iterable[tuple[str, str, int, int, str]]) -> Element:
-    """A multi-level list definition; each level is (format, text, indent, hanging, marker font)."""
+@dataclass(frozen=True, slots=True)
+class ListLevel:
+    number_format: str  # "bullet", "decimal", "lowerLetter", ...
+    text: str  # the marker, with %1..%9 for level numbers
+    indent: int  # twips to the item's text
+    hanging: int  # twips the marker hangs left of the text
+    marker_font: str = ""
+    marker_size_pt: float = 0.0  # 0: the paragraph's size
+
+
+def abstract_numbering(abstract_id: int, levels: Iterable[ListLevel]) -> Element:
+    """A multi-level list definition."""
     definition = make("w:abstractNum", abstractNumId=str(abstract_id))
     definition.append(make("w:nsid", val=f"{0x5A1E0000 + abstract_id:08X}"))
     definition.append(make("w:multiLevelType", val="multilevel"))
-    for level, (number_format, text, indent, hanging, marker_font) in enumerate(levels):
-        item = make("w:lvl", ilvl=str(level))
+    for index, level in enumerate(levels):
+        item = make("w:lvl", ilvl=str(index))
         item.append(make("w:start", val="1"))
-        item.append(make("w:numFmt", val=number_format))
-        item.append(make("w:lvlText", val=text))
+        item.append(make("w:numFmt", val=level.number_format))
+        item.append(make("w:lvlText", val=level.text))
         item.append(make("w:lvlJc", val="left"))
         paragraph_props = make("w:pPr")
-        set_indent(paragraph_props, indent, hanging)
+        set_indent(paragraph_props, level.indent, level.hanging)
         item.append(paragraph_props)
-        if marker_font:
+        if level.marker_font or level.marker_size_pt:
             run_props = make("w:rPr")
-            set_fonts(run_props, marker_font)
+            if level.marker_font:
+                set_fonts(run_props, level.marker_font)
+            if level.marker_size_pt:
+                set_run_size(run_props, round(level.marker_size_pt * 2))
             item.append(run_props)
         definition.append(item)
     return definition
@@ -299,6 +312,10 @@ def max_attribute(elements: Iterable[Element], attribute: str) -> int:
 
 
 # ---------------------------------------------------------------- tables
+
+
+def set_table_style(table_props: Element, style_id: str) -> None:
+    set_child(table_props, make("w:tblStyle", val=style_id), TABLE_PROPERTY_ORDER)
 
 
 def set_table_width(table_props: Element, twips: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from docx.document import Document as DocxDocument
@@ -32,6 +33,9 @@ CODE_SIZE_PT = 8.5
 DIAGRAM_SIZE_PT = 9.0
 TABLE_SIZE_PT = 9.0
 TABLE_COMPACT_SIZE_PT = 7.5
+TITLE_SIZE_PT = 22.0
+SUBTITLE_SIZE_PT = 13.0
+SMALL_SIZE_PT = 9.0  # notes and captions
 
 # DejaVu Sans Mono metrics, in em: advance width, and ascent plus descent.
 MONO_ADVANCE_EM = 0.602
@@ -41,6 +45,8 @@ LIST_INDENT_TWIPS = 360  # per nesting level, also the hanging indent of the mar
 QUOTE_INDENT_TWIPS = 300
 CODE_PADDING_TWIPS = 120
 TABLE_CELL_MARGIN_TWIPS = 80
+INLINE_CODE_SIZE_PT = 9.0
+CODE_TO_TEXT_RATIO = 0.86  # monospace looks larger than the text face at the same size
 HEADING_SIZES_PT = (17.0, 14.0, 12.0, 11.0, 10.5, 10.5)
 
 # Paragraph styles.
@@ -81,13 +87,50 @@ DESIGN_TABLE = "Design Table"
 DOCUMENT_CONTROL = "Document Control"
 
 
+# Names Word knows as its own styles (matched case-insensitively), so they must not be marked custom.
+WORD_BUILT_IN_NAMES = frozenset(
+    {"hyperlink", "block text", "footnote text", "footnote reference", "caption", "subtitle", "title"}
+    | {f"toc {level}" for level in range(1, 10)}
+)
+
+
 def heading_style(level: int) -> str:
     return f"Heading {min(max(level, 1), 6)}"
 
 
 def toc_style(level: int) -> str:
     """Word's built-in names for table-of-contents levels are lower case."""
-    return f"toc {min(max(level, 1), 9)}"
+    return f"toc {min(max(level, 1), len(HEADING_SIZES_PT))}"
+
+
+def has_room_above(style: str) -> bool:
+    """Whether the style already keeps a generous space above itself (headings and the like)."""
+    return style.startswith("Heading ") or style in (TITLE, SUBTITLE, NOTES_HEADING, TOC_HEADING)
+
+
+def text_size_pt(style: str) -> float:
+    """The font size a paragraph style sets for its text."""
+    if style.startswith("Heading "):
+        return HEADING_SIZES_PT[int(style.removeprefix("Heading ")) - 1]
+    sizes = {
+        TITLE: TITLE_SIZE_PT,
+        SUBTITLE: SUBTITLE_SIZE_PT,
+        TABLE_TEXT: TABLE_SIZE_PT,
+        TABLE_HEADING: TABLE_SIZE_PT,
+        TABLE_COMPACT: TABLE_COMPACT_SIZE_PT,
+        TABLE_HEADING_COMPACT: TABLE_COMPACT_SIZE_PT,
+        METADATA_KEY: TABLE_SIZE_PT,
+        METADATA_VALUE: TABLE_SIZE_PT,
+        FOOTNOTE_TEXT: SMALL_SIZE_PT,
+        CAPTION: SMALL_SIZE_PT,
+    }
+    return sizes.get(style, BODY_SIZE_PT)
+
+
+def inline_code_size_pt(style: str) -> float | None:
+    """The size inline code needs in paragraphs of `style`, or None when the character style's own fits."""
+    size = max(1.0, math.floor(text_size_pt(style) * CODE_TO_TEXT_RATIO * 2) / 2)
+    return None if size == INLINE_CODE_SIZE_PT else size
 
 
 def diagram_line_twips(size_pt: float) -> int:
@@ -95,10 +138,13 @@ def diagram_line_twips(size_pt: float) -> int:
     return round(size_pt * MONO_LINE_EM * 20)
 
 
-def install_styles(document: DocxDocument, text_width_pt: float) -> None:
-    """Defines every style this backend uses, starting over from the template's versions."""
+def install_styles(document: DocxDocument, text_width_pt: float, east_asian_language: str) -> dict[str, str]:
+    """Defines every style this backend uses, starting over from the template's versions.
+
+    Returns the style ids by name, for applying styles without python-docx's slow lookups.
+    """
     styles = document.styles
-    _document_defaults(styles)
+    _document_defaults(styles, east_asian_language)
     _text_styles(styles)
     _heading_styles(styles)
     _block_styles(styles)
@@ -106,23 +152,26 @@ def install_styles(document: DocxDocument, text_width_pt: float) -> None:
     _note_and_navigation_styles(styles, text_width_pt)
     _character_styles(styles)
     _table_styles(styles)
+    return {style.name: style.style_id for style in styles if style.name}
 
 
 # ---------------------------------------------------------------- groups
 
 
-def _document_defaults(styles: Styles) -> None:
+def _document_defaults(styles: Styles, east_asian_language: str) -> None:
     defaults = styles.element.find(qn("w:docDefaults"))
     if defaults is None:
         return
     run_defaults = defaults.find(qn("w:rPrDefault"))
     if run_defaults is not None:
-        run_props = ooxml.child(run_defaults, "w:rPr", ("w:rPr",))
+        run_props = ooxml.get_or_add(run_defaults, "w:rPr", ("w:rPr",))
         ooxml.set_fonts(run_props, BODY_FONT, EAST_ASIAN_FONT)
         ooxml.set_run_size(run_props, _half_points(BODY_SIZE_PT))
+        language = ooxml.get_or_add(run_props, "w:lang", ooxml.RUN_PROPERTY_ORDER)
+        language.set(qn("w:eastAsia"), east_asian_language)
     paragraph_defaults = defaults.find(qn("w:pPrDefault"))
     if paragraph_defaults is not None:
-        paragraph_props = ooxml.child(paragraph_defaults, "w:pPr", ("w:pPr",))
+        paragraph_props = ooxml.get_or_add(paragraph_defaults, "w:pPr", ("w:pPr",))
         ooxml.set_child(
             paragraph_props,
             ooxml.make("w:spacing", after="0", line="240", lineRule="auto"),
@@ -152,21 +201,20 @@ def _text_styles(styles: Styles) -> None:
     block_text.paragraph_format.left_indent = Twips(QUOTE_INDENT_TWIPS)
     ooxml.set_paragraph_borders(_paragraph_props(block_text), ("w:left",), 18, BORDER_COLOR, 8)
 
-    for name in (TITLE, SUBTITLE):
-        style = _paragraph_style(styles, name, next_style=BODY_TEXT)
-        _fonts(style, HEADING_FONT)
-        style.paragraph_format.keep_with_next = True
-    title = styles[TITLE]
-    assert isinstance(title, ParagraphStyle)
-    title.font.size = Pt(22)
+    title = _paragraph_style(styles, TITLE, next_style=BODY_TEXT)
+    _fonts(title, HEADING_FONT)
+    title.font.size = Pt(TITLE_SIZE_PT)
     title.font.bold = True
     title.paragraph_format.space_after = Pt(10)
-    ooxml.set_outline_level(_paragraph_props(title), 0)
-    subtitle = styles[SUBTITLE]
-    assert isinstance(subtitle, ParagraphStyle)
-    subtitle.font.size = Pt(13)
+    title.paragraph_format.keep_with_next = True
+    ooxml.set_outline_level(_paragraph_props(title), 0)  # listed in Word's navigation pane
+
+    subtitle = _paragraph_style(styles, SUBTITLE, next_style=BODY_TEXT)
+    _fonts(subtitle, HEADING_FONT)
+    subtitle.font.size = Pt(SUBTITLE_SIZE_PT)
     subtitle.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
     subtitle.paragraph_format.space_after = Pt(10)
+    subtitle.paragraph_format.keep_with_next = True
 
 
 def _heading_styles(styles: Styles) -> None:
@@ -204,7 +252,6 @@ def _block_styles(styles: Styles) -> None:
     diagram.paragraph_format.space_before = Pt(2)
     diagram.paragraph_format.space_after = Pt(8)
     diagram.paragraph_format.keep_together = True
-    diagram.paragraph_format.keep_with_next = True
     diagram.paragraph_format.widow_control = False
     ooxml.set_exact_line_height(_paragraph_props(diagram), diagram_line_twips(DIAGRAM_SIZE_PT))
     ooxml.set_paragraph_flag(_paragraph_props(diagram), "w:contextualSpacing")
@@ -216,7 +263,7 @@ def _block_styles(styles: Styles) -> None:
     figure.paragraph_format.space_after = Pt(4)
 
     caption = _paragraph_style(styles, CAPTION, base=BODY_TEXT, next_style=BODY_TEXT)
-    caption.font.size = Pt(9)
+    caption.font.size = Pt(SMALL_SIZE_PT)
     caption.font.italic = True
     caption.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
     caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -261,6 +308,10 @@ def _table_text_styles(styles: Styles) -> None:
 
 
 def _note_and_navigation_styles(styles: Styles, text_width_pt: float) -> None:
+    footnote_text = _paragraph_style(styles, FOOTNOTE_TEXT)
+    footnote_text.font.size = Pt(SMALL_SIZE_PT)
+    footnote_text.paragraph_format.space_after = Pt(3)
+
     notes_heading = _paragraph_style(styles, NOTES_HEADING, next_style=FOOTNOTE_TEXT)
     _fonts(notes_heading, HEADING_FONT)
     notes_heading.font.size = Pt(11)
@@ -270,10 +321,6 @@ def _note_and_navigation_styles(styles: Styles, text_width_pt: float) -> None:
     notes_heading.paragraph_format.keep_with_next = True
     ooxml.set_paragraph_borders(_paragraph_props(notes_heading), ("w:top",), 4, BORDER_COLOR, 6)
 
-    footnote_text = _paragraph_style(styles, FOOTNOTE_TEXT)
-    footnote_text.font.size = Pt(9)
-    footnote_text.paragraph_format.space_after = Pt(3)
-
     toc_heading = _paragraph_style(styles, TOC_HEADING, next_style=toc_style(1))
     _fonts(toc_heading, HEADING_FONT)
     toc_heading.font.size = Pt(12)
@@ -281,7 +328,7 @@ def _note_and_navigation_styles(styles: Styles, text_width_pt: float) -> None:
     toc_heading.paragraph_format.space_before = Pt(12)
     toc_heading.paragraph_format.space_after = Pt(6)
     toc_heading.paragraph_format.keep_with_next = True
-    for level in range(1, 4):
+    for level in range(1, len(HEADING_SIZES_PT) + 1):
         entry = _paragraph_style(styles, toc_style(level), next_style=BODY_TEXT)
         entry.style_id = f"TOC{level}"
         entry.paragraph_format.left_indent = Twips(LIST_INDENT_TWIPS * (level - 1))
@@ -305,13 +352,13 @@ def _character_styles(styles: Styles) -> None:
 
     inline_code = _character_style(styles, INLINE_CODE)
     _fonts(inline_code, MONO_FONT, MONO_FONT)
-    inline_code.font.size = Pt(9)
+    inline_code.font.size = Pt(INLINE_CODE_SIZE_PT)
     ooxml.set_run_flag(_run_props(inline_code), "w:noProof")
     ooxml.set_run_shading(_run_props(inline_code), CODE_FILL)
 
     keyboard = _character_style(styles, KEYBOARD)
     _fonts(keyboard, MONO_FONT, MONO_FONT)
-    keyboard.font.size = Pt(8.5)
+    keyboard.font.size = Pt(INLINE_CODE_SIZE_PT)
     ooxml.set_run_flag(_run_props(keyboard), "w:noProof")
     ooxml.set_run_border(_run_props(keyboard), MUTED_COLOR)
     ooxml.set_run_shading(_run_props(keyboard), CODE_FILL)
@@ -325,13 +372,13 @@ def _character_styles(styles: Styles) -> None:
 
 def _table_styles(styles: Styles) -> None:
     design = _table_style(styles, DESIGN_TABLE)
-    table_props = ooxml.child(design.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
+    table_props = ooxml.get_or_add(design.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
     ooxml.set_child(table_props, ooxml.table_borders(4, BORDER_COLOR), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(table_props, ooxml.cell_margins(40, TABLE_CELL_MARGIN_TWIPS, 40), ooxml.TABLE_PROPERTY_ORDER)
     _conditional_format(design, "firstRow", HEADER_FILL, bold=True)
 
     control = _table_style(styles, DOCUMENT_CONTROL)
-    control_props = ooxml.child(control.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
+    control_props = ooxml.get_or_add(control.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
     ooxml.set_child(control_props, ooxml.table_borders(4, BORDER_COLOR), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(control_props, ooxml.cell_margins(20, TABLE_CELL_MARGIN_TWIPS, 20), ooxml.TABLE_PROPERTY_ORDER)
     _conditional_format(control, "firstCol", CODE_FILL, bold=True)
@@ -362,10 +409,9 @@ def _character_style(styles: Styles, name: str) -> CharacterStyle:
 
 def _table_style(styles: Styles, name: str) -> BaseStyle:
     style = _fresh_style(styles, name, WD_STYLE_TYPE.TABLE)
-    style.element.remove_all("w:basedOn")
     based_on = ooxml.make("w:basedOn", val="TableNormal")
     ooxml.set_child(style.element, based_on, ooxml.STYLE_CHILD_ORDER)
-    paragraph_props = ooxml.child(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
+    paragraph_props = ooxml.get_or_add(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
     ooxml.set_child(paragraph_props, ooxml.make("w:spacing", before="0", after="0"), ooxml.PARAGRAPH_PROPERTY_ORDER)
     return style
 
@@ -382,7 +428,9 @@ def _fresh_style(styles: Styles, name: str, style_type: WD_STYLE_TYPE) -> BaseSt
 
 def _add_style(styles: Styles, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle:
     kind = {WD_STYLE_TYPE.PARAGRAPH: "paragraph", WD_STYLE_TYPE.CHARACTER: "character", WD_STYLE_TYPE.TABLE: "table"}
-    element = ooxml.make("w:style", type=kind[style_type], customStyle="1", styleId=re.sub(r"[^A-Za-z0-9]", "", name))
+    element = ooxml.make("w:style", type=kind[style_type], styleId=re.sub(r"[^A-Za-z0-9]", "", name))
+    if name.casefold() not in WORD_BUILT_IN_NAMES:
+        element.set(qn("w:customStyle"), "1")
     element.append(ooxml.make("w:name", val=name))
     styles.element.append(element)
     style: BaseStyle = styles[name]
@@ -403,11 +451,11 @@ def _conditional_format(style: BaseStyle, kind: str, fill: str, bold: bool) -> N
 
 
 def _paragraph_props(style: BaseStyle) -> ooxml.Element:
-    return ooxml.child(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
+    return ooxml.get_or_add(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
 
 
 def _run_props(style: BaseStyle) -> ooxml.Element:
-    return ooxml.child(style.element, "w:rPr", ooxml.STYLE_CHILD_ORDER)
+    return ooxml.get_or_add(style.element, "w:rPr", ooxml.STYLE_CHILD_ORDER)
 
 
 def _fonts(style: BaseStyle, latin: str, east_asian: str = EAST_ASIAN_FONT) -> None:

@@ -1,0 +1,64 @@
+"""The document's language, decided once for every output (labels, hyphenation, fonts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import assert_never
+
+from exporter.tree import (
+    Block,
+    BlockQuote,
+    BulletList,
+    CodeBlock,
+    Details,
+    Diagram,
+    Heading,
+    OrderedList,
+    Paragraph,
+    Table,
+    ThematicBreak,
+    plain_text,
+)
+
+JAPANESE_SHARE = 0.3  # of the prose letters, from which the document counts as Japanese
+
+
+def _is_japanese(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # kana
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
+    )
+
+
+def prose_text(blocks: tuple[Block, ...]) -> Iterator[str]:
+    """The running text of the blocks, without code and diagrams."""
+    for block in blocks:
+        match block:
+            case Heading(children=children) | Paragraph(children=children):
+                yield plain_text(children)
+            case BulletList(items=items) | OrderedList(items=items):
+                for item in items:
+                    yield from prose_text(item.children)
+            case BlockQuote(children=children):
+                yield from prose_text(children)
+            case Details(summary=summary, children=children):
+                yield plain_text(summary)
+                yield from prose_text(children)
+            case Table(header=header, rows=rows):
+                yield from (plain_text(cell.children) for row in (header, *rows) for cell in row)
+            case CodeBlock() | Diagram() | ThematicBreak():
+                pass
+            case _:
+                assert_never(block)
+
+
+def detect_language(title: str, blocks: tuple[Block, ...]) -> str:
+    """"ja" when at least 30% of the prose letters are Japanese, else "en"."""
+    letters = [char for char in title + "".join(prose_text(blocks)) if char.isalpha()]
+    if not letters:
+        return "en"
+    japanese = sum(1 for char in letters if _is_japanese(char))
+    return "ja" if japanese / len(letters) >= JAPANESE_SHARE else "en"
