@@ -56,7 +56,7 @@ def prose_text(blocks: tuple[Block, ...]) -> Iterator[str]:
 
 
 def detect_language(title: str, blocks: tuple[Block, ...]) -> str:
-    """"ja" when at least 30% of the prose letters are Japanese, else "en"."""
+    """ "ja" when at least 30% of the prose letters are Japanese, else "en"."""
     letters = [char for char in title + "".join(prose_text(blocks)) if char.isalpha()]
     if not letters:
         return "en"

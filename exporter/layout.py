@@ -33,17 +33,34 @@ def diagram_lines(text: str) -> tuple[tuple[str, ...], int]:
     return lines, max((display_width(line) for line in lines), default=0)
 
 
+TEXT_WIDTH_CHARACTERS = 90  # characters of body text across a portrait page
+LONGEST_UNBROKEN_WORD = 24  # longer words (URLs, identifiers) break rather than widen a column
+
+
 def column_weights(header: tuple[TableCell, ...], rows: tuple[tuple[TableCell, ...], ...]) -> tuple[float, ...]:
-    """Relative column widths from content: long prose gets room, short codes stay narrow."""
+    """Relative column widths, as a browser's automatic table layout would choose them.
+
+    Each column needs its longest word; columns whose content wants more share the rest of
+    the width in proportion to how much more they want.
+    """
     count = len(header)
     if count == 0:
         return ()
-    desired: list[float] = []
+    minimums: list[float] = []
+    naturals: list[float] = []
     for column in range(count):
-        cells = [header[column], *(row[column] for row in rows if column < len(row))]
-        texts = [plain_text(cell.children).strip() for cell in cells]
-        longest_cell = max((display_width(text) for text in texts), default=0)
+        texts = [plain_text(cell.children).strip() for cell in (header[column], *(row[column] for row in rows))]
         longest_word = max((display_width(word) for text in texts for word in text.split()), default=0)
-        desired.append(max(3.0, min(float(longest_word), 24.0), min(float(longest_cell), 48.0) ** 0.9))
-    total = sum(desired)
-    return tuple(round(value / total, 4) for value in desired)
+        minimum = float(max(3, min(longest_word, LONGEST_UNBROKEN_WORD)))
+        minimums.append(minimum)
+        naturals.append(max(minimum, float(max(display_width(text) for text in texts))))
+    if sum(naturals) <= TEXT_WIDTH_CHARACTERS:
+        widths = naturals
+    elif sum(minimums) >= TEXT_WIDTH_CHARACTERS:
+        widths = minimums
+    else:
+        spare = TEXT_WIDTH_CHARACTERS - sum(minimums)
+        wants = [natural - minimum for natural, minimum in zip(naturals, minimums, strict=True)]
+        widths = [minimum + spare * want / sum(wants) for minimum, want in zip(minimums, wants, strict=True)]
+    total = sum(widths)
+    return tuple(round(width / total, 4) for width in widths)

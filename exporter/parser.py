@@ -56,7 +56,6 @@ from exporter.tree import (
     plain_text,
 )
 
-
 MAX_NESTING = 64  # markdown-it's levels: two per list or quote level
 
 
@@ -117,7 +116,10 @@ def _refuse_truncation(tokens: list[Token], source: str) -> None:
     for token in tokens:
         if token.level >= MAX_NESTING - 1 or any(child.level >= MAX_NESTING - 1 for child in token.children or []):
             line = token.map[0] + 1 if token.map else 0
-            raise ExportError(source, f"content is nested too deeply (more than {MAX_NESTING // 2 - 1} levels of lists or quotes)", line)
+            limit = MAX_NESTING // 2 - 1
+            raise ExportError(
+                source, f"content is nested too deeply (more than {limit} levels of lists or quotes)", line
+            )
 
 
 def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, object]:

@@ -10,13 +10,13 @@ import html
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import assert_never
 
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup
 
 import exporter
+from exporter.assets import asset_dir
 from exporter.cells import cell_width
 from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
@@ -57,9 +57,6 @@ from exporter.tree import (
     plain_text,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-STYLES_DIR = PROJECT_ROOT / "styles"
 TEMPLATE_NAME = "document.html.j2"
 
 # Diagram grid: DejaVu Sans Mono advances 0.602em per cell.
@@ -116,7 +113,7 @@ def render_html(
     document: Document, resolver: ResourceResolver, options: RenderOptions, *, for_print: bool = False
 ) -> str:
     """The whole document as one HTML page with its CSS and images inlined."""
-    lang = _document_language(document)
+    lang = document.language if document.language in UI_LABELS else "en"
     labels = UI_LABELS[lang]
     renderer = _BodyRenderer(resolver, for_print, labels)
     blocks = document.blocks
@@ -154,7 +151,7 @@ def render_html(
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=FileSystemLoader(asset_dir("templates")),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -172,9 +169,9 @@ def _stylesheet(for_print: bool) -> str:
     """base.css, the highlight rules, then screen.css or print.css."""
     media_sheet = "print.css" if for_print else "screen.css"
     parts = [
-        (STYLES_DIR / "base.css").read_text(encoding="utf-8"),
+        (asset_dir("styles") / "base.css").read_text(encoding="utf-8"),
         _highlight_css(),
-        (STYLES_DIR / media_sheet).read_text(encoding="utf-8"),
+        (asset_dir("styles") / media_sheet).read_text(encoding="utf-8"),
     ]
     return "\n".join(parts)
 
@@ -222,44 +219,6 @@ def diagram_font_size_pt(columns: int, width_pt: float) -> float:
     if columns <= 0:
         return DIAGRAM_MAX_FONT_PT
     return min(DIAGRAM_MAX_FONT_PT, width_pt / (columns * CELL_ADVANCE_EM))
-
-
-def _is_japanese(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x3040 <= code <= 0x30FF  # kana
-        or 0x3400 <= code <= 0x4DBF  # CJK extension A
-        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
-        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
-    )
-
-
-def _document_language(document: Document) -> str:
-    """The page language: Japanese ("ja") when most of the letters are Japanese, else English ("en")."""
-    text = document.title + "".join(_block_text(block) for block in document.blocks)
-    letters = [char for char in text if char.isalpha()]
-    if not letters:
-        return "en"
-    japanese = sum(1 for char in letters if _is_japanese(char))
-    return "ja" if japanese / len(letters) >= 0.3 else "en"
-
-
-def _block_text(block: Block) -> str:
-    match block:
-        case Heading(children=children) | Paragraph(children=children):
-            return plain_text(children)
-        case BulletList(items=items) | OrderedList(items=items):
-            return "".join(_block_text(child) for item in items for child in item.children)
-        case BlockQuote(children=children):
-            return "".join(_block_text(child) for child in children)
-        case Details(summary=summary, children=children):
-            return plain_text(summary) + "".join(_block_text(child) for child in children)
-        case Table(header=header, rows=rows):
-            return "".join(plain_text(cell.children) for row in (header, *rows) for cell in row)
-        case CodeBlock() | Diagram() | ThematicBreak():
-            return ""
-        case _:
-            assert_never(block)
 
 
 def _toc_list(entries: tuple[TocEntry, ...]) -> str:
