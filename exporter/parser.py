@@ -285,7 +285,7 @@ class _TreeBuilder:
                 return Heading(level, "", self.inline_children(node.children[0], line), line)
             case "paragraph":
                 children = self.inline_children(node.children[0], line) if node.children else ()
-                return Paragraph(children, line) if children else None
+                return Paragraph(_break_before_labels(children), line) if children else None
             case "fence" | "code_block":
                 return self.code(node, line)
             case "bullet_list" | "ordered_list":
@@ -413,6 +413,20 @@ class _TreeBuilder:
                     out.html(node.content)
                 case _:
                     self.reporter.warn(out.line, "unsupported", f"skipped unsupported inline {node.type!r}")
+
+
+def _is_label(node: Inline) -> bool:
+    return isinstance(node, Strong) and plain_text(node.children).rstrip().endswith(":")
+
+
+def _break_before_labels(children: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """Keeps `**Label:** value` lines on their own lines, as their author laid them out."""
+    return tuple(
+        HardBreak()
+        if isinstance(node, SoftBreak) and index + 1 < len(children) and _is_label(children[index + 1])
+        else node
+        for index, node in enumerate(children)
+    )
 
 
 def _strip_task_marker_space(blocks: tuple[Block, ...]) -> tuple[Block, ...]:

@@ -110,9 +110,14 @@ KEEP_TOGETHER_TABLE_ROWS = 12
 
 
 def render_html(
-    document: Document, resolver: ResourceResolver, options: RenderOptions, *, for_print: bool = False
+    document: Document,
+    resolver: ResourceResolver,
+    options: RenderOptions,
+    *,
+    for_print: bool = False,
+    embed_styles: bool = True,
 ) -> str:
-    """The whole document as one HTML page with its CSS and images inlined."""
+    """The whole document as one HTML page with its images inlined, and its CSS unless `embed_styles` is off."""
     lang = document.language if document.language in UI_LABELS else "en"
     labels = UI_LABELS[lang]
     renderer = _BodyRenderer(resolver, for_print, labels)
@@ -133,8 +138,8 @@ def render_html(
         "author": document.metadata_value("author") or document.metadata_value("authors"),
         "generator": f"designexport {exporter.__version__}",
         "description": document.metadata_value("summary"),
-        "stylesheet": Markup(_stylesheet(for_print)),
-        "page_style": Markup(_page_style(options, labels["footer"])) if for_print else "",
+        "stylesheet": Markup(stylesheet_text(for_print)) if embed_styles else "",
+        "page_style": Markup(page_style_text(options, lang)) if for_print and embed_styles else "",
         "for_print": for_print,
         "title_html": Markup(title_html),
         "metadata_html": Markup(metadata_html),
@@ -165,7 +170,7 @@ def _template() -> Template:
 
 
 @lru_cache(maxsize=2)
-def _stylesheet(for_print: bool) -> str:
+def stylesheet_text(for_print: bool) -> str:
     """base.css, the highlight rules, then screen.css or print.css."""
     media_sheet = "print.css" if for_print else "screen.css"
     parts = [
@@ -186,8 +191,9 @@ def _highlight_css() -> str:
     return "\n".join(scoped)
 
 
-def _page_style(options: RenderOptions, footer: str) -> str:
+def page_style_text(options: RenderOptions, language: str) -> str:
     """Paper size, margins and the page-number footer; the rest of the page rules are in print.css."""
+    footer = UI_LABELS.get(language, UI_LABELS["en"])["footer"]
     width, height = PAPER_SIZES[options.paper]
     return (
         f"@page {{ size: {width}pt {height}pt; "

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from exporter.backends.html import render_html
+from exporter.backends.html import page_style_text, render_html, stylesheet_text
 from exporter.diagnostics import Reporter
 from exporter.options import RenderOptions
 from exporter.resources import ResourceResolver
@@ -26,14 +27,21 @@ DIAGNOSTIC_CODE = "pdf"
 
 def render_pdf(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
     """The document as PDF bytes; WeasyPrint's complaints become warnings on the resolver's reporter."""
-    page = render_html(document, resolver, options, for_print=True)
+    page = render_html(document, resolver, options, for_print=True, embed_styles=False)
     base_url = resolver.root.resolve().as_uri() + "/"
     with _warnings_to(resolver.reporter):
+        stylesheets = [_compiled(stylesheet_text(True)), _compiled(page_style_text(options, document.language))]
         html = weasyprint.HTML(string=page, base_url=base_url, url_fetcher=DataOnlyFetcher())
-        pdf = html.write_pdf()
+        pdf = html.write_pdf(stylesheets=stylesheets)
     if not isinstance(pdf, bytes):
         raise TypeError("WeasyPrint returned no PDF data")
     return pdf
+
+
+@lru_cache(maxsize=16)
+def _compiled(css: str) -> weasyprint.CSS:
+    """Parsed once per process: parsing our stylesheet costs more than laying out a short document."""
+    return weasyprint.CSS(string=css, url_fetcher=DataOnlyFetcher())
 
 
 class DataOnlyFetcher(URLFetcher):  # type: ignore[misc]
