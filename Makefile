@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
-.PHONY: demo test setup setup-dev lint typecheck check clean
+.PHONY: demo test setup setup-dev lint typecheck check fixtures clean
 
 demo: setup
 	.venv/bin/designexport samples/ -o out/
@@ -20,6 +20,9 @@ typecheck: setup-dev
 	.venv/bin/mypy
 
 check: lint typecheck test
+
+fixtures: setup-dev
+	.venv/bin/python -m tests.test_tree_fixtures
 
 clean:
 	rm -rf out scratch .pytest_cache .mypy_cache .ruff_cache

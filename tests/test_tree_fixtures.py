@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -28,9 +27,11 @@ def test_tree_matches_golden(fixture: Fixture) -> None:
     assert render_tree(fixture) == fixture.expected
 
 
-def test_update_fixtures_when_asked() -> None:
-    """UPDATE_FIXTURES=1 rewrites the expected trees; review the diff before committing."""
-    if not os.environ.get("UPDATE_FIXTURES"):
-        pytest.skip("set UPDATE_FIXTURES=1 to regenerate golden trees")
+def update_fixtures() -> None:
+    """Rewrites the expected trees from the parser's current output; review the diff before committing."""
     for path in sorted(FIXTURE_DIR.glob("*.md")):
         write_fixtures(path, [(fixture, render_tree(fixture)) for fixture in read_fixtures(path)])
+
+
+if __name__ == "__main__":
+    update_fixtures()
