@@ -9,6 +9,8 @@ from exporter.tree import (
     Block,
     BlockQuote,
     BulletList,
+    Callout,
+    CalloutKind,
     CodeBlock,
     Details,
     Diagram,
@@ -20,6 +22,13 @@ from exporter.tree import (
     plain_text,
 )
 
+CALLOUT_TITLES: dict[CalloutKind, str] = {
+    "note": "Note",
+    "tip": "Tip",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+}
 JAPANESE_SHARE = 0.3  # of the prose letters, from which the document counts as Japanese
 
 
@@ -42,7 +51,7 @@ def prose_text(blocks: tuple[Block, ...]) -> Iterator[str]:
             case BulletList(items=items) | OrderedList(items=items):
                 for item in items:
                     yield from prose_text(item.children)
-            case BlockQuote(children=children):
+            case BlockQuote(children=children) | Callout(children=children):
                 yield from prose_text(children)
             case Details(summary=summary, children=children):
                 yield plain_text(summary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from exporter.cells import display_width
-from exporter.tree import TableCell, plain_text
+from exporter.tree import TableCell, TableFit, plain_text
 
 DIAGRAM_LANGUAGES = frozenset({"", "ascii", "diagram", "svgbob", "text", "txt", "plain", "plaintext"})
 DIAGRAM_TAB_SIZE = 8
@@ -64,3 +64,27 @@ def column_weights(header: tuple[TableCell, ...], rows: tuple[tuple[TableCell, .
         widths = [minimum + spare * want / sum(wants) for minimum, want in zip(minimums, wants, strict=True)]
     total = sum(widths)
     return tuple(round(width / total, 4) for width in widths)
+
+
+COMPACT_CAPACITY_CHARACTERS = 125  # characters across the text width at the smallest table font
+COMPACT_FROM_COLUMNS = 6
+
+
+def table_fit(header: tuple[TableCell, ...], rows: tuple[tuple[TableCell, ...], ...]) -> TableFit:
+    """Normal, compact (smaller font) or landscape, from the room the columns' longest words need."""
+    texts_by_column = [
+        [plain_text(cell.children) for cell in (header[column], *(row[column] for row in rows))]
+        for column in range(len(header))
+    ]
+    needed = sum(
+        2 + max(3, max((display_width(word) for text in texts for word in text.split()), default=0))
+        for texts in texts_by_column
+    )
+    widest_row = max(
+        (sum(display_width(plain_text(cell.children)) for cell in row) for row in (header, *rows)), default=0
+    )
+    if needed > COMPACT_CAPACITY_CHARACTERS:
+        return "landscape"
+    if needed > TEXT_WIDTH_CHARACTERS or len(header) >= COMPACT_FROM_COLUMNS or widest_row > 3 * TEXT_WIDTH_CHARACTERS:
+        return "compact"
+    return "normal"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Paper = Literal["a4", "letter"]
@@ -14,9 +15,17 @@ MARGIN_TOP_PT = 68.0
 MARGIN_BOTTOM_PT = 64.0
 
 
+PdfVariant = Literal["", "pdf/ua-1", "pdf/a-3b"]
+PDF_VARIANTS: tuple[PdfVariant, ...] = ("pdf/ua-1", "pdf/a-3b")
+
+
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     paper: Paper = "a4"
+    toc: bool = True  # False: no table of contents in any output
+    pdf_variant: PdfVariant = ""  # "pdf/ua-1": tagged and accessible; "pdf/a-3b": archival
+    organization: str = ""  # shown on the cover
+    logo: Path | None = None  # an image file shown on the cover
 
     @property
     def text_width_pt(self) -> float:

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from exporter.tree import Block, BlockQuote, Details, Heading, TocEntry, plain_text
+from exporter.tree import Block, BlockQuote, Callout, Details, Heading, TocEntry, plain_text
 
 # Ids the backends use for their own parts; headings never take them.
 RESERVED_IDS = frozenset({"toc", "contents", "footnotes", "document-control", "title-page"})
@@ -46,7 +46,7 @@ def iter_headings(blocks: tuple[Block, ...]) -> list[Heading]:
     for block in blocks:
         if isinstance(block, Heading):
             found.append(block)
-        elif isinstance(block, BlockQuote | Details):
+        elif isinstance(block, BlockQuote | Details | Callout):
             found.extend(iter_headings(block.children))
     return found
 

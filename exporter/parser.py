@@ -18,7 +18,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from exporter.diagnostics import ExportError, Reporter
 from exporter.language import detect_language
-from exporter.layout import column_weights, diagram_lines, is_diagram
+from exporter.layout import column_weights, diagram_lines, is_diagram, table_fit
 from exporter.outline import IdRegistry, build_toc, iter_headings, number_sections, slugify, title_heading
 from exporter.tree import (
     Alignment,
@@ -26,6 +26,8 @@ from exporter.tree import (
     Block,
     BlockQuote,
     BulletList,
+    Callout,
+    CalloutKind,
     CodeBlock,
     Details,
     Diagram,
@@ -293,7 +295,7 @@ class _TreeBuilder:
             case "table":
                 return self.table(node, line)
             case "blockquote":
-                return BlockQuote(self.blocks(node.children), line)
+                return _callout_or_quote(self.blocks(node.children), line)
             case "hr":
                 return ThematicBreak(line)
             case _:
@@ -349,7 +351,8 @@ class _TreeBuilder:
                     rows.append(cells)
         width = len(header)
         padded = tuple((row + (TableCell(()),) * width)[:width] for row in rows)
-        return Table(header, padded, tuple(alignments), column_weights(header, padded), line)
+        weights = column_weights(header, padded)
+        return Table(header, padded, tuple(alignments), weights, line, table_fit(header, padded))
 
     def footnote(self, node: SyntaxTreeNode) -> Footnote:
         number = int(str(node.meta.get("id", 0))) + 1
@@ -365,7 +368,7 @@ class _TreeBuilder:
         for block in blocks:
             if isinstance(block, Heading):
                 result.append(replace(block, id=self.ids.unique(slugify(plain_text(block.children)))))
-            elif isinstance(block, BlockQuote | Details):
+            elif isinstance(block, BlockQuote | Details | Callout):
                 result.append(replace(block, children=self.assign_heading_ids(block.children)))
             else:
                 result.append(block)
@@ -413,6 +416,25 @@ class _TreeBuilder:
                     out.html(node.content)
                 case _:
                     self.reporter.warn(out.line, "unsupported", f"skipped unsupported inline {node.type!r}")
+
+
+_CALLOUT_MARKER = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*$", re.IGNORECASE)
+_CALLOUT_KINDS: dict[str, CalloutKind] = {
+    "note": "note", "tip": "tip", "important": "important", "warning": "warning", "caution": "caution",
+}  # fmt: skip
+
+
+def _callout_or_quote(blocks: tuple[Block, ...], line: int) -> Block:
+    """`> [!NOTE]` as the quote's first line makes a GitHub-style alert."""
+    first = blocks[0] if blocks else None
+    if not isinstance(first, Paragraph) or not first.children or not isinstance(first.children[0], Text):
+        return BlockQuote(blocks, line)
+    marker = _CALLOUT_MARKER.match(first.children[0].text)
+    if marker is None or (len(first.children) > 1 and not isinstance(first.children[1], SoftBreak | HardBreak)):
+        return BlockQuote(blocks, line)
+    rest = first.children[2:]
+    body = (replace(first, children=rest), *blocks[1:]) if rest else blocks[1:]
+    return Callout(_CALLOUT_KINDS[marker.group(1).lower()], body, line)
 
 
 def _is_label(node: Inline) -> bool:

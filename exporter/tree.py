@@ -117,6 +117,9 @@ Inline: TypeAlias = (
 # ---------------------------------------------------------------- blocks
 
 Alignment: TypeAlias = Literal["default", "left", "center", "right"]
+# How a table fits the page: as is, in a smaller font, or on a landscape page.
+TableFit: TypeAlias = Literal["normal", "compact", "landscape"]
+CalloutKind: TypeAlias = Literal["note", "tip", "important", "warning", "caution"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +193,20 @@ class Table:
     alignments: tuple[Alignment, ...]
     column_weights: tuple[float, ...]  # relative widths, summing to 1
     line: int
+    fit: TableFit = "normal"
 
 
 @dataclass(frozen=True, slots=True)
 class BlockQuote:
+    children: tuple[Block, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Callout:
+    """A GitHub-style alert: `> [!NOTE]`, `> [!WARNING]` and the like."""
+
+    kind: CalloutKind
     children: tuple[Block, ...]
     line: int
 
@@ -213,8 +226,18 @@ class Details:
 
 
 Block: TypeAlias = (
-    Heading | Paragraph | CodeBlock | Diagram | BulletList | OrderedList | Table | BlockQuote | ThematicBreak | Details
-)
+    Heading
+    | Paragraph
+    | CodeBlock
+    | Diagram
+    | BulletList
+    | OrderedList
+    | Table
+    | BlockQuote
+    | Callout
+    | ThematicBreak
+    | Details
+)  # fmt: skip
 
 # ---------------------------------------------------------------- document
 

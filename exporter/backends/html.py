@@ -19,6 +19,7 @@ import exporter
 from exporter.assets import asset_dir
 from exporter.cells import cell_width
 from exporter.highlight import StyledRun, highlight_lines, pygments_css
+from exporter.language import CALLOUT_TITLES
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.resources import ResourceResolver
 from exporter.tree import (
@@ -26,6 +27,7 @@ from exporter.tree import (
     Block,
     BlockQuote,
     BulletList,
+    Callout,
     CodeBlock,
     Details,
     Diagram,
@@ -102,9 +104,6 @@ UI_LABELS: dict[str, dict[str, str]] = {
     "ja": {"contents": "目次", "notes": "脚注", "footer": 'counter(page) " / " counter(pages)'},
 }
 
-# Tables at least this wide (columns) or long (characters in the longest row) get the compact style.
-COMPACT_TABLE_COLUMNS = 6
-COMPACT_TABLE_ROW_CHARS = 240
 # Tables with at most this many rows are not split across pages.
 KEEP_TOGETHER_TABLE_ROWS = 12
 
@@ -247,17 +246,6 @@ def _is_lead_in(children: tuple[Inline, ...]) -> bool:
     return bool(children) and isinstance(children[0], Strong) and plain_text(children[1:]).strip() in ("", ":")
 
 
-def _is_compact_table(table: Table) -> bool:
-    columns = len(table.header)
-    if columns >= COMPACT_TABLE_COLUMNS:
-        return True
-    longest_row = max(
-        (sum(len(plain_text(cell.children)) for cell in row) for row in (table.header, *table.rows)),
-        default=0,
-    )
-    return longest_row >= COMPACT_TABLE_ROW_CHARS
-
-
 # ---------------------------------------------------------------- body
 
 
@@ -294,6 +282,12 @@ class _BodyRenderer:
                 return self.table(block)
             case BlockQuote(children=children):
                 return f"<blockquote>\n{self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)}\n</blockquote>"
+            case Callout(kind=kind, children=children):
+                body = self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)
+                return (
+                    f'<div class="callout callout-{kind}" role="note">\n'
+                    f'<p class="callout-title">{_escape(CALLOUT_TITLES[kind])}</p>\n{body}\n</div>'
+                )
             case ThematicBreak():
                 return "<hr>"
             case Details(summary=summary, children=children):
@@ -413,8 +407,10 @@ class _BodyRenderer:
     def table(self, table: Table) -> str:
         columns = len(table.header)
         classes = ["data-table"]
-        if _is_compact_table(table):
+        if table.fit != "normal":
             classes.append("compact")
+        if table.fit == "landscape":
+            classes.append("landscape")
         if len(table.rows) <= KEEP_TOGETHER_TABLE_ROWS:
             classes.append("keep-together")
         colgroup = "".join(f'<col style="width: {weight * 100:.2f}%">' for weight in table.column_weights)

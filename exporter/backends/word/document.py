@@ -28,6 +28,7 @@ from docx.text.run import Run
 from exporter.backends.word import ooxml, styles
 from exporter.cells import cell_width, display_width
 from exporter.highlight import highlight_lines
+from exporter.language import CALLOUT_TITLES
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.outline import title_heading
 from exporter.resources import Resource, ResourceResolver
@@ -37,6 +38,7 @@ from exporter.tree import (
     Block,
     BlockQuote,
     BulletList,
+    Callout,
     CodeBlock,
     Details,
     Diagram,
@@ -69,7 +71,6 @@ from exporter.tree import (
 
 CODE_TAB_SIZE = 4
 KEEP_WHOLE_CODE_LINES = 12  # shorter code blocks are kept on one page
-COMPACT_TABLE_COLUMNS = 6
 GAP_PT = 8.0
 LABEL_MAX_LENGTH = 120
 AVERAGE_ADVANCE_EM = 0.6  # Noto Sans, generous, for guessing how wide a word is
@@ -477,6 +478,14 @@ class WordWriter:
                 )
                 for child in block.children:
                     self._block(child, inner)
+            case Callout():
+                inner = replace(
+                    context, indent=context.indent + styles.QUOTE_INDENT_TWIPS, paragraph_style=styles.BLOCK_TEXT
+                )
+                title = self._new_paragraph(styles.CALLOUT_TITLE, context)
+                title.add_run(CALLOUT_TITLES[block.kind])
+                for child in block.children:
+                    self._block(child, inner)
             case ThematicBreak():
                 self._new_paragraph(styles.HORIZONTAL_RULE, context)
             case Details():
@@ -588,7 +597,7 @@ class WordWriter:
             return
         if self.pending_gap:  # Word joins tables that touch
             self._add_paragraph(styles.NORMAL).paragraph_format.space_after = Pt(GAP_PT)
-        compact = columns >= COMPACT_TABLE_COLUMNS
+        compact = table.fit != "normal"
         body_style = styles.TABLE_COMPACT if compact else styles.TABLE_TEXT
         header_style = styles.TABLE_HEADING_COMPACT if compact else styles.TABLE_HEADING
         width = round(self._width_pt(context) * 20)
@@ -854,7 +863,7 @@ def _placeholder_text(image: Image) -> str:
 
 
 def _style_indent(style: str) -> int:
-    return styles.QUOTE_INDENT_TWIPS if style == styles.BLOCK_TEXT else 0
+    return styles.QUOTE_INDENT_TWIPS if style in (styles.BLOCK_TEXT, styles.CALLOUT_TITLE) else 0
 
 
 def _keep_with_next_lines(count: int) -> set[int]:

@@ -57,6 +57,7 @@ BODY_TEXT = "Body Text"
 COMPACT = "Compact"
 LIST_PARAGRAPH = "List Paragraph"
 BLOCK_TEXT = "Block Text"
+CALLOUT_TITLE = "Callout Title"
 SOURCE_CODE = "Source Code"
 DIAGRAM = "Diagram"
 FIGURE = "Figure"
@@ -200,6 +201,11 @@ def _text_styles(styles: Styles) -> None:
     block_text.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
     block_text.paragraph_format.left_indent = Twips(QUOTE_INDENT_TWIPS)
     ooxml.set_paragraph_borders(_paragraph_props(block_text), ("w:left",), 18, BORDER_COLOR, 8)
+
+    callout_title = _paragraph_style(styles, CALLOUT_TITLE, base=BLOCK_TEXT, next_style=BLOCK_TEXT)
+    callout_title.font.bold = True
+    callout_title.font.color.rgb = RGBColor.from_string(LINK_COLOR)
+    callout_title.paragraph_format.keep_with_next = True
 
     title = _paragraph_style(styles, TITLE, next_style=BODY_TEXT)
     _fonts(title, HEADING_FONT)
