@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from exporter.theme import Theme, load_theme
 
 Paper = Literal["a4", "letter"]
 
@@ -26,6 +28,7 @@ class RenderOptions:
     pdf_variant: PdfVariant = ""  # "pdf/ua-1": tagged and accessible; "pdf/a-3b": archival
     organization: str = ""  # shown on the cover
     logo: Path | None = None  # an image file shown on the cover
+    theme: Theme = field(default_factory=load_theme)
 
     @property
     def text_width_pt(self) -> float:

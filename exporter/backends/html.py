@@ -22,6 +22,7 @@ from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.language import CALLOUT_TITLES
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.resources import ResourceResolver
+from exporter.theme import Theme
 from exporter.tree import (
     Anchor,
     Block,
@@ -137,7 +138,7 @@ def render_html(
         "author": document.metadata_value("author") or document.metadata_value("authors"),
         "generator": f"designexport {exporter.__version__}",
         "description": document.metadata_value("summary"),
-        "stylesheet": Markup(stylesheet_text(for_print)) if embed_styles else "",
+        "stylesheet": Markup(stylesheet_text(for_print, options.theme)) if embed_styles else "",
         "page_style": Markup(page_style_text(options, lang)) if for_print and embed_styles else "",
         "for_print": for_print,
         "title_html": Markup(title_html),
@@ -168,14 +169,15 @@ def _template() -> Template:
     return _environment().get_template(TEMPLATE_NAME)
 
 
-@lru_cache(maxsize=2)
-def stylesheet_text(for_print: bool) -> str:
-    """base.css, the highlight rules, then screen.css or print.css."""
+@lru_cache(maxsize=8)
+def stylesheet_text(for_print: bool, theme: Theme) -> str:
+    """base.css, the highlight rules, screen.css or print.css, then the theme (whose rules win)."""
     media_sheet = "print.css" if for_print else "screen.css"
     parts = [
         (asset_dir("styles") / "base.css").read_text(encoding="utf-8"),
         _highlight_css(),
         (asset_dir("styles") / media_sheet).read_text(encoding="utf-8"),
+        theme.css,
     ]
     return "\n".join(parts)
 

@@ -30,7 +30,10 @@ def render_pdf(document: Document, resolver: ResourceResolver, options: RenderOp
     page = render_html(document, resolver, options, for_print=True, embed_styles=False)
     base_url = resolver.root.resolve().as_uri() + "/"
     with _warnings_to(resolver.reporter):
-        stylesheets = [_compiled(stylesheet_text(True)), _compiled(page_style_text(options, document.language))]
+        stylesheets = [
+            _compiled(stylesheet_text(True, options.theme)),
+            _compiled(page_style_text(options, document.language)),
+        ]
         html = weasyprint.HTML(string=page, base_url=base_url, url_fetcher=DataOnlyFetcher())
         pdf = html.write_pdf(stylesheets=stylesheets)
     if not isinstance(pdf, bytes):
