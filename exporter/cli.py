@@ -10,8 +10,9 @@ import click
 
 from exporter import __version__
 from exporter.export import FORMATS, ExportSettings, Format, expand_inputs, export_document, output_path
-from exporter.options import RenderOptions
+from exporter.options import PDF_VARIANTS, RenderOptions
 from exporter.parser import ParseOptions
+from exporter.theme import DEFAULT_THEME, ThemeError, available_themes, load_theme
 
 EXAMPLES = """
 \b
@@ -69,6 +70,22 @@ def main() -> None:
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Page size.")
 @click.option("--number-sections", is_flag=True, help="Number headings 1, 1.1, 1.1.1 in every output.")
 @click.option("--toc-depth", type=click.IntRange(1, 6), default=3, show_default=True, help="Heading levels in the TOC.")
+@click.option("--no-toc", is_flag=True, help="Leave out the table of contents.")
+@click.option(
+    "--theme",
+    "theme_name",
+    default=DEFAULT_THEME,
+    show_default=True,
+    metavar="NAME|FILE.css",
+    help=f"Built-in theme ({', '.join(available_themes())}) or your own CSS file.",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(PDF_VARIANTS),
+    help="pdf/ua-1: tagged, accessible PDF; pdf/a-3b: archival PDF.",
+)
+@click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Image for the PDF cover.")
+@click.option("--organization", default="", help="Organisation name for the PDF cover.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def export(
     inputs: tuple[Path, ...],
@@ -80,6 +97,11 @@ def export(
     paper: Any,
     number_sections: bool,
     toc_depth: int,
+    no_toc: bool,
+    theme_name: str,
+    pdf_variant: Any,
+    logo: Path | None,
+    organization: str,
     quiet: bool,
 ) -> None:
     """Export Markdown design documents (files or folders) to HTML, PDF and DOCX."""
@@ -87,11 +109,22 @@ def export(
         fmt for fmt, wanted in zip(FORMATS, (want_html, want_pdf, want_docx), strict=True) if wanted
     ]
     formats = FORMATS if want_all or not chosen else tuple(chosen)
+    try:
+        theme = load_theme(theme_name)
+    except ThemeError as error:
+        raise click.BadParameter(str(error), param_hint="--theme") from None
     settings = ExportSettings(
         formats=formats,
         output_dir=output_dir,
-        render=RenderOptions(paper=paper),
-        parse=ParseOptions(number_sections=number_sections, toc_depth=toc_depth),
+        render=RenderOptions(
+            paper=paper,
+            toc=not no_toc,
+            pdf_variant=pdf_variant or "",
+            organization=organization,
+            logo=logo,
+            theme=theme,
+        ),
+        parse=ParseOptions(number_sections=number_sections, toc_depth=0 if no_toc else toc_depth),
     )
     files, errors = expand_inputs(inputs)
     for message in errors:

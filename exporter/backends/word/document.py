@@ -304,7 +304,8 @@ class WordWriter:
     def write(self) -> bytes:
         self._prepare_package()
         self._page_setup()
-        self.style_ids.update(styles.install_styles(self.docx, self.text_width_pt, self.labels.language))
+        installed = styles.install_styles(self.docx, self.text_width_pt, self.labels.language, self.options.theme)
+        self.style_ids.update(installed)
         self._register_link_targets()
         self._core_properties()
 
@@ -628,7 +629,7 @@ class WordWriter:
         ooxml.set_table_width(properties, sum(widths))
         if indent:
             ooxml.set_table_indent(properties, indent)
-        ooxml.set_table_look(properties, first_row=header, first_column=not header)
+        ooxml.set_table_look(properties, first_row=header, first_column=not header, banded_rows=header)
         for column, width in zip(table.columns, widths, strict=True):
             column.width = Twips(width)
         for row_index, row in enumerate(table.rows):

@@ -326,8 +326,8 @@ def set_table_indent(table_props: Element, twips: int) -> None:
     set_child(table_props, make("w:tblInd", w=str(twips), type="dxa"), TABLE_PROPERTY_ORDER)
 
 
-def set_table_look(table_props: Element, first_row: bool, first_column: bool) -> None:
-    flags = 0x0600 | (0x0020 if first_row else 0) | (0x0080 if first_column else 0)
+def set_table_look(table_props: Element, first_row: bool, first_column: bool, banded_rows: bool = False) -> None:
+    flags = (0x0400 if banded_rows else 0x0600) | (0x0020 if first_row else 0) | (0x0080 if first_column else 0)
     look = make(
         "w:tblLook",
         val=f"{flags:04X}",
@@ -335,7 +335,7 @@ def set_table_look(table_props: Element, first_row: bool, first_column: bool) ->
         lastRow="0",
         firstColumn="1" if first_column else "0",
         lastColumn="0",
-        noHBand="1",
+        noHBand="0" if banded_rows else "1",
         noVBand="1",
     )
     set_child(table_props, look, TABLE_PROPERTY_ORDER)

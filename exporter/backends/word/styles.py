@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
@@ -14,19 +15,43 @@ from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
 from docx.styles.styles import Styles
 
 from exporter.backends.word import ooxml
+from exporter.theme import Theme
 
-BODY_FONT = "Noto Serif"
-HEADING_FONT = "Noto Sans"
-MONO_FONT = "DejaVu Sans Mono"
+MONO_FONT = "DejaVu Sans Mono"  # fixed: diagrams need its exact metrics
 EAST_ASIAN_FONT = "Noto Sans CJK JP"
 SYMBOL_FONT = "DejaVu Sans"  # has the bullets and ballot boxes the text fonts lack
 
-TEXT_COLOR = "1F2328"
-MUTED_COLOR = "59636E"
-LINK_COLOR = "0969DA"
-BORDER_COLOR = "D0D7DE"
-CODE_FILL = "F6F8FA"
-HEADER_FILL = "EAEEF2"
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    """The theme's fonts and colours, as Word takes them: one family per slot, RRGGBB colours."""
+
+    body_font: str
+    heading_font: str
+    text: str
+    heading: str
+    muted: str
+    link: str
+    border: str
+    code_fill: str
+    header_fill: str
+    stripe_fill: str
+
+    @classmethod
+    def from_theme(cls, theme: Theme) -> Palette:
+        return cls(
+            body_font=theme.font("text", "Noto Serif"),
+            heading_font=theme.font("heading", "Noto Sans"),
+            text=theme.color("text", "1F2328"),
+            heading=theme.color("heading", "111418"),
+            muted=theme.color("muted", "59636E"),
+            link=theme.color("accent", "0969DA"),
+            border=theme.color("rule", "D0D7DE"),
+            code_fill=theme.color("code-background", "F6F8FA"),
+            header_fill=theme.color("table-header", "EAEEF2"),
+            stripe_fill=theme.color("table-stripe", "F7F8FA"),
+        )
+
 
 BODY_SIZE_PT = 10.5
 CODE_SIZE_PT = 8.5
@@ -139,34 +164,38 @@ def diagram_line_twips(size_pt: float) -> int:
     return round(size_pt * MONO_LINE_EM * 20)
 
 
-def install_styles(document: DocxDocument, text_width_pt: float, east_asian_language: str) -> dict[str, str]:
+def install_styles(
+    document: DocxDocument, text_width_pt: float, east_asian_language: str, theme: Theme
+) -> dict[str, str]:
     """Defines every style this backend uses, starting over from the template's versions.
 
-    Returns the style ids by name, for applying styles without python-docx's slow lookups.
+    Fonts and colours come from the theme. Returns the style ids by name, for applying
+    styles without python-docx's slow lookups.
     """
     styles = document.styles
-    _document_defaults(styles, east_asian_language)
-    _text_styles(styles)
-    _heading_styles(styles)
-    _block_styles(styles)
-    _table_text_styles(styles)
-    _note_and_navigation_styles(styles, text_width_pt)
-    _character_styles(styles)
-    _table_styles(styles)
+    palette = Palette.from_theme(theme)
+    _document_defaults(styles, east_asian_language, palette)
+    _text_styles(styles, palette)
+    _heading_styles(styles, palette)
+    _block_styles(styles, palette)
+    _table_text_styles(styles, palette)
+    _note_and_navigation_styles(styles, text_width_pt, palette)
+    _character_styles(styles, palette)
+    _table_styles(styles, palette)
     return {style.name: style.style_id for style in styles if style.name}
 
 
 # ---------------------------------------------------------------- groups
 
 
-def _document_defaults(styles: Styles, east_asian_language: str) -> None:
+def _document_defaults(styles: Styles, east_asian_language: str, palette: Palette) -> None:
     defaults = styles.element.find(qn("w:docDefaults"))
     if defaults is None:
         return
     run_defaults = defaults.find(qn("w:rPrDefault"))
     if run_defaults is not None:
         run_props = ooxml.get_or_add(run_defaults, "w:rPr", ("w:rPr",))
-        ooxml.set_fonts(run_props, BODY_FONT, EAST_ASIAN_FONT)
+        ooxml.set_fonts(run_props, palette.body_font, EAST_ASIAN_FONT)
         ooxml.set_run_size(run_props, _half_points(BODY_SIZE_PT))
         language = ooxml.get_or_add(run_props, "w:lang", ooxml.RUN_PROPERTY_ORDER)
         language.set(qn("w:eastAsia"), east_asian_language)
@@ -180,11 +209,11 @@ def _document_defaults(styles: Styles, east_asian_language: str) -> None:
         )
 
 
-def _text_styles(styles: Styles) -> None:
+def _text_styles(styles: Styles, palette: Palette) -> None:
     normal = _paragraph_style(styles, NORMAL, base=None)
-    _fonts(normal, BODY_FONT)
+    _fonts(normal, palette.body_font)
     normal.font.size = Pt(BODY_SIZE_PT)
-    normal.font.color.rgb = RGBColor.from_string(TEXT_COLOR)
+    normal.font.color.rgb = RGBColor.from_string(palette.text)
     normal.paragraph_format.widow_control = True
 
     body = _paragraph_style(styles, BODY_TEXT)
@@ -198,17 +227,17 @@ def _text_styles(styles: Styles) -> None:
     list_paragraph.paragraph_format.space_after = Pt(6)
 
     block_text = _paragraph_style(styles, BLOCK_TEXT, base=BODY_TEXT)
-    block_text.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    block_text.font.color.rgb = RGBColor.from_string(palette.muted)
     block_text.paragraph_format.left_indent = Twips(QUOTE_INDENT_TWIPS)
-    ooxml.set_paragraph_borders(_paragraph_props(block_text), ("w:left",), 18, BORDER_COLOR, 8)
+    ooxml.set_paragraph_borders(_paragraph_props(block_text), ("w:left",), 18, palette.border, 8)
 
     callout_title = _paragraph_style(styles, CALLOUT_TITLE, base=BLOCK_TEXT, next_style=BLOCK_TEXT)
     callout_title.font.bold = True
-    callout_title.font.color.rgb = RGBColor.from_string(LINK_COLOR)
+    callout_title.font.color.rgb = RGBColor.from_string(palette.link)
     callout_title.paragraph_format.keep_with_next = True
 
     title = _paragraph_style(styles, TITLE, next_style=BODY_TEXT)
-    _fonts(title, HEADING_FONT)
+    _fonts(title, palette.heading_font)
     title.font.size = Pt(TITLE_SIZE_PT)
     title.font.bold = True
     title.paragraph_format.space_after = Pt(10)
@@ -216,32 +245,31 @@ def _text_styles(styles: Styles) -> None:
     ooxml.set_outline_level(_paragraph_props(title), 0)  # listed in Word's navigation pane
 
     subtitle = _paragraph_style(styles, SUBTITLE, next_style=BODY_TEXT)
-    _fonts(subtitle, HEADING_FONT)
+    _fonts(subtitle, palette.heading_font)
     subtitle.font.size = Pt(SUBTITLE_SIZE_PT)
-    subtitle.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    subtitle.font.color.rgb = RGBColor.from_string(palette.muted)
     subtitle.paragraph_format.space_after = Pt(10)
     subtitle.paragraph_format.keep_with_next = True
 
 
-def _heading_styles(styles: Styles) -> None:
+def _heading_styles(styles: Styles, palette: Palette) -> None:
     for level, size in enumerate(HEADING_SIZES_PT, start=1):
         style = _paragraph_style(styles, heading_style(level), next_style=BODY_TEXT)
-        _fonts(style, HEADING_FONT)
+        _fonts(style, palette.heading_font)
         style.font.size = Pt(size)
         style.font.bold = True
         style.font.italic = level == 6
-        if level >= 5:
-            style.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+        style.font.color.rgb = RGBColor.from_string(palette.muted if level >= 5 else palette.heading)
         style.paragraph_format.space_before = Pt(max(18 - 3 * (level - 1), 8))
         style.paragraph_format.space_after = Pt(6 if level <= 2 else 4)
         style.paragraph_format.keep_with_next = True
         style.paragraph_format.keep_together = True
         ooxml.set_outline_level(_paragraph_props(style), level - 1)
         if level == 1:
-            ooxml.set_paragraph_borders(_paragraph_props(style), ("w:bottom",), 4, BORDER_COLOR, 2)
+            ooxml.set_paragraph_borders(_paragraph_props(style), ("w:bottom",), 4, palette.border, 2)
 
 
-def _block_styles(styles: Styles) -> None:
+def _block_styles(styles: Styles, palette: Palette) -> None:
     code = _paragraph_style(styles, SOURCE_CODE)
     _monospace(code, CODE_SIZE_PT)
     code.paragraph_format.space_after = Pt(8)
@@ -249,8 +277,10 @@ def _block_styles(styles: Styles) -> None:
     code.paragraph_format.right_indent = Twips(CODE_PADDING_TWIPS)
     code.paragraph_format.keep_together = True
     code.paragraph_format.widow_control = False
-    ooxml.set_paragraph_borders(_paragraph_props(code), ("w:top", "w:left", "w:bottom", "w:right"), 4, BORDER_COLOR, 4)
-    ooxml.set_paragraph_shading(_paragraph_props(code), CODE_FILL)
+    ooxml.set_paragraph_borders(
+        _paragraph_props(code), ("w:top", "w:left", "w:bottom", "w:right"), 4, palette.border, 4
+    )
+    ooxml.set_paragraph_shading(_paragraph_props(code), palette.code_fill)
     ooxml.set_paragraph_flag(_paragraph_props(code), "w:contextualSpacing")
 
     diagram = _paragraph_style(styles, DIAGRAM)
@@ -271,32 +301,32 @@ def _block_styles(styles: Styles) -> None:
     caption = _paragraph_style(styles, CAPTION, base=BODY_TEXT, next_style=BODY_TEXT)
     caption.font.size = Pt(SMALL_SIZE_PT)
     caption.font.italic = True
-    caption.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    caption.font.color.rgb = RGBColor.from_string(palette.muted)
     caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     caption.paragraph_format.space_after = Pt(10)
 
     placeholder = _paragraph_style(styles, PLACEHOLDER, base=BODY_TEXT)
     placeholder.font.italic = True
-    placeholder.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    placeholder.font.color.rgb = RGBColor.from_string(palette.muted)
     ooxml.set_paragraph_borders(
-        _paragraph_props(placeholder), ("w:top", "w:left", "w:bottom", "w:right"), 4, BORDER_COLOR, 4
+        _paragraph_props(placeholder), ("w:top", "w:left", "w:bottom", "w:right"), 4, palette.border, 4
     )
 
     rule = _paragraph_style(styles, HORIZONTAL_RULE, next_style=BODY_TEXT)
     rule.font.size = Pt(4)
     rule.paragraph_format.space_before = Pt(6)
     rule.paragraph_format.space_after = Pt(12)
-    ooxml.set_paragraph_borders(_paragraph_props(rule), ("w:bottom",), 6, BORDER_COLOR, 1)
+    ooxml.set_paragraph_borders(_paragraph_props(rule), ("w:bottom",), 6, palette.border, 1)
 
     summary = _paragraph_style(styles, DETAILS_SUMMARY, base=BODY_TEXT)
     summary.font.bold = True
     summary.paragraph_format.keep_with_next = True
 
 
-def _table_text_styles(styles: Styles) -> None:
+def _table_text_styles(styles: Styles, palette: Palette) -> None:
     for name, size in ((TABLE_TEXT, TABLE_SIZE_PT), (TABLE_COMPACT, TABLE_COMPACT_SIZE_PT)):
         style = _paragraph_style(styles, name)
-        _fonts(style, HEADING_FONT)
+        _fonts(style, palette.heading_font)
         style.font.size = Pt(size)
         style.paragraph_format.space_before = Pt(1)
         style.paragraph_format.space_after = Pt(1)
@@ -306,29 +336,29 @@ def _table_text_styles(styles: Styles) -> None:
         heading.paragraph_format.keep_with_next = True
     for name, bold in ((METADATA_KEY, True), (METADATA_VALUE, False)):
         style = _paragraph_style(styles, name)
-        _fonts(style, HEADING_FONT)
+        _fonts(style, palette.heading_font)
         style.font.size = Pt(TABLE_SIZE_PT)
         style.font.bold = bold
         style.paragraph_format.space_before = Pt(1)
         style.paragraph_format.space_after = Pt(1)
 
 
-def _note_and_navigation_styles(styles: Styles, text_width_pt: float) -> None:
+def _note_and_navigation_styles(styles: Styles, text_width_pt: float, palette: Palette) -> None:
     footnote_text = _paragraph_style(styles, FOOTNOTE_TEXT)
     footnote_text.font.size = Pt(SMALL_SIZE_PT)
     footnote_text.paragraph_format.space_after = Pt(3)
 
     notes_heading = _paragraph_style(styles, NOTES_HEADING, next_style=FOOTNOTE_TEXT)
-    _fonts(notes_heading, HEADING_FONT)
+    _fonts(notes_heading, palette.heading_font)
     notes_heading.font.size = Pt(11)
     notes_heading.font.bold = True
     notes_heading.paragraph_format.space_before = Pt(18)
     notes_heading.paragraph_format.space_after = Pt(6)
     notes_heading.paragraph_format.keep_with_next = True
-    ooxml.set_paragraph_borders(_paragraph_props(notes_heading), ("w:top",), 4, BORDER_COLOR, 6)
+    ooxml.set_paragraph_borders(_paragraph_props(notes_heading), ("w:top",), 4, palette.border, 6)
 
     toc_heading = _paragraph_style(styles, TOC_HEADING, next_style=toc_style(1))
-    _fonts(toc_heading, HEADING_FONT)
+    _fonts(toc_heading, palette.heading_font)
     toc_heading.font.size = Pt(12)
     toc_heading.font.bold = True
     toc_heading.paragraph_format.space_before = Pt(12)
@@ -345,29 +375,29 @@ def _note_and_navigation_styles(styles: Styles, text_width_pt: float) -> None:
             entry.paragraph_format.space_before = Pt(4)
 
     footer = _paragraph_style(styles, FOOTER)
-    _fonts(footer, HEADING_FONT)
+    _fonts(footer, palette.heading_font)
     footer.font.size = Pt(8)
-    footer.font.color.rgb = RGBColor.from_string(MUTED_COLOR)
+    footer.font.color.rgb = RGBColor.from_string(palette.muted)
     footer.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _character_styles(styles: Styles) -> None:
+def _character_styles(styles: Styles, palette: Palette) -> None:
     hyperlink = _character_style(styles, HYPERLINK)
-    hyperlink.font.color.rgb = RGBColor.from_string(LINK_COLOR)
+    hyperlink.font.color.rgb = RGBColor.from_string(palette.link)
     hyperlink.font.underline = True
 
     inline_code = _character_style(styles, INLINE_CODE)
     _fonts(inline_code, MONO_FONT, MONO_FONT)
     inline_code.font.size = Pt(INLINE_CODE_SIZE_PT)
     ooxml.set_run_flag(_run_props(inline_code), "w:noProof")
-    ooxml.set_run_shading(_run_props(inline_code), CODE_FILL)
+    ooxml.set_run_shading(_run_props(inline_code), palette.code_fill)
 
     keyboard = _character_style(styles, KEYBOARD)
     _fonts(keyboard, MONO_FONT, MONO_FONT)
     keyboard.font.size = Pt(INLINE_CODE_SIZE_PT)
     ooxml.set_run_flag(_run_props(keyboard), "w:noProof")
-    ooxml.set_run_border(_run_props(keyboard), MUTED_COLOR)
-    ooxml.set_run_shading(_run_props(keyboard), CODE_FILL)
+    ooxml.set_run_border(_run_props(keyboard), palette.muted)
+    ooxml.set_run_shading(_run_props(keyboard), palette.code_fill)
 
     reference = _character_style(styles, FOOTNOTE_REFERENCE)
     reference.font.superscript = True
@@ -376,18 +406,20 @@ def _character_styles(styles: Styles) -> None:
     _fonts(task_box, SYMBOL_FONT, SYMBOL_FONT)
 
 
-def _table_styles(styles: Styles) -> None:
+def _table_styles(styles: Styles, palette: Palette) -> None:
     design = _table_style(styles, DESIGN_TABLE)
     table_props = ooxml.get_or_add(design.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
-    ooxml.set_child(table_props, ooxml.table_borders(4, BORDER_COLOR), ooxml.TABLE_PROPERTY_ORDER)
+    ooxml.set_child(table_props, ooxml.table_borders(4, palette.border), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(table_props, ooxml.cell_margins(40, TABLE_CELL_MARGIN_TWIPS, 40), ooxml.TABLE_PROPERTY_ORDER)
-    _conditional_format(design, "firstRow", HEADER_FILL, bold=True)
+    ooxml.set_child(table_props, ooxml.make("w:tblStyleRowBandSize", val="1"), ooxml.TABLE_PROPERTY_ORDER)
+    _conditional_format(design, "band2Horz", palette.stripe_fill, bold=False)
+    _conditional_format(design, "firstRow", palette.header_fill, bold=True)
 
     control = _table_style(styles, DOCUMENT_CONTROL)
     control_props = ooxml.get_or_add(control.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
-    ooxml.set_child(control_props, ooxml.table_borders(4, BORDER_COLOR), ooxml.TABLE_PROPERTY_ORDER)
+    ooxml.set_child(control_props, ooxml.table_borders(4, palette.border), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(control_props, ooxml.cell_margins(20, TABLE_CELL_MARGIN_TWIPS, 20), ooxml.TABLE_PROPERTY_ORDER)
-    _conditional_format(control, "firstCol", CODE_FILL, bold=True)
+    _conditional_format(control, "firstCol", palette.code_fill, bold=True)
 
 
 # ---------------------------------------------------------------- plumbing
