@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from exporter.export import ExportSettings, export_document
 from tests.conftest import CORPUS_DOCS
 from tests.html_text import html_headings, normalize
+from tests.pdf_checks import overflowing_characters
 from tests.source_headings import source_headings
 
 
@@ -55,6 +56,7 @@ def test_corpus_document_exports_to_every_format(path: Path, tmp_path: Path) -> 
     missing = [text for _, text in expected if squash(text) not in pdf_text]
     assert missing == []
     assert outline_count(reader) == len(expected)
+    assert overflowing_characters(tmp_path / f"{path.stem}.pdf") == []
 
 
 def test_unresolvable_relative_images_warn_with_file_and_line(tmp_path: Path) -> None:

@@ -1,0 +1,134 @@
+"""Glyph coverage: every character a PDF shows must exist in an installed font, or the export says so."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+from typing import assert_never
+
+from fontTools.ttLib import TTFont, TTLibError
+
+from exporter.diagnostics import Reporter
+from exporter.theme import Theme
+from exporter.tree import (
+    Block,
+    BlockQuote,
+    BulletList,
+    Callout,
+    CodeBlock,
+    Details,
+    Diagram,
+    Document,
+    Heading,
+    OrderedList,
+    Paragraph,
+    Table,
+    ThematicBreak,
+    plain_text,
+)
+
+# Families the print styles name besides the theme's: CJK fallbacks and the symbol face.
+FALLBACK_FAMILIES = ("Noto Sans CJK JP", "Noto Serif CJK JP", "DejaVu Sans")
+
+
+def block_text(blocks: tuple[Block, ...]) -> Iterator[tuple[int, str]]:
+    """(line, text) for every piece of text a reader sees, code and diagrams included."""
+    for block in blocks:
+        match block:
+            case Heading(children=children, line=line) | Paragraph(children=children, line=line):
+                yield line, plain_text(children)
+            case CodeBlock(text=text, line=line):
+                for offset, code_line in enumerate(text.split("\n")):
+                    yield line + 1 + offset, code_line
+            case Diagram(lines=lines, line=line):
+                for offset, diagram_line in enumerate(lines):
+                    yield line + 1 + offset, diagram_line
+            case BulletList(items=items) | OrderedList(items=items):
+                for item in items:
+                    yield from block_text(item.children)
+            case BlockQuote(children=children) | Callout(children=children):
+                yield from block_text(children)
+            case Details(summary=summary, children=children, line=line):
+                yield line, plain_text(summary)
+                yield from block_text(children)
+            case Table(header=header, rows=rows, line=line):
+                for row in (header, *rows):
+                    yield line, " ".join(plain_text(cell.children) for cell in row)
+            case ThematicBreak():
+                pass
+            case _:
+                assert_never(block)
+
+
+def document_characters(document: Document) -> dict[str, int]:
+    """Each visible character of the document, with the first line it appears on."""
+    first_line: dict[str, int] = {}
+    pieces: list[tuple[int, str]] = [(1, document.title)]
+    pieces += [(field.line, f"{field.key} {field.text}") for field in document.metadata]
+    pieces += list(block_text(document.blocks))
+    for note in document.footnotes:
+        pieces += list(block_text(note.children))
+    for line, text in pieces:
+        for char in text:
+            if char not in first_line and _is_visible(char):
+                first_line[char] = line
+    return first_line
+
+
+def _is_visible(char: str) -> bool:
+    """Characters that need a glyph: not spaces, controls, format marks or variation selectors."""
+    category = unicodedata.category(char)
+    is_variation_selector = "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
+    return not (category.startswith(("Z", "C")) or is_variation_selector)
+
+
+@cache
+def _font_file(family: str) -> str:
+    """The font file fontconfig picks for a family, or "" when that family is not installed."""
+    if shutil.which("fc-match") is None:
+        return ""
+    completed = subprocess.run(
+        ["fc-match", "--format=%{family}|%{file}", family], capture_output=True, text=True, check=False
+    )
+    found_families, _, path = completed.stdout.partition("|")
+    return path if family in found_families.split(",") else ""
+
+
+@cache
+def _font_characters(path: str) -> frozenset[int]:
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap() or {})
+    except (OSError, TTLibError):
+        return frozenset()
+
+
+@cache
+def _any_installed_font_has(char: str) -> bool:
+    if shutil.which("fc-list") is None:
+        return True  # can't tell; don't cry wolf
+    completed = subprocess.run(
+        ["fc-list", f":charset={ord(char):x}", "family"], capture_output=True, text=True, check=False
+    )
+    return bool(completed.stdout.strip())
+
+
+def report_missing_glyphs(document: Document, theme: Theme, reporter: Reporter) -> list[str]:
+    """Warns, with the line, about each character no installed font can draw; returns them."""
+    families = (theme.font("text", ""), theme.font("heading", ""), theme.font("mono", ""), *FALLBACK_FAMILIES)
+    covered: set[int] = set()
+    for family in families:
+        path = _font_file(family) if family else ""
+        if path:
+            covered |= _font_characters(path)
+    missing: list[str] = []
+    for char, line in document_characters(document).items():
+        if ord(char) in covered or _any_installed_font_has(char):
+            continue
+        missing.append(char)
+        name = unicodedata.name(char, "unnamed character")
+        reporter.warn(line, "missing-glyph", f"no installed font has U+{ord(char):04X} {name} ({char}); it will not print")
+    return missing
