@@ -130,5 +130,7 @@ def report_missing_glyphs(document: Document, theme: Theme, reporter: Reporter) 
             continue
         missing.append(char)
         name = unicodedata.name(char, "unnamed character")
-        reporter.warn(line, "missing-glyph", f"no installed font has U+{ord(char):04X} {name} ({char}); it will not print")
+        reporter.warn(
+            line, "missing-glyph", f"no installed font has U+{ord(char):04X} {name} ({char}); it will not print"
+        )
     return missing

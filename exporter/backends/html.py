@@ -1,27 +1,34 @@
 """The HTML backend: one self-contained page (CSS and images inlined) from the document tree.
 
 The PDF backend renders the same markup with `for_print=True`, which swaps the screen
-stylesheet for the paged one and sizes diagrams in points.
+stylesheet for the paged one, sizes diagrams in points, puts the title and metadata on a
+cover page, writes each code line as a block of its own and places footnotes inline at their
+first reference (WeasyPrint floats them to the foot of the page).
 """
 
 from __future__ import annotations
 
 import html
+import io
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import assert_never
 
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup
+from PIL import Image as PILImage
 
 import exporter
 from exporter.assets import asset_dir
 from exporter.cells import cell_width
+from exporter.diagnostics import Reporter
 from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.language import CALLOUT_TITLES
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
-from exporter.resources import ResourceResolver
+from exporter.resources import IMAGE_TYPES, MAX_RESOURCE_BYTES, Resource, ResourceResolver
 from exporter.theme import Theme
 from exporter.tree import (
     Anchor,
@@ -69,8 +76,16 @@ DIAGRAM_MAX_FONT_PT = 9.0
 # Horizontal space (pt) that print.css takes from blocks nested in these containers;
 # keep in sync with print.css so nested diagrams still fit the text width.
 PRINT_LIST_INDENT_PT = 18.0
-PRINT_QUOTE_INDENT_PT = 14.0
+PRINT_QUOTE_INDENT_PT = 24.0  # bar 3pt, padding 11pt left and 10pt right (quotes and callouts)
 PRINT_DETAILS_INDENT_PT = 20.0
+# Code in print.css: 8pt DejaVu Sans Mono inside 8pt padding and 0.75pt borders, tabs 4 cells wide.
+# Lines that may need more than the width get the continuation mark (painting it on every line is slow).
+PRINT_CODE_FONT_PT = 8.0
+PRINT_CODE_INSET_PT = 17.5
+CODE_TAB_CELLS = 4
+
+# Print keeps text this far inside the right margin, so rounding never puts a glyph past it.
+PRINT_EDGE_SAFETY_PT = 0.25
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
@@ -105,8 +120,9 @@ UI_LABELS: dict[str, dict[str, str]] = {
     "ja": {"contents": "目次", "notes": "脚注", "footer": 'counter(page) " / " counter(pages)'},
 }
 
-# Tables with at most this many rows are not split across pages.
+# Tables with at most this many rows, and code blocks with at most this many lines, are not split across pages.
 KEEP_TOGETHER_TABLE_ROWS = 12
+KEEP_TOGETHER_CODE_LINES = 12
 
 
 def render_html(
@@ -120,7 +136,7 @@ def render_html(
     """The whole document as one HTML page with its images inlined, and its CSS unless `embed_styles` is off."""
     lang = document.language if document.language in UI_LABELS else "en"
     labels = UI_LABELS[lang]
-    renderer = _BodyRenderer(resolver, for_print, labels)
+    renderer = _BodyRenderer(resolver, for_print, labels, {note.number: note for note in document.footnotes})
     blocks = document.blocks
     title_heading: Heading | None = None
     if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
@@ -128,19 +144,28 @@ def render_html(
         blocks = blocks[1:]
     title_html = renderer.heading(title_heading, extra_class="doc-title") if title_heading else ""
     metadata_html = renderer.metadata(document.metadata)
-    body_html = renderer.blocks(blocks, options.text_width_pt)
-    footnotes_html = renderer.footnotes(document.footnotes, options.text_width_pt)
-    toc_html = _toc_list(document.toc) if document.toc else ""
+    text_width_pt = options.text_width_pt - PRINT_EDGE_SAFETY_PT
+    body_html = renderer.blocks(blocks, text_width_pt)
+    footnotes_html = renderer.footnotes(document.footnotes, text_width_pt)
+    toc_html = _toc_list(document.toc) if options.toc and document.toc else ""
+    status = document.metadata_value("status")
+    requirement = document.metadata_value("requirement")
+    summary = document.metadata_value("summary")
     context = {
         "lang": lang,
         "labels": labels,
         "title": document.title or document.source,
         "author": document.metadata_value("author") or document.metadata_value("authors"),
         "generator": f"designexport {exporter.__version__}",
-        "description": document.metadata_value("summary"),
+        # WeasyPrint makes the description the PDF's Subject, which names the requirement.
+        "description": (requirement or summary) if for_print else summary,
+        "keywords": _keywords(document),
+        "status": status,
+        "requirement": requirement,
         "stylesheet": Markup(stylesheet_text(for_print, options.theme)) if embed_styles else "",
         "page_style": Markup(page_style_text(options, lang)) if for_print and embed_styles else "",
         "for_print": for_print,
+        "cover": _cover(options, resolver, requirement) if for_print and title_heading else None,
         "title_html": Markup(title_html),
         "metadata_html": Markup(metadata_html),
         "toc_html": Markup(toc_html),
@@ -148,6 +173,51 @@ def render_html(
         "footnotes_html": Markup(footnotes_html),
     }
     return _template().render(context)
+
+
+def _keywords(document: Document) -> str:
+    """The metadata's keywords or tags, else its status and requirement id."""
+    listed = document.metadata_value("keywords") or document.metadata_value("tags")
+    if listed:
+        return listed
+    found = (document.metadata_value("status"), document.metadata_value("requirement"))
+    return ", ".join(value for value in found if value)
+
+
+def _cover(options: RenderOptions, resolver: ResourceResolver, requirement: str) -> dict[str, str]:
+    logo = _logo_data_uri(options.logo, resolver.reporter) if options.logo else ""
+    return {"organization": options.organization, "logo": logo, "requirement": requirement}
+
+
+def _logo_data_uri(path: Path, reporter: Reporter) -> str:
+    """The cover logo as a data URI, or "" after a warning.
+
+    The logo is the user's own command-line option, so it is read from wherever it is, not
+    through the resolver, which only serves the document's folder.
+    """
+    mime = mimetypes.guess_type(path.name)[0] or ""
+    try:
+        if mime not in IMAGE_TYPES:
+            raise ValueError("not a supported image type")
+        if path.stat().st_size > MAX_RESOURCE_BYTES:
+            raise ValueError(f"larger than {MAX_RESOURCE_BYTES} bytes")
+        data = path.read_bytes()
+        if mime != "image/svg+xml" and not _decodes_as_image(data):
+            raise ValueError("not a readable image")
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        reporter.warn(0, "cover-logo", f"leaving the logo {str(path)!r} off the cover: {reason}")
+        return ""
+    return Resource(data, mime, path.name).data_uri()
+
+
+def _decodes_as_image(data: bytes) -> bool:
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- cached resources
@@ -193,13 +263,17 @@ def _highlight_css() -> str:
 
 
 def page_style_text(options: RenderOptions, language: str) -> str:
-    """Paper size, margins and the page-number footer; the rest of the page rules are in print.css."""
+    """Paper size, margins and the page-number footer; the rest of the page rules are in print.css.
+
+    The `landscape` page (for wide tables) is the same paper turned sideways, with the same margins.
+    """
     footer = UI_LABELS.get(language, UI_LABELS["en"])["footer"]
     width, height = PAPER_SIZES[options.paper]
     return (
         f"@page {{ size: {width}pt {height}pt; "
-        f"margin: {MARGIN_TOP_PT}pt {MARGIN_SIDE_PT}pt {MARGIN_BOTTOM_PT}pt {MARGIN_SIDE_PT}pt; "
-        f"@bottom-right {{ content: {footer}; }} }}"
+        f"margin: {MARGIN_TOP_PT}pt {MARGIN_SIDE_PT + PRINT_EDGE_SAFETY_PT}pt {MARGIN_BOTTOM_PT}pt {MARGIN_SIDE_PT}pt; "
+        f"@bottom-right {{ content: {footer}; }} }}\n"
+        f"@page landscape {{ size: {height}pt {width}pt; }}"
     )
 
 
@@ -232,7 +306,7 @@ def _toc_list(entries: tuple[TocEntry, ...]) -> str:
     items: list[str] = []
     for entry in entries:
         number = f'<span class="toc-number">{_escape(entry.number)}</span> ' if entry.number else ""
-        text = f'<span class="toc-text">{number}{_escape(entry.text)}</span>'
+        text = f'<span class="toc-text"><span class="toc-label">{number}{_escape(entry.text)}</span></span>'
         link = f'<a href="#{_escape(entry.id)}">{text}</a>'
         nested = _toc_list(entry.children) if entry.children else ""
         items.append(f'<li class="toc-level-{entry.level}">{link}{nested}</li>')
@@ -256,7 +330,11 @@ class _BodyRenderer:
     resolver: ResourceResolver
     for_print: bool
     labels: dict[str, str]
+    notes: dict[int, Footnote] = field(default_factory=dict)
     footnote_refs: dict[int, int] = field(default_factory=dict)
+    # Print: notes already placed at a reference, and how deep we are in text where a note can't float.
+    floated_notes: set[int] = field(default_factory=set)
+    plain_refs_depth: int = 0
 
     # ------------------------------------------------------------ blocks
 
@@ -270,7 +348,7 @@ class _BodyRenderer:
             case Paragraph(children=children):
                 return self.paragraph(children, tight=tight)
             case CodeBlock():
-                return self.code_block(block)
+                return self.code_block(block, width_pt)
             case Diagram():
                 return self.diagram(block, width_pt)
             case BulletList(items=items, tight=is_tight):
@@ -309,7 +387,10 @@ class _BodyRenderer:
         if heading.id:
             id_attr = f' id="{_escape(heading.id)}"'
             anchor = f'<a class="heading-anchor" href="#{_escape(heading.id)}" aria-hidden="true" tabindex="-1"></a>'
-        return f"<{tag}{id_attr}{class_attr}>{number}{self.inlines(heading.children)}{anchor}</{tag}>"
+        self.plain_refs_depth += 1  # a note floated out of a heading would join its bookmark text
+        content = self.inlines(heading.children)
+        self.plain_refs_depth -= 1
+        return f"<{tag}{id_attr}{class_attr}>{number}{content}{anchor}</{tag}>"
 
     def paragraph(self, children: tuple[Inline, ...], *, tight: bool = False, prefix: str = "") -> str:
         if len(children) == 1 and isinstance(children[0], Image) and not prefix:
@@ -353,16 +434,28 @@ class _BodyRenderer:
         checked_attr = " checked" if checked else ""
         return f'<input class="task-box" type="checkbox" disabled{checked_attr}> '
 
-    def code_block(self, code: CodeBlock) -> str:
-        lines = ["".join(_code_run(run) for run in runs) for runs in highlight_lines(code.text, code.language)]
+    def code_block(self, code: CodeBlock, width_pt: float) -> str:
+        runs_by_line = highlight_lines(code.text, code.language)
+        lines = ["".join(_code_run(run) for run in runs) for runs in runs_by_line]
         language = _escape(code.language)
         label = f'<span class="code-language" aria-hidden="true">{language}</span>' if code.language else ""
         language_attr = f' data-language="{language}"' if code.language else ""
-        return (
-            f'<div class="code-block">{label}<pre class="code"{language_attr}><code>'
-            + "\n".join(lines)
-            + "</code></pre></div>"
-        )
+        classes = "code-block"
+        if self.for_print:
+            # One block per line: a page break falls between lines, and a wrapped line gets a continuation mark.
+            # Nine tenths of the width: a line near the edge may still wrap, and a spare mark costs nothing.
+            wrap_cells = 0.9 * (width_pt - PRINT_CODE_INSET_PT) / (PRINT_CODE_FONT_PT * CELL_ADVANCE_EM)
+            body = "".join(
+                f'<span class="line long">{line}</span>'
+                if _code_cells(runs) > wrap_cells
+                else f'<span class="line">{line}</span>'
+                for line, runs in zip(lines, runs_by_line, strict=True)
+            )
+            if len(lines) <= KEEP_TOGETHER_CODE_LINES:
+                classes += " keep-together"
+        else:
+            body = "\n".join(lines)
+        return f'<div class="{classes}">{label}<pre class="code"{language_attr}><code>{body}</code></pre></div>'
 
     def diagram(self, diagram: Diagram, width_pt: float) -> str:
         body = "\n".join(self.diagram_line(line) for line in diagram.lines)
@@ -428,7 +521,9 @@ class _BodyRenderer:
         body = f"<tbody>\n{rows}\n</tbody>" if table.rows else ""
         parts = f"<colgroup>{colgroup}</colgroup>\n<thead><tr>{header}</tr></thead>\n{body}"
         if self.for_print:
-            return f'<table class="{" ".join(classes)}">{parts}</table>'
+            table_html = f'<table class="{" ".join(classes)}">{parts}</table>'
+            # A named page: the wrapper starts a landscape page and the pages after it stay landscape.
+            return f'<div class="landscape-page">{table_html}</div>' if table.fit == "landscape" else table_html
         # On screen the column count sets a minimum width; the wrapper scrolls when that is too wide.
         table_html = f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">{parts}</table>'
         return f'<div class="table-scroll" tabindex="0">{table_html}</div>'
@@ -458,6 +553,8 @@ class _BodyRenderer:
         return '<table class="doc-control">\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>"
 
     def footnotes(self, footnotes: tuple[Footnote, ...], width_pt: float) -> str:
+        """The notes section at the end; in print only notes that never floated to a page foot are left for it."""
+        footnotes = tuple(note for note in footnotes if note.number not in self.floated_notes)
         if not footnotes:
             return ""
         inner_width = width_pt - PRINT_LIST_INDENT_PT
@@ -502,6 +599,8 @@ class _BodyRenderer:
                 return self.link(node)
             case Image():
                 return self.image(node)
+            case FootnoteRef(number=number) if self.for_print:
+                return self.print_footnote(number)
             case FootnoteRef(number=number):
                 count = self.footnote_refs.get(number, 0) + 1
                 self.footnote_refs[number] = count
@@ -516,6 +615,40 @@ class _BodyRenderer:
                 return "<br>\n"
             case _:
                 assert_never(node)
+
+    def print_footnote(self, number: int) -> str:
+        """The note's text at its first reference, floated to the page foot; later references show the number."""
+        note = self.notes.get(number)
+        if note is None or number in self.floated_notes or self.plain_refs_depth:
+            return f'<sup class="footnote-ref"><a href="#fn-{number}">{number}</a></sup>'
+        self.floated_notes.add(number)
+        self.plain_refs_depth += 1
+        body = self.inline_blocks(note.children)
+        self.plain_refs_depth -= 1
+        return f'<span class="footnote" id="fn-{number}" data-number="{number}">{body}</span>'
+
+    def inline_blocks(self, blocks: tuple[Block, ...]) -> str:
+        """Blocks flattened to phrasing content, for a footnote that must sit inside a paragraph."""
+        parts: list[str] = []
+        for block in blocks:
+            match block:
+                case Paragraph(children=children) | Heading(children=children):
+                    parts.append(self.inlines(children))
+                case BulletList(items=items) | OrderedList(items=items):
+                    parts.extend(self.inline_blocks(item.children) for item in items)
+                case BlockQuote(children=children) | Callout(children=children) | Details(children=children):
+                    parts.append(self.inline_blocks(children))
+                case CodeBlock(text=text):
+                    parts.append(f"<code>{_escape(text)}</code>")
+                case Diagram(lines=lines):
+                    parts.append(f"<code>{_escape(' '.join(lines))}</code>")
+                case Table(header=header, rows=rows):
+                    parts.extend(self.inlines(cell.children) for row in (header, *rows) for cell in row)
+                case ThematicBreak():
+                    pass
+                case _:
+                    assert_never(block)
+        return " ".join(part for part in parts if part)
 
     def link(self, link: Link) -> str:
         content = self.inlines(link.children)
@@ -541,6 +674,11 @@ def _code_run(run: StyledRun) -> str:
     if not run.css_class:
         return _escape(run.text)
     return f'<span class="{_escape(run.css_class)}">{_escape(run.text)}</span>'
+
+
+def _code_cells(runs: list[StyledRun]) -> int:
+    """Monospace cells a code line takes, counting a tab as a full tab stop."""
+    return sum(CODE_TAB_CELLS if char == "\t" else cell_width(char) for run in runs for char in run.text)
 
 
 def _append_inline(content: str, addition: str) -> str:

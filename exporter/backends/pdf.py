@@ -13,10 +13,12 @@ from functools import lru_cache
 from typing import Any
 
 import weasyprint
+from weasyprint.document import Document as LaidOutDocument
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from exporter.backends.html import page_style_text, render_html, stylesheet_text
 from exporter.diagnostics import Reporter
+from exporter.glyphs import report_missing_glyphs
 from exporter.options import RenderOptions
 from exporter.resources import ResourceResolver
 from exporter.tree import Document
@@ -24,9 +26,15 @@ from exporter.tree import Document
 WEASYPRINT_LOGGER = "weasyprint"
 DIAGNOSTIC_CODE = "pdf"
 
+# A table of contents is worth its page only in front of a body this long.
+MIN_BODY_PAGES_FOR_TOC = 3
+TOC_ID = "contents"  # the id html.py gives the printed table of contents
+HIDE_TOC_CSS = "nav.toc { display: none; }"
+
 
 def render_pdf(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
     """The document as PDF bytes; WeasyPrint's complaints become warnings on the resolver's reporter."""
+    report_missing_glyphs(document, options.theme, resolver.reporter)
     page = render_html(document, resolver, options, for_print=True, embed_styles=False)
     base_url = resolver.root.resolve().as_uri() + "/"
     with _warnings_to(resolver.reporter):
@@ -35,10 +43,22 @@ def render_pdf(document: Document, resolver: ResourceResolver, options: RenderOp
             _compiled(page_style_text(options, document.language)),
         ]
         html = weasyprint.HTML(string=page, base_url=base_url, url_fetcher=DataOnlyFetcher())
-        pdf = html.write_pdf(stylesheets=stylesheets)
+        rendered = html.render(stylesheets=stylesheets)
+        if _body_page_count(rendered) < MIN_BODY_PAGES_FOR_TOC:
+            # Only short documents with a contents page pay for this second layout.
+            rendered = html.render(stylesheets=[*stylesheets, _compiled(HIDE_TOC_CSS)])
+        pdf = rendered.write_pdf(pdf_variant=options.pdf_variant or None)
     if not isinstance(pdf, bytes):
         raise TypeError("WeasyPrint returned no PDF data")
     return pdf
+
+
+def _body_page_count(rendered: LaidOutDocument) -> int:
+    """Pages after the table of contents; a large number when there is none, so nothing is re-laid out."""
+    toc_pages = [index for index, page in enumerate(rendered.pages) if TOC_ID in page.anchors]
+    if not toc_pages:
+        return len(rendered.pages) + MIN_BODY_PAGES_FOR_TOC
+    return len(rendered.pages) - (toc_pages[-1] + 1)
 
 
 @lru_cache(maxsize=16)
