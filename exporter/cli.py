@@ -86,6 +86,11 @@ def main() -> None:
 )
 @click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Image for the PDF cover.")
 @click.option("--organization", default="", help="Organisation name for the PDF cover.")
+@click.option(
+    "--reference-docx",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A Word file whose named styles the DOCX takes (like pandoc's --reference-doc).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def export(
     inputs: tuple[Path, ...],
@@ -102,6 +107,7 @@ def export(
     pdf_variant: Any,
     logo: Path | None,
     organization: str,
+    reference_docx: Path | None,
     quiet: bool,
 ) -> None:
     """Export Markdown design documents (files or folders) to HTML, PDF and DOCX."""
@@ -123,6 +129,7 @@ def export(
             organization=organization,
             logo=logo,
             theme=theme,
+            reference_docx=reference_docx,
         ),
         parse=ParseOptions(number_sections=number_sections, toc_depth=0 if no_toc else toc_depth),
     )

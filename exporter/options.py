@@ -29,6 +29,7 @@ class RenderOptions:
     organization: str = ""  # shown on the cover
     logo: Path | None = None  # an image file shown on the cover
     theme: Theme = field(default_factory=load_theme)
+    reference_docx: Path | None = None  # a user's Word file whose styles the DOCX takes
 
     @property
     def text_width_pt(self) -> float:

@@ -9,27 +9,31 @@ import math
 import os
 import re
 import urllib.parse
-import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import assert_never
+from typing import Protocol, assert_never, cast
 
-import docx
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.image.image import Image as PictureInfo
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
+from docx.oxml.section import CT_SectPr
+from docx.oxml.table import CT_Tbl
+from docx.oxml.text.paragraph import CT_P
+from docx.parts.story import StoryPart
+from docx.section import Section
 from docx.shared import Emu, Pt, RGBColor, Twips
 from docx.table import Table as WordTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
-from exporter.backends.word import ooxml, styles
+from exporter.backends.word import ooxml, package, reference, styles
 from exporter.cells import cell_width, display_width
+from exporter.diagnostics import ExportError
 from exporter.highlight import highlight_lines
 from exporter.language import CALLOUT_TITLES
-from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
+from exporter.options import RenderOptions
 from exporter.outline import title_heading
 from exporter.resources import Resource, ResourceResolver
 from exporter.tree import (
@@ -82,12 +86,14 @@ IMAGE_DPI = 96
 MAX_IMAGE_HEIGHT_SHARE = 0.8  # of the text height
 BOOKMARK_MAX_LENGTH = 40
 CORE_PROPERTY_MAX_LENGTH = 255
+DEFAULT_AUTHOR = "designexport"
 UNSAFE_SCHEMES = ("javascript", "vbscript", "data")
-ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
-STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+TWIPS_PER_PT = 20
+EMU_PER_PT = 12700
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BOOKMARK_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\b")
 _ALIGNMENTS: dict[Alignment, WD_ALIGN_PARAGRAPH | None] = {
     "default": None,
     "left": WD_ALIGN_PARAGRAPH.LEFT,
@@ -105,20 +111,19 @@ class Labels:
 
     language: str  # for Word's proofing of East Asian text
     contents: str
-    notes: str
-    footer: tuple[str, ...]  # text pieces; "PAGE" and "NUMPAGES" become fields
+    page_number: tuple[str, ...]  # text pieces; "PAGE" and "NUMPAGES" become fields
 
 
 LABELS = {
-    "en": Labels("en-US", "Contents", "Notes", ("Page ", "PAGE", " of ", "NUMPAGES")),
-    "ja": Labels("ja-JP", "目次", "脚注", ("PAGE", " / ", "NUMPAGES")),
+    "en": Labels("en-US", "Contents", ("Page ", "PAGE", " of ", "NUMPAGES")),
+    "ja": Labels("ja-JP", "目次", ("PAGE", " / ", "NUMPAGES")),
 }
 FIELDS = frozenset({"PAGE", "NUMPAGES"})
 
 
 def render_docx(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
     """The document as the bytes of a .docx file."""
-    return _stable_zip(WordWriter(document, resolver, options).write())
+    return package.save(WordWriter(document, resolver, options).write())
 
 
 # ---------------------------------------------------------------- state passed down the tree
@@ -150,12 +155,12 @@ class RunSink:
     paragraph: DocxParagraph
     element: ooxml.Element
     width_pt: float  # room for pictures
-    style_ids: Mapping[str, str]  # style name to id; python-docx's own lookup is slow
+    book: styles.StyleBook
     code_size_pt: float | None = None  # inline code size when the paragraph's text is not body size
 
     @classmethod
-    def of(cls, paragraph: DocxParagraph, style: str, width_pt: float, style_ids: Mapping[str, str]) -> RunSink:
-        return cls(paragraph, paragraph._p, width_pt, style_ids, styles.inline_code_size_pt(style))
+    def of(cls, paragraph: DocxParagraph, style: str, width_pt: float, book: styles.StyleBook) -> RunSink:
+        return cls(paragraph, paragraph._p, width_pt, book, styles.inline_code_size_pt(style))
 
     def inside(self, element: ooxml.Element) -> RunSink:
         """The same paragraph, with runs going into `element` (a hyperlink)."""
@@ -169,8 +174,11 @@ class RunSink:
         run = self.paragraph.add_run()
         if self.element is not self.paragraph._p:
             self.element.append(run._r)
-        if run_format.character_style:
-            ooxml.set_run_style(run, self.style_ids[run_format.character_style])
+        character_style = run_format.character_style
+        if character_style in (styles.INLINE_CODE, styles.KEYBOARD) and self.code_size_pt is not None:
+            character_style = self.book.sized(character_style, self.code_size_pt)
+        if character_style:
+            ooxml.set_run_style(run, self.book.id_of(character_style))
         if run_format.bold:
             run.bold = True
         if run_format.italic:
@@ -181,11 +189,91 @@ class RunSink:
             run.font.superscript = True
         elif run_format.subscript:
             run.font.subscript = True
-        if self.code_size_pt is not None and run_format.character_style in (styles.INLINE_CODE, styles.KEYBOARD):
-            run.font.size = Pt(self.code_size_pt)
         if text:
             run.text = text
         return run
+
+    def add_field(self, instruction: str, cached_result: str, run_format: RunFormat) -> None:
+        """A field such as PAGE or NOTEREF, showing `cached_result` until Word updates it."""
+        self.add_run("", RunFormat())._r.append(ooxml.field_char("begin"))
+        self.add_run("", RunFormat())._r.append(ooxml.instruction_text(instruction))
+        self.add_run("", RunFormat())._r.append(ooxml.field_char("separate"))
+        self.add_run(cached_result, run_format)
+        self.add_run("", RunFormat())._r.append(ooxml.field_char("end"))
+
+
+class Story(Protocol):
+    """Where new blocks go: the document body or one footnote."""
+
+    @property
+    def part(self) -> StoryPart: ...
+
+    def add_paragraph(self, text: str = "") -> DocxParagraph: ...
+
+    def add_table(self, rows: int, cols: int) -> WordTable: ...
+
+
+class NoteStory:
+    """The blocks of one footnote."""
+
+    def __init__(self, element: ooxml.Element, part: StoryPart) -> None:
+        self.element = element
+        self._part = part
+
+    @property
+    def part(self) -> StoryPart:
+        return self._part
+
+    def add_paragraph(self, text: str = "") -> DocxParagraph:
+        element = cast(CT_P, ooxml.make("w:p"))
+        self.element.append(element)
+        paragraph = DocxParagraph(element, self._part)
+        if text:
+            paragraph.add_run(text)
+        return paragraph
+
+    def add_table(self, rows: int, cols: int) -> WordTable:
+        element = CT_Tbl.new_tbl(rows, cols, Twips(0))
+        self.element.append(element)
+        return WordTable(element, self._part)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A section's page: its size and margins in points."""
+
+    width_pt: float
+    height_pt: float
+    left_pt: float
+    right_pt: float
+    top_pt: float
+    bottom_pt: float
+
+    @classmethod
+    def of(cls, section: Section) -> Page:
+        def points(length: int | None) -> float:
+            return (length or 0) / EMU_PER_PT
+
+        return cls(
+            points(section.page_width),
+            points(section.page_height),
+            points(section.left_margin),
+            points(section.right_margin),
+            points(section.top_margin),
+            points(section.bottom_margin),
+        )
+
+    @property
+    def text_width_pt(self) -> float:
+        return self.width_pt - self.left_pt - self.right_pt
+
+    @property
+    def text_height_pt(self) -> float:
+        return self.height_pt - self.top_pt - self.bottom_pt
+
+    def turned(self) -> Page:
+        """The same paper turned on its side, margins kept."""
+        return replace(self, width_pt=self.height_pt, height_pt=self.width_pt)
 
 
 class Bookmarks:
@@ -287,28 +375,26 @@ class WordWriter:
         self.resolver = resolver
         self.reporter = resolver.reporter
         self.options = options
-        self.page_width_pt, self.page_height_pt = PAPER_SIZES[options.paper]
-        self.text_width_pt = options.text_width_pt
-        self.text_height_pt = self.page_height_pt - MARGIN_TOP_PT - MARGIN_BOTTOM_PT
-        self.docx = docx.Document()
+        self.labels = LABELS.get(document.language, LABELS["en"])
+        self.docx = self._base_document()
+        self.book = styles.StyleBook(self.docx)
+        self.page = Page.of(self.docx.sections[0])
+        self.section_template = cast(CT_SectPr, self.docx.element.body.get_or_add_sectPr())
+        self.story: Story = self.docx
         self.bookmarks = Bookmarks()
         self.line = 0
         self.cited_notes: set[int] = set()
+        self.in_note = False
         self.pending_gap = False
-        self.style_ids: dict[str, str] = {}
         self.last_paragraph: DocxParagraph | None = None
         self.group_end: DocxParagraph | None = None  # last paragraph of the latest code block, diagram or list
+        self.landscape_end: DocxParagraph | None = None  # the paragraph ending the latest landscape section
         self.lists = ListNumbering(self.docx)
-        self.labels = LABELS.get(document.language, LABELS["en"])
+        self._keeps_next: dict[str, bool] = {}
 
-    def write(self) -> bytes:
-        self._prepare_package()
-        self._page_setup()
-        installed = styles.install_styles(self.docx, self.text_width_pt, self.labels.language, self.options.theme)
-        self.style_ids.update(installed)
+    def write(self) -> DocxDocument:
         self._register_link_targets()
-        self._core_properties()
-
+        self._properties()
         blocks = self.tree.blocks
         title = title_heading(blocks)
         if title is not None:
@@ -321,57 +407,63 @@ class WordWriter:
         for block in blocks:
             self._block(block, Context())
         if self.tree.footnotes:
-            self._notes()
-        self._footer()
-
-        output = io.BytesIO()
-        self.docx.save(output)
-        return output.getvalue()
+            self._footnotes()
+        self._header_and_footer()
+        self._number_drawings()
+        return self.docx
 
     # ------------------------------------------------------------ package, page, properties
 
-    def _prepare_package(self) -> None:
-        """Drops template leftovers (thumbnail, legacy style copy, sample custom XML) and Word 2010 mode."""
-        package_rels = self.docx.part.package.rels
-        for rel_id, relationship in list(package_rels.items()):
-            if relationship.reltype == RELATIONSHIP_TYPE.THUMBNAIL:
-                del package_rels[rel_id]
-        document_rels = self.docx.part.rels
-        for rel_id, relationship in list(document_rels.items()):
-            if relationship.reltype in (STYLES_WITH_EFFECTS, RELATIONSHIP_TYPE.CUSTOM_XML):
-                del document_rels[rel_id]
-        settings = self.docx.settings.element
-        for setting in settings.iter(qn("w:compatSetting")):
-            if setting.get(qn("w:name")) == "compatibilityMode":
-                setting.set(qn("w:val"), "15")
+    def _base_document(self) -> DocxDocument:
+        """Our reference document, or the user's with our styles added where it has none of that name."""
+        options = self.options
+        if options.reference_docx is None:
+            document = reference.our_document(options.theme, options.paper)
+            styles.set_east_asian_language(document, self.labels.language)
+            return document
+        try:
+            document = reference.user_document(options.reference_docx)
+        except reference.ReferenceDocxError as error:
+            raise ExportError(self.tree.source, str(error)) from None
+        section = document.sections[0]
+        if not section.page_width or not section.page_height:
+            reference.set_page_geometry(section, options.paper)
+        ours = reference.our_document(options.theme, options.paper, Page.of(section).text_width_pt)
+        reference.copy_missing_styles(document, ours)
+        return document
 
-    def _page_setup(self) -> None:
-        section = self.docx.sections[0]
-        section.page_width = Pt(self.page_width_pt)
-        section.page_height = Pt(self.page_height_pt)
-        section.left_margin = section.right_margin = Pt(MARGIN_SIDE_PT)
-        section.top_margin = Pt(MARGIN_TOP_PT)
-        section.bottom_margin = Pt(MARGIN_BOTTOM_PT)
-        section.header_distance = Pt(MARGIN_TOP_PT / 2)
-        section.footer_distance = Pt(MARGIN_BOTTOM_PT / 2)
-
-    def _core_properties(self) -> None:
+    def _properties(self) -> None:
+        """Core properties from the metadata, and every metadata field as a custom property."""
         properties = self.docx.core_properties
         properties.title = self._property(self.tree.title)
         properties.subject = self._metadata_property("Requirement")
         properties.category = self._metadata_property("Status")
         properties.keywords = self._metadata_property("Keywords") or self._metadata_property("Tags")
-        properties.author = "designexport"
-        properties.last_modified_by = "designexport"
+        properties.author = self._metadata_property("Author") or self._metadata_property("Authors") or DEFAULT_AUTHOR
+        properties.last_modified_by = DEFAULT_AUTHOR
         properties.comments = ""
         properties.revision = 1
-        epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-        moment = (
-            datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
-            if epoch.isdigit()
-            else datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-        )
-        properties.created = properties.modified = moment.replace(tzinfo=None)
+        properties.created = properties.modified = self._moment()
+        custom: dict[str, tuple[str, str]] = {}
+        for item in self.tree.metadata:
+            name = self._property(item.key.strip())
+            if name and name.casefold() not in custom:
+                custom[name.casefold()] = (name, self._clean(item.text))
+        package.set_custom_properties(self.docx, custom.values())
+
+    def _moment(self) -> datetime.datetime:
+        """SOURCE_DATE_EPOCH when set, else the Last Updated date, else now (UTC, as Word stores it)."""
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        if epoch.isdigit():
+            return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).replace(tzinfo=None)
+        match = _ISO_DATE.match(self.tree.metadata_value("Last Updated"))
+        if match is not None:
+            try:
+                year, month, day = (int(part) for part in match.groups())
+                return datetime.datetime(year, month, day)
+            except ValueError:
+                pass
+        return datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
 
     def _property(self, value: str) -> str:
         return self._clean(value)[:CORE_PROPERTY_MAX_LENGTH]
@@ -383,32 +475,65 @@ class WordWriter:
                 return self._property(item.text)
         return ""
 
-    def _footer(self) -> None:
-        footer = self.docx.sections[0].footer
+    def _header_and_footer(self) -> None:
+        """Header: title, and status at the right margin. Footer: requirement, and "Page X of Y" at the right."""
+        section = self.docx.sections[0]
+        title = self._inline_text(self.tree.title)
+        status = self._inline_text(self.tree.metadata_value("Status"))
+        if title or status:
+            header = section.header
+            paragraph = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+            self._style(paragraph, styles.HEADER)
+            sink = self._sink(paragraph, styles.HEADER, self.page.text_width_pt)
+            if title:
+                sink.add_run(title, RunFormat())
+            if status:
+                sink.add_run("", RunFormat())._r.append(ooxml.right_margin_tab())
+                sink.add_run(status, RunFormat())
+        footer = section.footer
         paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
-        ooxml.set_paragraph_style(paragraph, self.style_ids[styles.FOOTER])
-        for piece in self.labels.footer:
+        self._style(paragraph, styles.FOOTER)
+        sink = self._sink(paragraph, styles.FOOTER, self.page.text_width_pt)
+        requirement = self._inline_text(self.tree.metadata_value("Requirement"))
+        if requirement:
+            sink.add_run(requirement, RunFormat())
+        sink.add_run("", RunFormat())._r.append(ooxml.right_margin_tab())
+        for piece in self.labels.page_number:
             if piece in FIELDS:
-                ooxml.append_field(paragraph, piece, "1")
+                sink.add_field(piece, "1", RunFormat())
             else:
-                paragraph.add_run(piece)
+                sink.add_run(piece, RunFormat())
+
+    def _number_drawings(self) -> None:
+        """Pictures get ids unique across the body, notes, headers and footers, as Word wants."""
+        stories = [self.docx.part.element]
+        for relationship in self.docx.part.rels.values():
+            if not relationship.is_external and relationship.reltype in (
+                RELATIONSHIP_TYPE.FOOTNOTES,
+                RELATIONSHIP_TYPE.HEADER,
+                RELATIONSHIP_TYPE.FOOTER,
+            ):
+                stories.append(cast(StoryPart, relationship.target_part).element)
+        drawings = [drawing for story in stories for drawing in story.iter(qn("wp:docPr"))]
+        for number, drawing in enumerate(drawings, start=1):
+            drawing.set("id", str(number))
 
     def _register_link_targets(self) -> None:
-        """Bookmark names for every heading, raw anchor and note, before anything links to them."""
+        """Bookmark names for every heading and raw anchor, before anything links to them; and for each
+        note's first reference, which later references point to."""
         for node in _walk((*self.tree.blocks, *self.tree.footnotes)):
             if isinstance(node, Heading | Anchor) and node.id:
                 self.bookmarks.register(node.id)
         for note in self.tree.footnotes:
-            self.bookmarks.register(f"fn-{note.number}")
             self.bookmarks.register(f"fnref-{note.number}")
 
     # ------------------------------------------------------------ front matter
 
     def _document_control(self) -> None:
-        width = round(self.text_width_pt * 20)
+        width = round(self.page.text_width_pt * TWIPS_PER_PT)
         key_width = round(width * METADATA_KEY_SHARE)
-        table = self.docx.add_table(rows=len(self.tree.metadata), cols=2)
-        ooxml.set_table_style(table._tbl.tblPr, self.style_ids[styles.DOCUMENT_CONTROL])
+        table = self.story.add_table(len(self.tree.metadata), 2)
+        ooxml.set_table_style(table._tbl.tblPr, self.book.id_of(styles.DOCUMENT_CONTROL))
         self._table_geometry(table, [key_width, width - key_width], indent=0, header=False)
         for row, item in zip(table.rows, self.tree.metadata, strict=True):
             self.line = item.line
@@ -417,22 +542,23 @@ class WordWriter:
             key_cell.paragraphs[0].add_run(self._clean(item.key))
             value_paragraph = value_cell.paragraphs[0]
             self._style(value_paragraph, styles.METADATA_VALUE)
-            cell_width_pt = (width - key_width - 2 * styles.TABLE_CELL_MARGIN_TWIPS) / 20
+            cell_width_pt = (width - key_width - 2 * styles.TABLE_CELL_MARGIN_TWIPS) / TWIPS_PER_PT
             self._inlines(self._sink(value_paragraph, styles.METADATA_VALUE, cell_width_pt), item.value, RunFormat())
         self.pending_gap = True
 
     def _table_of_contents(self) -> None:
-        """A TOC field whose cached result already lists the entries, so it reads well before any update."""
+        """A TOC field whose cached result already lists the entries, linked to their headings, so it reads
+        well before any update; F9 rebuilds the same list with page numbers."""
         self._add_paragraph(styles.TOC_HEADING, self.labels.contents)
         entries = list(_flatten_toc(self.tree.toc))
+        deepest = max(entry.level for entry in entries)
         last: DocxParagraph | None = None
         for index, entry in enumerate(entries):
             style = styles.toc_style(entry.level)
             paragraph = self._add_paragraph(style)
             if index == 0:
-                deepest = max(item.level for item in entries)
-                ooxml.append_field_begin(paragraph, f'TOC \\o "1-{deepest}" \\h \\z')
-            sink = self._sink(paragraph, style, self.text_width_pt)
+                ooxml.append_field_begin(paragraph, f'TOC \\o "1-{deepest}" \\h \\z \\u')
+            sink = self._sink(paragraph, style, self.page.text_width_pt)
             name = self.bookmarks.name_of(entry.id)
             if name is not None:
                 link = ooxml.internal_hyperlink(name)
@@ -472,7 +598,10 @@ class WordWriter:
             case OrderedList():
                 self._list(block.items, block.start, block.tight, context)
             case Table():
-                self._table(block, context)
+                if block.fit == "landscape" and self.story is self.docx:
+                    self._landscape_table(block, context)
+                else:
+                    self._table(block, context)
             case BlockQuote():
                 inner = replace(
                     context, indent=context.indent + styles.QUOTE_INDENT_TWIPS, paragraph_style=styles.BLOCK_TEXT
@@ -552,21 +681,15 @@ class WordWriter:
     def _diagram(self, block: Diagram, context: Context) -> None:
         """One paragraph per line on an exact grid, the font shrunk until the widest line fits."""
         size = _diagram_font_size(block.columns, self._width_pt(context))
-        half_points = round(size * 2)
-        wide_spacing = round((2 * styles.MONO_ADVANCE_EM - 1) * size * 20)
+        style = styles.DIAGRAM if size == styles.DIAGRAM_SIZE_PT else self.book.sized(styles.DIAGRAM, size)
+        wide_spacing = round((2 * styles.MONO_ADVANCE_EM - 1) * size * TWIPS_PER_PT)
         for index, line in enumerate(block.lines):
-            paragraph = self._new_paragraph(styles.DIAGRAM, context)
+            paragraph = self._new_paragraph(style, context)
             if index < len(block.lines) - 1:  # a diagram never splits across pages
                 paragraph.paragraph_format.keep_with_next = True
-            if size != styles.DIAGRAM_SIZE_PT:
-                properties = ooxml.paragraph_properties(paragraph)
-                ooxml.set_exact_line_height(properties, styles.diagram_line_twips(size))
-                ooxml.set_run_size(ooxml.get_or_add(properties, "w:rPr", ooxml.PARAGRAPH_PROPERTY_ORDER), half_points)
             for text, wide in _split_by_width(self._clean(line)):
                 run = paragraph.add_run()
                 _preserve_spaces(run, text)
-                if size != styles.DIAGRAM_SIZE_PT:
-                    ooxml.set_run_size(ooxml.run_properties(run), half_points)
                 if wide:  # a full-width fallback glyph is 1 em; two grid cells are 1.204 em
                     ooxml.set_character_spacing(ooxml.run_properties(run), wide_spacing)
 
@@ -592,6 +715,76 @@ class WordWriter:
             for child in rest:
                 self._block(child, inner)
 
+    def _landscape_table(self, table: Table, context: Context) -> None:
+        """The table on pages of its own, turned landscape; headers and footers carry on."""
+        portrait = self.page
+        previous = self.landscape_end
+        body = self.docx.element.body
+        if previous is not None and previous._p.getnext() is body.find(qn("w:sectPr")):
+            body.remove(previous._p)  # straight after another landscape table: share its pages
+            self.pending_gap = True
+        else:
+            self._end_section_before_table(portrait)
+            self.pending_gap = False
+        self.page = portrait.turned()
+        self._table(table, context)
+        self.landscape_end = self._section_break(self.page)
+        self.page = portrait
+        self.pending_gap = False
+
+    def _end_section_before_table(self, page: Page) -> None:
+        """Ends the current section before the table and the headings or labels that lead into it,
+        in the last paragraph before them, or in a section-break paragraph when that is a table."""
+        body = self.docx.element.body
+        blocks = [child for child in body if child.tag in (qn("w:p"), qn("w:tbl"))]
+        while blocks and blocks[-1].tag == qn("w:p") and self._keeps_with_next(blocks[-1]):
+            blocks.pop()
+        if not blocks:
+            return  # nothing before the table: the first section is the landscape one
+        anchor = blocks[-1]
+        if anchor.tag == qn("w:p") and anchor.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is None:
+            paragraph_props = cast(CT_P, anchor).get_or_add_pPr()
+            ooxml.set_child(paragraph_props, self._section_properties(page), ooxml.PARAGRAPH_PROPERTY_ORDER)
+        else:
+            anchor.addnext(self._section_break(page)._p)
+
+    def _section_break(self, page: Page) -> DocxParagraph:
+        """A near-invisible paragraph at the end of the body that ends a section on `page`."""
+        paragraph = self.docx.add_paragraph()
+        self._style(paragraph, styles.SECTION_BREAK)
+        ooxml.paragraph_properties(paragraph).append(self._section_properties(page))
+        return paragraph
+
+    def _section_properties(self, page: Page) -> CT_SectPr:
+        return ooxml.section_properties(
+            self.section_template,
+            round(page.width_pt * TWIPS_PER_PT),
+            round(page.height_pt * TWIPS_PER_PT),
+            landscape=page.width_pt > page.height_pt,
+        )
+
+    def _keeps_with_next(self, paragraph: ooxml.Element) -> bool:
+        """Whether the paragraph is kept with the next one, directly or through its style."""
+        properties = paragraph.find(qn("w:pPr"))
+        direct = properties.find(qn("w:keepNext")) if properties is not None else None
+        if direct is not None:
+            return direct.get(qn("w:val")) not in ("0", "false", "off")
+        style = properties.find(qn("w:pStyle")) if properties is not None else None
+        style_id = style.get(qn("w:val")) if style is not None else None
+        if not style_id:
+            return False
+        if style_id not in self._keeps_next:
+            found = next((item for item in self.docx.styles if item.style_id == style_id), None)
+            keeps = False
+            while found is not None:
+                element = found.element.find(f"{qn('w:pPr')}/{qn('w:keepNext')}")
+                if element is not None:
+                    keeps = element.get(qn("w:val")) not in ("0", "false", "off")
+                    break
+                found = found.base_style
+            self._keeps_next[style_id] = keeps
+        return self._keeps_next[style_id]
+
     def _table(self, table: Table, context: Context) -> None:
         columns = len(table.header)
         if columns == 0:
@@ -601,11 +794,11 @@ class WordWriter:
         compact = table.fit != "normal"
         body_style = styles.TABLE_COMPACT if compact else styles.TABLE_TEXT
         header_style = styles.TABLE_HEADING_COMPACT if compact else styles.TABLE_HEADING
-        width = round(self._width_pt(context) * 20)
+        width = round(self._width_pt(context) * TWIPS_PER_PT)
         widths = _share_out(width, table.column_weights, columns)
         widths = _widen_for_words(widths, _word_minimums(table, styles.text_size_pt(body_style)))
-        word_table = self.docx.add_table(rows=1 + len(table.rows), cols=columns)
-        ooxml.set_table_style(word_table._tbl.tblPr, self.style_ids[styles.DESIGN_TABLE])
+        word_table = self.story.add_table(1 + len(table.rows), columns)
+        ooxml.set_table_style(word_table._tbl.tblPr, self.book.id_of(styles.DESIGN_TABLE))
         self._table_geometry(word_table, widths, indent=context.indent, header=True)
         for row_index, (word_row, cells) in enumerate(zip(word_table.rows, (table.header, *table.rows), strict=True)):
             for column, (word_cell, cell) in enumerate(zip(word_row.cells, cells, strict=True)):
@@ -637,28 +830,39 @@ class WordWriter:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Twips(width)
 
-    def _notes(self) -> None:
-        """Footnotes as numbered paragraphs at the end, each linked to and from its first reference."""
-        self._add_paragraph(styles.NOTES_HEADING, self.labels.notes)
-        context = Context(paragraph_style=styles.FOOTNOTE_TEXT)
-        for note in self.tree.footnotes:
-            self._note(note, context)
+    # ------------------------------------------------------------ footnotes
 
-    def _note(self, note: Footnote, context: Context) -> None:
+    def _footnotes(self) -> None:
+        """Real Word footnotes: each note's blocks in word/footnotes.xml, starting with its number mark."""
+        part = package.add_footnotes_part(self.docx)
+        self.in_note = True
+        for note in self.tree.footnotes:
+            if note.number not in self.cited_notes:
+                self.reporter.warn(
+                    note.line,
+                    "docx-note-in-note",
+                    f"note [^{note.label}] is cited only inside another note; Word can't"
+                    " show notes within notes, so the DOCX leaves it out",
+                )
+                continue
+            element = ooxml.make("w:footnote", id=str(note.number))
+            part.element.append(element)
+            self.story = NoteStory(element, part)
+            self._note(note)
+            if element[-1].tag != qn("w:p"):  # a note ends with a paragraph
+                self._add_paragraph(styles.FOOTNOTE_TEXT)
+        self.story = self.docx
+        self.in_note = False
+
+    def _note(self, note: Footnote) -> None:
         self.line = note.line
-        paragraph = self._new_paragraph(styles.FOOTNOTE_TEXT, context)
+        self.pending_gap = False
+        self.last_paragraph = self.group_end = None
+        context = Context(paragraph_style=styles.FOOTNOTE_TEXT)
+        paragraph = self._add_paragraph(styles.FOOTNOTE_TEXT)
         sink = self._sink(paragraph, styles.FOOTNOTE_TEXT, self._width_pt(context))
-        bookmark_end = self.bookmarks.start(sink, f"fn-{note.number}")
-        back_link = self.bookmarks.name_of(f"fnref-{note.number}")
-        if back_link is not None and note.number in self.cited_notes:
-            link = ooxml.internal_hyperlink(back_link)
-            paragraph._p.append(link)
-            sink.inside(link).add_run(f"{note.number}.", RunFormat())
-            sink.add_run(" ", RunFormat())
-        else:
-            sink.add_run(f"{note.number}. ", RunFormat())
-        if bookmark_end is not None:
-            paragraph._p.append(bookmark_end)
+        sink.add_run("", RunFormat(character_style=styles.FOOTNOTE_REFERENCE))._r.append(ooxml.footnote_mark())
+        sink.add_run(" ", RunFormat())
         rest = note.children
         if rest and isinstance(rest[0], Paragraph):
             self._inlines(sink, rest[0].children, RunFormat())
@@ -726,21 +930,22 @@ class WordWriter:
         if not target or scheme in UNSAFE_SCHEMES:
             return None
         safe_target = urllib.parse.quote(target, safe="!#$%&'()*+,-./:;=?@[]_~")
-        relationship = self.docx.part.relate_to(safe_target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+        relationship = self.story.part.relate_to(safe_target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
         return ooxml.external_hyperlink(relationship, tooltip)
 
     def _footnote_reference(self, sink: RunSink, reference: FootnoteRef) -> None:
-        first = reference.number not in self.cited_notes
-        self.cited_notes.add(reference.number)
-        bookmark_end = self.bookmarks.start(sink, f"fnref-{reference.number}") if first else None
-        target = self.bookmarks.name_of(f"fn-{reference.number}")
+        """The first reference is Word's own footnote reference; later ones point back to it with NOTEREF."""
         run_format = RunFormat(character_style=styles.FOOTNOTE_REFERENCE)
-        if target is not None and not sink.in_hyperlink:
-            link = ooxml.internal_hyperlink(target)
-            sink.element.append(link)
-            sink.inside(link).add_run(str(reference.number), run_format)
-        else:
+        bookmark = self.bookmarks.name_of(f"fnref-{reference.number}")
+        if self.in_note or bookmark is None:  # Word has no notes within notes
             sink.add_run(str(reference.number), run_format)
+            return
+        if reference.number in self.cited_notes:
+            sink.add_field(f"NOTEREF {bookmark} \\f \\h", str(reference.number), run_format)
+            return
+        self.cited_notes.add(reference.number)
+        bookmark_end = self.bookmarks.start(sink, f"fnref-{reference.number}")
+        sink.add_run("", run_format)._r.append(ooxml.footnote_reference(reference.number))
         if bookmark_end is not None:
             sink.element.append(bookmark_end)
 
@@ -755,7 +960,8 @@ class WordWriter:
         info = PictureInfo.from_blob(data)
         natural_width = info.px_width * 72 / IMAGE_DPI
         natural_height = info.px_height * 72 / IMAGE_DPI
-        scale = min(1.0, width_pt / natural_width, self.text_height_pt * MAX_IMAGE_HEIGHT_SHARE / natural_height)
+        height_pt = self.page.text_height_pt * MAX_IMAGE_HEIGHT_SHARE
+        scale = min(1.0, width_pt / natural_width, height_pt / natural_height)
         shape = run.add_picture(
             io.BytesIO(data), width=Emu(Pt(natural_width * scale)), height=Emu(Pt(natural_height * scale))
         )
@@ -791,7 +997,7 @@ class WordWriter:
 
     def _add_paragraph(self, style: str, text: str = "") -> DocxParagraph:
         """A body paragraph; the first one after a table or the contents gets room above it."""
-        paragraph = self.docx.add_paragraph(text)
+        paragraph = self.story.add_paragraph(text)
         self._style(paragraph, style)
         self.last_paragraph = paragraph
         if self.pending_gap:
@@ -801,13 +1007,13 @@ class WordWriter:
         return paragraph
 
     def _style(self, paragraph: DocxParagraph, style: str) -> None:
-        ooxml.set_paragraph_style(paragraph, self.style_ids[style])
+        ooxml.set_paragraph_style(paragraph, self.book.id_of(style))
 
     def _sink(self, paragraph: DocxParagraph, style: str, width_pt: float) -> RunSink:
-        return RunSink.of(paragraph, style, width_pt, self.style_ids)
+        return RunSink.of(paragraph, style, width_pt, self.book)
 
     def _width_pt(self, context: Context) -> float:
-        return self.text_width_pt - context.indent / 20
+        return self.page.text_width_pt - context.indent / TWIPS_PER_PT
 
     def _inline_text(self, text: str) -> str:
         """Running text: line breaks and tabs inside it are plain spaces, as in HTML."""
@@ -972,15 +1178,3 @@ def _webp_as_png(data: bytes) -> bytes | None:
             return output.getvalue()
     except (OSError, ValueError):
         return None
-
-
-def _stable_zip(data: bytes) -> bytes:
-    """The same package with fixed timestamps, so equal documents give equal bytes."""
-    output = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            entry = zipfile.ZipInfo(item.filename, date_time=ZIP_TIMESTAMP)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(item.filename))
-    return output.getvalue()

@@ -7,12 +7,16 @@ files whose property elements are out of order.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.section import CT_SectPr
 from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.shared import Twips
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
@@ -219,34 +223,60 @@ def external_hyperlink(relationship_id: str, tooltip: str = "") -> Element:
     return link
 
 
-# ---------------------------------------------------------------- fields
+# ---------------------------------------------------------------- fields, notes and tabs
+
+
+def field_char(kind: str) -> Element:
+    """A complex field's `begin`, `separate` (instruction done, cached result follows) or `end`."""
+    return make("w:fldChar", fldCharType=kind)
+
+
+def instruction_text(instruction: str) -> Element:
+    text = make("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    return text
 
 
 def append_field_begin(paragraph: Paragraph, instruction: str) -> None:
     """Opens a complex field: its cached result follows until `append_field_end`."""
-    _append_field_char(paragraph, "begin")
-    run = paragraph.add_run()
-    text = make("w:instrText")
-    text.set(qn("xml:space"), "preserve")
-    text.text = f" {instruction} "
-    run._r.append(text)
-    _append_field_char(paragraph, "separate")
+    paragraph.add_run()._r.append(field_char("begin"))
+    paragraph.add_run()._r.append(instruction_text(instruction))
+    paragraph.add_run()._r.append(field_char("separate"))
 
 
 def append_field_end(paragraph: Paragraph) -> None:
-    _append_field_char(paragraph, "end")
+    paragraph.add_run()._r.append(field_char("end"))
 
 
-def append_field(paragraph: Paragraph, instruction: str, cached_result: str) -> Run:
-    """A whole field such as PAGE; returns the run holding its cached result."""
-    append_field_begin(paragraph, instruction)
-    result = paragraph.add_run(cached_result)
-    append_field_end(paragraph)
-    return result
+def footnote_reference(note_id: int) -> Element:
+    """The body's reference to a footnote, which Word numbers itself."""
+    return make("w:footnoteReference", id=str(note_id))
 
 
-def _append_field_char(paragraph: Paragraph, kind: str) -> None:
-    paragraph.add_run()._r.append(make("w:fldChar", fldCharType=kind))
+def footnote_mark() -> Element:
+    """The footnote's own number, at the start of its text."""
+    return make("w:footnoteRef")
+
+
+def right_margin_tab() -> Element:
+    """A tab to the right margin of whatever section the paragraph is in, whatever its tab stops."""
+    return make("w:ptab", relativeTo="margin", alignment="right", leader="none")
+
+
+# ---------------------------------------------------------------- sections
+
+
+def section_properties(template: CT_SectPr, width: int, height: int, landscape: bool) -> CT_SectPr:
+    """A copy of `template` on a page of `width` by `height` twips; headers and footers follow the previous section."""
+    section = copy.deepcopy(template)
+    for tag in ("w:headerReference", "w:footerReference", "w:titlePg"):
+        for element in section.findall(qn(tag)):
+            section.remove(element)
+    section.page_width = Twips(width)
+    section.page_height = Twips(height)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    return section
 
 
 # ---------------------------------------------------------------- numbering definitions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
@@ -96,10 +96,11 @@ TABLE_HEADING_COMPACT = "Table Heading Compact"
 METADATA_KEY = "Metadata Key"
 METADATA_VALUE = "Metadata Value"
 FOOTNOTE_TEXT = "Footnote Text"
-NOTES_HEADING = "Notes Heading"
 TOC_HEADING = "TOC Heading"
+HEADER = "Header"
 FOOTER = "Footer"
 PLACEHOLDER = "Image Placeholder"
+SECTION_BREAK = "Section Break"  # the near-invisible paragraph that ends a landscape section
 
 # Character styles.
 HYPERLINK = "Hyperlink"
@@ -116,6 +117,7 @@ DOCUMENT_CONTROL = "Document Control"
 # Names Word knows as its own styles (matched case-insensitively), so they must not be marked custom.
 WORD_BUILT_IN_NAMES = frozenset(
     {"hyperlink", "block text", "footnote text", "footnote reference", "caption", "subtitle", "title"}
+    | {"header", "footer", "normal", "body text", "list paragraph", "toc heading"}
     | {f"toc {level}" for level in range(1, 10)}
 )
 
@@ -131,7 +133,7 @@ def toc_style(level: int) -> str:
 
 def has_room_above(style: str) -> bool:
     """Whether the style already keeps a generous space above itself (headings and the like)."""
-    return style.startswith("Heading ") or style in (TITLE, SUBTITLE, NOTES_HEADING, TOC_HEADING)
+    return style.startswith("Heading ") or style in (TITLE, SUBTITLE, TOC_HEADING)
 
 
 def text_size_pt(style: str) -> float:
@@ -164,31 +166,72 @@ def diagram_line_twips(size_pt: float) -> int:
     return round(size_pt * MONO_LINE_EM * 20)
 
 
-def install_styles(
-    document: DocxDocument, text_width_pt: float, east_asian_language: str, theme: Theme
-) -> dict[str, str]:
-    """Defines every style this backend uses, starting over from the template's versions.
+def install_styles(document: DocxDocument, text_width_pt: float, theme: Theme) -> tuple[str, ...]:
+    """Defines every style this backend uses, starting over from any existing versions.
 
-    Fonts and colours come from the theme. Returns the style ids by name, for applying
-    styles without python-docx's slow lookups.
+    Fonts and colours come from the theme; tab stops from the text width. Returns the
+    names of the styles defined.
     """
-    styles = document.styles
     palette = Palette.from_theme(theme)
-    _document_defaults(styles, east_asian_language, palette)
-    _text_styles(styles, palette)
-    _heading_styles(styles, palette)
-    _block_styles(styles, palette)
-    _table_text_styles(styles, palette)
-    _note_and_navigation_styles(styles, text_width_pt, palette)
-    _character_styles(styles, palette)
-    _table_styles(styles, palette)
-    return {style.name: style.style_id for style in styles if style.name}
+    book = _Book(document.styles)
+    _document_defaults(document.styles, palette)
+    _text_styles(book, palette)
+    _heading_styles(book, palette)
+    _block_styles(book, palette)
+    _table_text_styles(book, palette)
+    _note_and_navigation_styles(book, text_width_pt, palette)
+    _character_styles(book, palette)
+    _table_styles(book, palette)
+    return tuple(book.defined)
+
+
+def set_east_asian_language(document: DocxDocument, language: str) -> None:
+    """The language Word assumes for East Asian text, for proofing and line breaking."""
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    run_defaults = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
+    if run_defaults is None:
+        return
+    run_props = ooxml.get_or_add(run_defaults, "w:rPr", ("w:rPr",))
+    ooxml.get_or_add(run_props, "w:lang", ooxml.RUN_PROPERTY_ORDER).set(qn("w:eastAsia"), language)
+
+
+class StyleBook:
+    """Style ids by name, matched case-insensitively as Word matches built-in names.
+
+    Sized variants (a diagram or inline code at another size) are made on first use.
+    """
+
+    def __init__(self, document: DocxDocument) -> None:
+        self._styles = document.styles
+        self._ids: dict[str, str] = {
+            name.casefold(): str(style.style_id) for style in self._styles if (name := style.name) and style.style_id
+        }
+
+    def id_of(self, name: str) -> str:
+        return self._ids[name.casefold()]
+
+    def sized(self, base: str, size_pt: float) -> str:
+        """The name of a style based on `base` whose text is `size_pt`; diagrams also get their line pitch."""
+        name = f"{base} {size_pt:g}pt"
+        if name.casefold() in self._ids:
+            return name
+        base_style = self._styles[base]
+        style = _add_style(self._styles, name, base_style.type)
+        assert isinstance(style, CharacterStyle)  # paragraph styles are character styles too
+        style.base_style = base_style
+        style.hidden = False
+        style.quick_style = False
+        style.font.size = Pt(size_pt)
+        if base == DIAGRAM:
+            ooxml.set_exact_line_height(_paragraph_props(style), diagram_line_twips(size_pt))
+        self._ids[name.casefold()] = style.style_id
+        return name
 
 
 # ---------------------------------------------------------------- groups
 
 
-def _document_defaults(styles: Styles, east_asian_language: str, palette: Palette) -> None:
+def _document_defaults(styles: Styles, palette: Palette) -> None:
     defaults = styles.element.find(qn("w:docDefaults"))
     if defaults is None:
         return
@@ -197,8 +240,6 @@ def _document_defaults(styles: Styles, east_asian_language: str, palette: Palett
         run_props = ooxml.get_or_add(run_defaults, "w:rPr", ("w:rPr",))
         ooxml.set_fonts(run_props, palette.body_font, EAST_ASIAN_FONT)
         ooxml.set_run_size(run_props, _half_points(BODY_SIZE_PT))
-        language = ooxml.get_or_add(run_props, "w:lang", ooxml.RUN_PROPERTY_ORDER)
-        language.set(qn("w:eastAsia"), east_asian_language)
     paragraph_defaults = defaults.find(qn("w:pPrDefault"))
     if paragraph_defaults is not None:
         paragraph_props = ooxml.get_or_add(paragraph_defaults, "w:pPr", ("w:pPr",))
@@ -209,42 +250,41 @@ def _document_defaults(styles: Styles, east_asian_language: str, palette: Palett
         )
 
 
-def _text_styles(styles: Styles, palette: Palette) -> None:
-    normal = _paragraph_style(styles, NORMAL, base=None)
+def _text_styles(book: _Book, palette: Palette) -> None:
+    normal = _paragraph_style(book, NORMAL, base=None)
     _fonts(normal, palette.body_font)
     normal.font.size = Pt(BODY_SIZE_PT)
     normal.font.color.rgb = RGBColor.from_string(palette.text)
     normal.paragraph_format.widow_control = True
 
-    body = _paragraph_style(styles, BODY_TEXT)
+    body = _paragraph_style(book, BODY_TEXT)
     body.paragraph_format.space_after = Pt(6)
 
-    compact = _paragraph_style(styles, COMPACT, base=BODY_TEXT)
+    compact = _paragraph_style(book, COMPACT, base=BODY_TEXT)
     compact.paragraph_format.space_after = Pt(6)
     ooxml.set_paragraph_flag(_paragraph_props(compact), "w:contextualSpacing")
 
-    list_paragraph = _paragraph_style(styles, LIST_PARAGRAPH, base=BODY_TEXT)
+    list_paragraph = _paragraph_style(book, LIST_PARAGRAPH, base=BODY_TEXT)
     list_paragraph.paragraph_format.space_after = Pt(6)
 
-    block_text = _paragraph_style(styles, BLOCK_TEXT, base=BODY_TEXT)
+    block_text = _paragraph_style(book, BLOCK_TEXT, base=BODY_TEXT)
     block_text.font.color.rgb = RGBColor.from_string(palette.muted)
     block_text.paragraph_format.left_indent = Twips(QUOTE_INDENT_TWIPS)
     ooxml.set_paragraph_borders(_paragraph_props(block_text), ("w:left",), 18, palette.border, 8)
 
-    callout_title = _paragraph_style(styles, CALLOUT_TITLE, base=BLOCK_TEXT, next_style=BLOCK_TEXT)
+    callout_title = _paragraph_style(book, CALLOUT_TITLE, base=BLOCK_TEXT, next_style=BLOCK_TEXT)
     callout_title.font.bold = True
     callout_title.font.color.rgb = RGBColor.from_string(palette.link)
     callout_title.paragraph_format.keep_with_next = True
 
-    title = _paragraph_style(styles, TITLE, next_style=BODY_TEXT)
+    title = _paragraph_style(book, TITLE, next_style=BODY_TEXT)
     _fonts(title, palette.heading_font)
     title.font.size = Pt(TITLE_SIZE_PT)
     title.font.bold = True
     title.paragraph_format.space_after = Pt(10)
-    title.paragraph_format.keep_with_next = True
-    ooxml.set_outline_level(_paragraph_props(title), 0)  # listed in Word's navigation pane
+    title.paragraph_format.keep_with_next = True  # no outline level: an updated TOC must not list the title
 
-    subtitle = _paragraph_style(styles, SUBTITLE, next_style=BODY_TEXT)
+    subtitle = _paragraph_style(book, SUBTITLE, next_style=BODY_TEXT)
     _fonts(subtitle, palette.heading_font)
     subtitle.font.size = Pt(SUBTITLE_SIZE_PT)
     subtitle.font.color.rgb = RGBColor.from_string(palette.muted)
@@ -252,9 +292,9 @@ def _text_styles(styles: Styles, palette: Palette) -> None:
     subtitle.paragraph_format.keep_with_next = True
 
 
-def _heading_styles(styles: Styles, palette: Palette) -> None:
+def _heading_styles(book: _Book, palette: Palette) -> None:
     for level, size in enumerate(HEADING_SIZES_PT, start=1):
-        style = _paragraph_style(styles, heading_style(level), next_style=BODY_TEXT)
+        style = _paragraph_style(book, heading_style(level), next_style=BODY_TEXT)
         _fonts(style, palette.heading_font)
         style.font.size = Pt(size)
         style.font.bold = True
@@ -269,8 +309,8 @@ def _heading_styles(styles: Styles, palette: Palette) -> None:
             ooxml.set_paragraph_borders(_paragraph_props(style), ("w:bottom",), 4, palette.border, 2)
 
 
-def _block_styles(styles: Styles, palette: Palette) -> None:
-    code = _paragraph_style(styles, SOURCE_CODE)
+def _block_styles(book: _Book, palette: Palette) -> None:
+    code = _paragraph_style(book, SOURCE_CODE)
     _monospace(code, CODE_SIZE_PT)
     code.paragraph_format.space_after = Pt(8)
     code.paragraph_format.left_indent = Twips(CODE_PADDING_TWIPS)
@@ -283,7 +323,7 @@ def _block_styles(styles: Styles, palette: Palette) -> None:
     ooxml.set_paragraph_shading(_paragraph_props(code), palette.code_fill)
     ooxml.set_paragraph_flag(_paragraph_props(code), "w:contextualSpacing")
 
-    diagram = _paragraph_style(styles, DIAGRAM)
+    diagram = _paragraph_style(book, DIAGRAM)
     _monospace(diagram, DIAGRAM_SIZE_PT)
     diagram.paragraph_format.space_before = Pt(2)
     diagram.paragraph_format.space_after = Pt(8)
@@ -292,50 +332,50 @@ def _block_styles(styles: Styles, palette: Palette) -> None:
     ooxml.set_exact_line_height(_paragraph_props(diagram), diagram_line_twips(DIAGRAM_SIZE_PT))
     ooxml.set_paragraph_flag(_paragraph_props(diagram), "w:contextualSpacing")
 
-    figure = _paragraph_style(styles, FIGURE, base=BODY_TEXT, next_style=CAPTION)
+    figure = _paragraph_style(book, FIGURE, base=BODY_TEXT, next_style=CAPTION)
     figure.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     figure.paragraph_format.keep_with_next = True
     figure.paragraph_format.space_before = Pt(4)
     figure.paragraph_format.space_after = Pt(4)
 
-    caption = _paragraph_style(styles, CAPTION, base=BODY_TEXT, next_style=BODY_TEXT)
+    caption = _paragraph_style(book, CAPTION, base=BODY_TEXT, next_style=BODY_TEXT)
     caption.font.size = Pt(SMALL_SIZE_PT)
     caption.font.italic = True
     caption.font.color.rgb = RGBColor.from_string(palette.muted)
     caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     caption.paragraph_format.space_after = Pt(10)
 
-    placeholder = _paragraph_style(styles, PLACEHOLDER, base=BODY_TEXT)
+    placeholder = _paragraph_style(book, PLACEHOLDER, base=BODY_TEXT)
     placeholder.font.italic = True
     placeholder.font.color.rgb = RGBColor.from_string(palette.muted)
     ooxml.set_paragraph_borders(
         _paragraph_props(placeholder), ("w:top", "w:left", "w:bottom", "w:right"), 4, palette.border, 4
     )
 
-    rule = _paragraph_style(styles, HORIZONTAL_RULE, next_style=BODY_TEXT)
+    rule = _paragraph_style(book, HORIZONTAL_RULE, next_style=BODY_TEXT)
     rule.font.size = Pt(4)
     rule.paragraph_format.space_before = Pt(6)
     rule.paragraph_format.space_after = Pt(12)
     ooxml.set_paragraph_borders(_paragraph_props(rule), ("w:bottom",), 6, palette.border, 1)
 
-    summary = _paragraph_style(styles, DETAILS_SUMMARY, base=BODY_TEXT)
+    summary = _paragraph_style(book, DETAILS_SUMMARY, base=BODY_TEXT)
     summary.font.bold = True
     summary.paragraph_format.keep_with_next = True
 
 
-def _table_text_styles(styles: Styles, palette: Palette) -> None:
+def _table_text_styles(book: _Book, palette: Palette) -> None:
     for name, size in ((TABLE_TEXT, TABLE_SIZE_PT), (TABLE_COMPACT, TABLE_COMPACT_SIZE_PT)):
-        style = _paragraph_style(styles, name)
+        style = _paragraph_style(book, name)
         _fonts(style, palette.heading_font)
         style.font.size = Pt(size)
         style.paragraph_format.space_before = Pt(1)
         style.paragraph_format.space_after = Pt(1)
     for name, base in ((TABLE_HEADING, TABLE_TEXT), (TABLE_HEADING_COMPACT, TABLE_COMPACT)):
-        heading = _paragraph_style(styles, name, base=base)
+        heading = _paragraph_style(book, name, base=base)
         heading.font.bold = True
         heading.paragraph_format.keep_with_next = True
     for name, bold in ((METADATA_KEY, True), (METADATA_VALUE, False)):
-        style = _paragraph_style(styles, name)
+        style = _paragraph_style(book, name)
         _fonts(style, palette.heading_font)
         style.font.size = Pt(TABLE_SIZE_PT)
         style.font.bold = bold
@@ -343,21 +383,12 @@ def _table_text_styles(styles: Styles, palette: Palette) -> None:
         style.paragraph_format.space_after = Pt(1)
 
 
-def _note_and_navigation_styles(styles: Styles, text_width_pt: float, palette: Palette) -> None:
-    footnote_text = _paragraph_style(styles, FOOTNOTE_TEXT)
+def _note_and_navigation_styles(book: _Book, text_width_pt: float, palette: Palette) -> None:
+    footnote_text = _paragraph_style(book, FOOTNOTE_TEXT)
     footnote_text.font.size = Pt(SMALL_SIZE_PT)
     footnote_text.paragraph_format.space_after = Pt(3)
 
-    notes_heading = _paragraph_style(styles, NOTES_HEADING, next_style=FOOTNOTE_TEXT)
-    _fonts(notes_heading, palette.heading_font)
-    notes_heading.font.size = Pt(11)
-    notes_heading.font.bold = True
-    notes_heading.paragraph_format.space_before = Pt(18)
-    notes_heading.paragraph_format.space_after = Pt(6)
-    notes_heading.paragraph_format.keep_with_next = True
-    ooxml.set_paragraph_borders(_paragraph_props(notes_heading), ("w:top",), 4, palette.border, 6)
-
-    toc_heading = _paragraph_style(styles, TOC_HEADING, next_style=toc_style(1))
+    toc_heading = _paragraph_style(book, TOC_HEADING, next_style=toc_style(1))
     _fonts(toc_heading, palette.heading_font)
     toc_heading.font.size = Pt(12)
     toc_heading.font.bold = True
@@ -365,7 +396,7 @@ def _note_and_navigation_styles(styles: Styles, text_width_pt: float, palette: P
     toc_heading.paragraph_format.space_after = Pt(6)
     toc_heading.paragraph_format.keep_with_next = True
     for level in range(1, len(HEADING_SIZES_PT) + 1):
-        entry = _paragraph_style(styles, toc_style(level), next_style=BODY_TEXT)
+        entry = _paragraph_style(book, toc_style(level), next_style=BODY_TEXT)
         entry.style_id = f"TOC{level}"
         entry.paragraph_format.left_indent = Twips(LIST_INDENT_TWIPS * (level - 1))
         entry.paragraph_format.space_after = Pt(2)
@@ -374,40 +405,47 @@ def _note_and_navigation_styles(styles: Styles, text_width_pt: float, palette: P
             entry.font.bold = True
             entry.paragraph_format.space_before = Pt(4)
 
-    footer = _paragraph_style(styles, FOOTER)
-    _fonts(footer, palette.heading_font)
-    footer.font.size = Pt(8)
-    footer.font.color.rgb = RGBColor.from_string(palette.muted)
-    footer.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for name in (HEADER, FOOTER):  # left-hand text, then a right-aligned part after a tab
+        margin = _paragraph_style(book, name)
+        _fonts(margin, palette.heading_font)
+        margin.font.size = Pt(8)
+        margin.font.color.rgb = RGBColor.from_string(palette.muted)
+        ooxml.set_right_tab(_paragraph_props(margin), round(text_width_pt * 20), leader="none")
+
+    section_break = _paragraph_style(book, SECTION_BREAK)
+    section_break.font.size = Pt(1)
+    section_break.paragraph_format.space_before = Pt(0)
+    section_break.paragraph_format.space_after = Pt(0)
+    ooxml.set_exact_line_height(_paragraph_props(section_break), 20)
 
 
-def _character_styles(styles: Styles, palette: Palette) -> None:
-    hyperlink = _character_style(styles, HYPERLINK)
+def _character_styles(book: _Book, palette: Palette) -> None:
+    hyperlink = _character_style(book, HYPERLINK)
     hyperlink.font.color.rgb = RGBColor.from_string(palette.link)
     hyperlink.font.underline = True
 
-    inline_code = _character_style(styles, INLINE_CODE)
+    inline_code = _character_style(book, INLINE_CODE)
     _fonts(inline_code, MONO_FONT, MONO_FONT)
     inline_code.font.size = Pt(INLINE_CODE_SIZE_PT)
     ooxml.set_run_flag(_run_props(inline_code), "w:noProof")
     ooxml.set_run_shading(_run_props(inline_code), palette.code_fill)
 
-    keyboard = _character_style(styles, KEYBOARD)
+    keyboard = _character_style(book, KEYBOARD)
     _fonts(keyboard, MONO_FONT, MONO_FONT)
     keyboard.font.size = Pt(INLINE_CODE_SIZE_PT)
     ooxml.set_run_flag(_run_props(keyboard), "w:noProof")
     ooxml.set_run_border(_run_props(keyboard), palette.muted)
     ooxml.set_run_shading(_run_props(keyboard), palette.code_fill)
 
-    reference = _character_style(styles, FOOTNOTE_REFERENCE)
+    reference = _character_style(book, FOOTNOTE_REFERENCE)
     reference.font.superscript = True
 
-    task_box = _character_style(styles, TASK_BOX)
+    task_box = _character_style(book, TASK_BOX)
     _fonts(task_box, SYMBOL_FONT, SYMBOL_FONT)
 
 
-def _table_styles(styles: Styles, palette: Palette) -> None:
-    design = _table_style(styles, DESIGN_TABLE)
+def _table_styles(book: _Book, palette: Palette) -> None:
+    design = _table_style(book, DESIGN_TABLE)
     table_props = ooxml.get_or_add(design.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
     ooxml.set_child(table_props, ooxml.table_borders(4, palette.border), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(table_props, ooxml.cell_margins(40, TABLE_CELL_MARGIN_TWIPS, 40), ooxml.TABLE_PROPERTY_ORDER)
@@ -415,7 +453,7 @@ def _table_styles(styles: Styles, palette: Palette) -> None:
     _conditional_format(design, "band2Horz", palette.stripe_fill, bold=False)
     _conditional_format(design, "firstRow", palette.header_fill, bold=True)
 
-    control = _table_style(styles, DOCUMENT_CONTROL)
+    control = _table_style(book, DOCUMENT_CONTROL)
     control_props = ooxml.get_or_add(control.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
     ooxml.set_child(control_props, ooxml.table_borders(4, palette.border), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(control_props, ooxml.cell_margins(20, TABLE_CELL_MARGIN_TWIPS, 20), ooxml.TABLE_PROPERTY_ORDER)
@@ -425,28 +463,36 @@ def _table_styles(styles: Styles, palette: Palette) -> None:
 # ---------------------------------------------------------------- plumbing
 
 
+@dataclass
+class _Book:
+    """The document's styles, and the names of those defined so far."""
+
+    styles: Styles
+    defined: list[str] = field(default_factory=list)
+
+
 def _paragraph_style(
-    styles: Styles, name: str, base: str | None = NORMAL, next_style: str | None = None
+    book: _Book, name: str, base: str | None = NORMAL, next_style: str | None = None
 ) -> ParagraphStyle:
-    style = _fresh_style(styles, name, WD_STYLE_TYPE.PARAGRAPH)
+    style = _fresh_style(book, name, WD_STYLE_TYPE.PARAGRAPH)
     assert isinstance(style, ParagraphStyle)
-    style.base_style = styles[base] if base else None
-    if next_style is not None and next_style in styles:
-        next_paragraph = styles[next_style]
+    style.base_style = book.styles[base] if base else None
+    if next_style is not None and next_style in book.styles:
+        next_paragraph = book.styles[next_style]
         assert isinstance(next_paragraph, ParagraphStyle)
         style.next_paragraph_style = next_paragraph
     return style
 
 
-def _character_style(styles: Styles, name: str) -> CharacterStyle:
-    style = _fresh_style(styles, name, WD_STYLE_TYPE.CHARACTER)
+def _character_style(book: _Book, name: str) -> CharacterStyle:
+    style = _fresh_style(book, name, WD_STYLE_TYPE.CHARACTER)
     assert isinstance(style, CharacterStyle)
-    style.base_style = styles["Default Paragraph Font"]
+    style.base_style = book.styles["Default Paragraph Font"]
     return style
 
 
-def _table_style(styles: Styles, name: str) -> BaseStyle:
-    style = _fresh_style(styles, name, WD_STYLE_TYPE.TABLE)
+def _table_style(book: _Book, name: str) -> BaseStyle:
+    style = _fresh_style(book, name, WD_STYLE_TYPE.TABLE)
     based_on = ooxml.make("w:basedOn", val="TableNormal")
     ooxml.set_child(style.element, based_on, ooxml.STYLE_CHILD_ORDER)
     paragraph_props = ooxml.get_or_add(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
@@ -454,19 +500,28 @@ def _table_style(styles: Styles, name: str) -> BaseStyle:
     return style
 
 
-def _fresh_style(styles: Styles, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle:
-    """The named style, existing or new, with its formatting cleared and shown in the gallery."""
+def _fresh_style(book: _Book, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle:
+    """The named style, existing or new, with its formatting and linked style cleared, shown in the gallery."""
+    styles = book.styles
     style: BaseStyle = styles[name] if name in styles else _add_style(styles, name, style_type)
-    style.element.remove_all("w:pPr", "w:rPr", "w:tblPr", "w:trPr", "w:tcPr", "w:tblStylePr")
+    style.element.remove_all("w:link", "w:pPr", "w:rPr", "w:tblPr", "w:trPr", "w:tcPr", "w:tblStylePr")
     style.hidden = False
     style.unhide_when_used = False
     style.quick_style = True
+    if name not in book.defined:
+        book.defined.append(name)
     return style
 
 
 def _add_style(styles: Styles, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle:
     kind = {WD_STYLE_TYPE.PARAGRAPH: "paragraph", WD_STYLE_TYPE.CHARACTER: "character", WD_STYLE_TYPE.TABLE: "table"}
-    element = ooxml.make("w:style", type=kind[style_type], styleId=re.sub(r"[^A-Za-z0-9]", "", name))
+    taken = {style.get(qn("w:styleId")) for style in styles.element.iterchildren(qn("w:style"))}
+    style_id = base_id = re.sub(r"[^A-Za-z0-9]", "", name) or "Style"
+    counter = 1
+    while style_id in taken:
+        counter += 1
+        style_id = f"{base_id}{counter}"
+    element = ooxml.make("w:style", type=kind[style_type], styleId=style_id)
     if name.casefold() not in WORD_BUILT_IN_NAMES:
         element.set(qn("w:customStyle"), "1")
     element.append(ooxml.make("w:name", val=name))
