@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import pairwise
 
 from exporter.cells import display_width
-from exporter.tree import TableCell, TableFit, plain_text
+from exporter.diagram.recognize import Recognition, recognize
+from exporter.diagram.redraw import cell_tokens
+from exporter.tree import DiagramDrawing, TableCell, TableFit, plain_text
 
-DIAGRAM_LANGUAGES = frozenset({"", "ascii", "diagram", "svgbob", "text", "txt", "plain", "plaintext"})
+# Fences kept on an exact grid when their content draws; `no-diagram` and the plain-text
+# languages stay on the grid, only the DRAWING_LANGUAGES convert to vector graphics.
+DIAGRAM_LANGUAGES = frozenset({"", "ascii", "diagram", "svgbob", "text", "txt", "plain", "plaintext", "no-diagram"})
+DRAWING_LANGUAGES = frozenset({"", "ascii", "diagram", "svgbob"})
 DIAGRAM_TAB_SIZE = 8
+MIN_STROKE_SHARE = 0.1  # an ASCII drawing without box-drawing characters is at least this much line
 BOX_DRAWING = re.compile(r"[\u2500-\u257f]")
 ARROWS = re.compile(r"[\u25b2\u25b6\u25bc\u25c0\u25ba\u25c4\u2190-\u2193]")
 ASCII_BOX_EDGE = re.compile(r"[+.'][-=]{2,}[+.']")
 ASCII_ARROW = re.compile(r"-{2,}>|<-{2,}|-{2,}\+|\|\s*$")
+ASCII_LINE_ENDS = re.compile(r"-{2,}>|<-{2,}|[+.'][-=]{2,}|[-=]{2,}[+.']|[+.']- -")
 
 
 def is_diagram(text: str, language: str) -> bool:
@@ -24,7 +33,40 @@ def is_diagram(text: str, language: str) -> bool:
     if len(BOX_DRAWING.findall(text)) + len(ARROWS.findall(text)) >= 3 and len(text.splitlines()) >= 2:
         return True
     edges = sum(1 for line in text.splitlines() if ASCII_BOX_EDGE.search(line))
-    return edges >= 2 and any("|" in line for line in text.splitlines())
+    if edges >= 2 and any("|" in line for line in text.splitlines()):
+        return True
+    if len(ASCII_LINE_ENDS.findall(text)) < 2:
+        return False  # most code: not worth recognising
+    return _draws_in_ascii(recognize_diagram(diagram_lines(text)[0]).drawing)
+
+
+def _draws_in_ascii(drawing: DiagramDrawing | None) -> bool:
+    """An ASCII drawing without box edges, such as a graph of `-->` arrows: it must be two-dimensional
+    (a box, or a line that is not horizontal), carry two arrows, and be mostly line, not code with a comment arrow."""
+    if drawing is None:
+        return False
+    arrows = sum(path.start_arrow + path.end_arrow for path in drawing.paths)
+    upright = any(start[0] != end[0] for path in drawing.paths for start, end in pairwise(path.points))
+    if not (drawing.boxes or (arrows >= 2 and upright)):
+        return False
+    tokens = cell_tokens(drawing).values()
+    strokes = sum(1 for token in tokens if not token.startswith("T"))
+    return strokes >= MIN_STROKE_SHARE * len(tokens)
+
+
+def converts_to_drawing(language: str) -> bool:
+    """Whether a diagram fence of this language may become vector graphics (`text`, `no-diagram` never do)."""
+    return language in DRAWING_LANGUAGES
+
+
+@lru_cache(maxsize=32)
+def _recognize_cached(lines: tuple[str, ...]) -> Recognition:
+    return recognize(lines)
+
+
+def recognize_diagram(lines: tuple[str, ...]) -> Recognition:
+    """The recognised drawing of diagram lines (from `diagram_lines`), computed once per text."""
+    return _recognize_cached(lines)
 
 
 def diagram_lines(text: str) -> tuple[tuple[str, ...], int]:

@@ -18,7 +18,14 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from exporter.diagnostics import ExportError, Reporter
 from exporter.language import detect_language
-from exporter.layout import column_weights, diagram_lines, is_diagram, table_fit
+from exporter.layout import (
+    column_weights,
+    converts_to_drawing,
+    diagram_lines,
+    is_diagram,
+    recognize_diagram,
+    table_fit,
+)
 from exporter.outline import IdRegistry, build_toc, iter_headings, number_sections, slugify, title_heading
 from exporter.tree import (
     Alignment,
@@ -31,6 +38,7 @@ from exporter.tree import (
     CodeBlock,
     Details,
     Diagram,
+    DiagramDrawing,
     Document,
     Emphasis,
     Footnote,
@@ -308,8 +316,18 @@ class _TreeBuilder:
         text = node.content[:-1] if node.content.endswith("\n") else node.content
         if is_diagram(text, language):
             lines, columns = diagram_lines(text)
-            return Diagram(lines, columns, info, line)
+            first_line = line + 1 if node.type == "fence" else line
+            return Diagram(lines, columns, info, line, self._drawing(lines, language, first_line))
         return CodeBlock(text, language, info, line)
+
+    def _drawing(self, lines: tuple[str, ...], language: str, first_line: int) -> DiagramDrawing | None:
+        """The vector drawing of a diagram when it passes the round trip; ragged spots become warnings."""
+        if not converts_to_drawing(language):
+            return None
+        recognition = recognize_diagram(lines)
+        for offset, column, message in recognition.problems:
+            self.reporter.warn(first_line + offset, "diagram-ragged", f"column {column}: {message}")
+        return recognition.drawing
 
     def list_block(self, node: SyntaxTreeNode, line: int) -> Block:
         items: list[ListItem] = []

@@ -145,18 +145,75 @@ class CodeBlock:
     line: int
 
 
+# A recognised drawing, in grid coordinates (display cells), so that every backend draws the
+# same picture. Rows and columns count from 0 at the top left; a cell (row, column) spans
+# x in [column, column + 1] and y in [row, row + 1], so its centre is (column + 0.5, row + 0.5).
+DiagramBoxStyle: TypeAlias = Literal["single", "double", "rounded", "dashed"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramBox:
+    """A rectangle whose corner characters sit in rows top, bottom and columns left, right.
+
+    Its edges run through the centres of those cells.
+    """
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    style: DiagramBoxStyle
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramPath:
+    """A polyline through `points`, each (x, y) in cells; horizontal, vertical or diagonal segments.
+
+    An arrow end has its tip at that end point, pointing along the last (or first) segment.
+    """
+
+    points: tuple[tuple[float, float], ...]
+    start_arrow: bool
+    end_arrow: bool
+    dashed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramLabel:
+    """A run of words starting in cell (row, column); `width_cells` counts wide characters as two."""
+
+    row: int
+    column: int
+    text: str
+    width_cells: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramDrawing:
+    """Boxes, lines and labels recognised in a text diagram of `rows` lines and `columns` cells."""
+
+    boxes: tuple[DiagramBox, ...]
+    paths: tuple[DiagramPath, ...]
+    labels: tuple[DiagramLabel, ...]
+    rows: int
+    columns: int
+
+
 @dataclass(frozen=True, slots=True)
 class Diagram:
     """A text diagram kept on an exact character grid.
 
     `columns` is the widest line in display cells (East Asian wide characters
     take two); backends size the font so that many cells fit the text width.
+    `drawing` is the recognised picture when the text converts to vector graphics
+    (it redraws to the same characters); None keeps the exact monospace grid.
     """
 
     lines: tuple[str, ...]
     columns: int
     info: str
     line: int
+    drawing: DiagramDrawing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,8 +365,8 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
                 parts.append(plain_text(children))
             case Image(alt=alt):
                 parts.append(alt)
-            case FootnoteRef(number=number):
-                parts.append(str(number))
+            case FootnoteRef():
+                pass  # a reference mark, not part of the text (titles, ids, TOC entries)
             case SoftBreak() | HardBreak():
                 parts.append(" ")
             case Anchor():

@@ -91,11 +91,18 @@ def diagram_rows(pdf_path: Path, page_number: int) -> list[list[dict[str, float 
     return [sorted(rows[top], key=lambda c: float(c["x0"])) for top in sorted(rows)]
 
 
-def test_template_diagram_sits_on_one_grid(exported: Path) -> None:
-    sample = ROOT / "samples" / "payment-retry.md"
+def test_diagram_kept_as_text_sits_on_one_grid(tmp_path: Path) -> None:
+    """A diagram fenced as `text` stays characters; every glyph must sit on one monospace grid."""
+    source = (ROOT / "samples" / "payment-retry.md").read_text(encoding="utf-8")
+    assert "```\n┌" in source
+    sample = tmp_path / "payment-retry.md"
+    sample.write_text(source.replace("```\n┌", "```text\n┌", 1), encoding="utf-8")
     diagram = next(
         block for block in parse(sample.read_text(encoding="utf-8"), sample.name).blocks if isinstance(block, Diagram)
     )
+    assert diagram.drawing is None
+    assert export_document(sample, ExportSettings(formats=("pdf",), output_dir=tmp_path)).error == ""
+    exported = tmp_path
     expected_rows = [[(column, char) for column, char in enumerate(line) if char != " "] for line in diagram.lines]
     pdf_path = exported / "payment-retry.pdf"
     for page in range(len(PdfReader(pdf_path).pages)):

@@ -25,6 +25,8 @@ import exporter
 from exporter.assets import asset_dir
 from exporter.cells import cell_width
 from exporter.diagnostics import Reporter
+from exporter.diagram.style import DiagramStyle, style_from_theme
+from exporter.diagram.svg import render_svg
 from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.language import CALLOUT_TITLES
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
@@ -39,6 +41,7 @@ from exporter.tree import (
     CodeBlock,
     Details,
     Diagram,
+    DiagramDrawing,
     Document,
     Emphasis,
     Footnote,
@@ -72,6 +75,7 @@ TEMPLATE_NAME = "document.html.j2"
 # Diagram grid: DejaVu Sans Mono advances 0.602em per cell.
 CELL_ADVANCE_EM = 0.602
 DIAGRAM_MAX_FONT_PT = 9.0
+SCREEN_DIAGRAM_FONT_PT = 10.5  # drawings on screen are as wide as their text at this size
 
 # Horizontal space (pt) that print.css takes from blocks nested in these containers;
 # keep in sync with print.css so nested diagrams still fit the text width.
@@ -136,7 +140,13 @@ def render_html(
     """The whole document as one HTML page with its images inlined, and its CSS unless `embed_styles` is off."""
     lang = document.language if document.language in UI_LABELS else "en"
     labels = UI_LABELS[lang]
-    renderer = _BodyRenderer(resolver, for_print, labels, {note.number: note for note in document.footnotes})
+    renderer = _BodyRenderer(
+        resolver,
+        for_print,
+        labels,
+        {note.number: note for note in document.footnotes},
+        diagram_style=style_from_theme(options.theme),
+    )
     blocks = document.blocks
     title_heading: Heading | None = None
     if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
@@ -335,6 +345,7 @@ class _BodyRenderer:
     # Print: notes already placed at a reference, and how deep we are in text where a note can't float.
     floated_notes: set[int] = field(default_factory=set)
     plain_refs_depth: int = 0
+    diagram_style: DiagramStyle = field(default_factory=DiagramStyle)
 
     # ------------------------------------------------------------ blocks
 
@@ -458,6 +469,8 @@ class _BodyRenderer:
         return f'<div class="{classes}">{label}<pre class="code"{language_attr}><code>{body}</code></pre></div>'
 
     def diagram(self, diagram: Diagram, width_pt: float) -> str:
+        if diagram.drawing is not None:
+            return self.drawing(diagram, diagram.drawing, width_pt)
         body = "\n".join(self.diagram_line(line) for line in diagram.lines)
         if diagram.lines and not diagram.lines[0]:
             body = "\n" + body  # HTML drops one newline right after <pre>
@@ -468,6 +481,13 @@ class _BodyRenderer:
             f'<div class="diagram-frame" style="--columns: {max(diagram.columns, 1)}">'
             f'<pre class="diagram">{body}</pre></div>'
         )
+
+    def drawing(self, diagram: Diagram, drawing: DiagramDrawing, width_pt: float) -> str:
+        """A recognised diagram as inline SVG, as wide as its text would be on the grid, never wider than the page."""
+        size_pt = diagram_font_size_pt(diagram.columns, width_pt) if self.for_print else SCREEN_DIAGRAM_FONT_PT
+        width = f"{drawing.columns * CELL_ADVANCE_EM * size_pt:.2f}pt"
+        svg = render_svg(drawing, self.diagram_style, "\n".join(diagram.lines), width=width)
+        return f'<figure class="diagram-drawing">{svg}</figure>'
 
     def diagram_line(self, line: str) -> str:
         """One diagram line as text, with each run of wide characters boxed to exactly two cells apiece."""

@@ -17,6 +17,8 @@ from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.image.image import Image as PictureInfo
 from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml.ns import qn
 from docx.oxml.section import CT_SectPr
 from docx.oxml.table import CT_Tbl
@@ -31,6 +33,9 @@ from docx.text.run import Run
 from exporter.backends.word import ooxml, package, reference, styles
 from exporter.cells import cell_width, display_width
 from exporter.diagnostics import ExportError
+from exporter.diagram.raster import render_png
+from exporter.diagram.style import style_from_theme
+from exporter.diagram.svg import aria_label, render_svg
 from exporter.highlight import highlight_lines
 from exporter.language import CALLOUT_TITLES
 from exporter.options import RenderOptions
@@ -46,6 +51,7 @@ from exporter.tree import (
     CodeBlock,
     Details,
     Diagram,
+    DiagramDrawing,
     Document,
     Emphasis,
     Footnote,
@@ -83,6 +89,8 @@ LONGEST_UNBROKEN_WORD = 14  # longer words may break inside a cell
 METADATA_KEY_SHARE = 0.28
 MAX_LIST_LEVEL = 8  # Word numbering has nine levels, 0 to 8
 IMAGE_DPI = 96
+DRAWING_DPI = 300  # recognised diagrams: print-quality PNG beside the SVG
+SVG_CONTENT_TYPE = "image/svg+xml"
 MAX_IMAGE_HEIGHT_SHARE = 0.8  # of the text height
 BOOKMARK_MAX_LENGTH = 40
 CORE_PROPERTY_MAX_LENGTH = 255
@@ -382,6 +390,7 @@ class WordWriter:
         self.section_template = cast(CT_SectPr, self.docx.element.body.get_or_add_sectPr())
         self.story: Story = self.docx
         self.bookmarks = Bookmarks()
+        self.svg_count = 0
         self.line = 0
         self.cited_notes: set[int] = set()
         self.in_note = False
@@ -679,8 +688,11 @@ class WordWriter:
                     run.italic = True
 
     def _diagram(self, block: Diagram, context: Context) -> None:
-        """One paragraph per line on an exact grid, the font shrunk until the widest line fits."""
+        """A recognised drawing as a picture; otherwise one paragraph per line on an exact grid."""
         size = _diagram_font_size(block.columns, self._width_pt(context))
+        if block.drawing is not None:
+            self._drawing(block, block.drawing, size, context)
+            return
         style = styles.DIAGRAM if size == styles.DIAGRAM_SIZE_PT else self.book.sized(styles.DIAGRAM, size)
         wide_spacing = round((2 * styles.MONO_ADVANCE_EM - 1) * size * TWIPS_PER_PT)
         for index, line in enumerate(block.lines):
@@ -970,6 +982,25 @@ class WordWriter:
         if image.title:
             shape._inline.docPr.set("title", self._clean(image.title))
         return True
+
+    def _drawing(self, block: Diagram, drawing: DiagramDrawing, size_pt: float, context: Context) -> None:
+        """A 300 dpi PNG that every reader shows, with the SVG attached for Word 2016+ (svgBlip)."""
+        diagram_style = style_from_theme(self.options.theme)
+        png = render_png(drawing, diagram_style, font_size_pt=size_pt, dpi=DRAWING_DPI)
+        svg = render_svg(drawing, diagram_style, "\n".join(block.lines)).encode("utf-8")
+        info = PictureInfo.from_blob(png)
+        width_pt = info.px_width * 72 / DRAWING_DPI
+        height_pt = info.px_height * 72 / DRAWING_DPI
+        paragraph = self._new_paragraph(styles.FIGURE, context)
+        run = paragraph.add_run()
+        shape = run.add_picture(io.BytesIO(png), width=Emu(Pt(width_pt)), height=Emu(Pt(height_pt)))
+        shape._inline.docPr.set("descr", self._clean(aria_label(drawing)))
+        self.svg_count += 1
+        svg_part = Part(
+            PackURI(f"/word/media/diagram{self.svg_count}.svg"), SVG_CONTENT_TYPE, svg, self.docx.part.package
+        )
+        relationship = self.docx.part.relate_to(svg_part, RELATIONSHIP_TYPE.IMAGE)
+        ooxml.attach_svg(shape._inline, relationship)
 
     def _word_image_data(self, resource: Resource, line: int) -> bytes | None:
         """Bytes in a format Word shows: PNG, JPEG, GIF or BMP as they are, WebP converted to PNG."""

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from docx.enum.section import WD_ORIENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsmap, qn
 from docx.oxml.section import CT_SectPr
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Twips
@@ -398,3 +398,23 @@ def cell_margins(top: int, side: int, bottom: int) -> Element:
     for tag, value in (("w:top", top), ("w:left", side), ("w:bottom", bottom), ("w:right", side)):
         margins.append(make(tag, w=str(value), type="dxa"))
     return margins
+
+
+SVG_BLIP_EXTENSION = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
+SVG_NAMESPACE = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
+
+
+def attach_svg(inline: Element, relationship_id: str) -> None:
+    """Points a picture's blip at an SVG part too, so Word 2016+ shows vectors and others the PNG."""
+    blip = inline.find(".//" + qn("a:blip"))
+    if blip is None:
+        return
+    extensions = blip.find(qn("a:extLst"))
+    if extensions is None:
+        extensions = OxmlElement("a:extLst")
+        blip.append(extensions)
+    extension = OxmlElement("a:ext", attrs={"uri": SVG_BLIP_EXTENSION})
+    extension.append(
+        parse_xml(f'<asvg:svgBlip xmlns:asvg="{SVG_NAMESPACE}" xmlns:r="{nsmap["r"]}" r:embed="{relationship_id}"/>')
+    )
+    extensions.append(extension)

@@ -1,0 +1,228 @@
+"""A recognised drawing as a PNG for Word, drawn with Pillow at print resolution.
+
+The same geometry as the SVG: a cell is 0.602 × 1.2 em of a `font_size_pt` font. Narrow
+characters use the style's mono font and wide (CJK) characters its wide font, found with
+`fc-match` once per family. Each character is placed on its own grid cell. Same input, same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import shutil
+import subprocess
+from functools import cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+from exporter.cells import cell_width
+from exporter.diagram.redraw import joined_corners
+from exporter.diagram.style import BASELINE_EM, CELL_HEIGHT_EM, CELL_WIDTH_EM, DiagramStyle
+from exporter.tree import DiagramBox, DiagramDrawing, DiagramPath
+
+DEFAULT_DPI = 300
+DEFAULT_FONT_SIZE_PT = 9.0
+SUPERSAMPLE = 2  # drawn at twice the size and scaled down, for smooth strokes
+MAX_SUPERSAMPLED_PIXELS = 40_000_000
+ARROW_LENGTH_EM = 0.56
+ARROW_HALF_WIDTH_EM = 0.25
+DOUBLE_GAP_EM = 0.12
+DASH_EM = (0.3, 0.2)
+
+FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@cache
+def font_file(family: str) -> tuple[str, int] | None:
+    """The font file and face index fontconfig picks for a family, or None without fontconfig."""
+    if shutil.which("fc-match") is None:
+        return None
+    try:
+        result = subprocess.run(
+            ["fc-match", "--format=%{file}\n%{index}", family], capture_output=True, text=True, check=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = result.stdout.split("\n")
+    if not parts[0]:
+        return None
+    index = int(parts[1]) if len(parts) > 1 and parts[1].strip().isdigit() else 0
+    return parts[0], index
+
+
+@cache
+def _font(family: str, pixels: int) -> FontType:
+    found = font_file(family)
+    if found is not None:
+        try:
+            return ImageFont.truetype(found[0], pixels, index=found[1])
+        except OSError:
+            pass
+    return ImageFont.load_default(pixels)
+
+
+@cache
+def _covers(family: str, char: str) -> bool:
+    """Whether the family's font has a glyph for the character, so that others are used only when needed."""
+    found = font_file(family)
+    if found is None:
+        return True
+    try:
+        return ord(char) in _cmap(found[0], found[1])
+    except (ImportError, OSError):  # pragma: no cover - fontTools comes with WeasyPrint
+        return True
+
+
+@cache
+def _cmap(path: str, index: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # a dependency of WeasyPrint
+
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+class _Canvas:
+    def __init__(self, drawing: DiagramDrawing, style: DiagramStyle, pixels_per_em: float) -> None:
+        self.style = style
+        self.em = pixels_per_em
+        self.cell_x = CELL_WIDTH_EM * pixels_per_em
+        self.cell_y = CELL_HEIGHT_EM * pixels_per_em
+        width = max(1, math.ceil(drawing.columns * self.cell_x))
+        height = max(1, math.ceil(drawing.rows * self.cell_y))
+        self.image = Image.new("RGB", (width, height), "#ffffff")
+        self.draw = ImageDraw.Draw(self.image)
+        self.stroke = max(1, round(style.stroke_width_em * pixels_per_em))
+        self.corners = (True, True, True, True)
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        return x * self.cell_x, y * self.cell_y
+
+    def box(self, box: DiagramBox, joined: tuple[bool, bool, bool, bool]) -> None:
+        left, top = self.point(box.left + 0.5, box.top + 0.5)
+        right, bottom = self.point(box.right + 0.5, box.bottom + 0.5)
+        radius = self.style.corner_radius_em * self.em * (2 if box.style == "rounded" else 1)
+        radius = max(0.0, min(radius, (right - left) / 2, (bottom - top) / 2))
+        fill = None if self.style.fill == "none" else self.style.fill
+        self.corners = (not joined[0], not joined[1], not joined[2], not joined[3])
+        if box.style == "double":
+            gap = DOUBLE_GAP_EM * self.em
+            self._rounded((left - gap, top - gap, right + gap, bottom + gap), radius + gap, fill)
+            self._rounded((left + gap, top + gap, right - gap, bottom - gap), max(0.0, radius - gap), None)
+        elif box.style == "dashed":
+            if fill:
+                self.draw.rounded_rectangle((left, top, right, bottom), radius, fill=fill, corners=self.corners)
+            corners = [(left, top), (right, top), (right, bottom), (left, bottom), (left, top)]
+            self._dashed(corners)
+        else:
+            self._rounded((left, top, right, bottom), radius, fill)
+
+    def _rounded(self, rect: tuple[float, float, float, float], radius: float, fill: str | None) -> None:
+        self.draw.rounded_rectangle(
+            rect, radius, fill=fill, outline=self.style.stroke, width=self.stroke, corners=self.corners
+        )
+
+    def _dashed(self, points: list[tuple[float, float]]) -> None:
+        on, off = DASH_EM[0] * self.em, DASH_EM[1] * self.em
+        for start, end in itertools.pairwise(points):
+            length = math.hypot(end[0] - start[0], end[1] - start[1])
+            position = 0.0
+            while position < length:
+                a = _along(start, end, position)
+                b = _along(start, end, min(position + on, length))
+                self.draw.line([a, b], fill=self.style.stroke, width=self.stroke)
+                position += on + off
+
+    def path(self, path: DiagramPath) -> None:
+        points = [self.point(x, y) for x, y in path.points]
+        if len(points) < 2:
+            return
+        line = list(points)
+        arrow = ARROW_LENGTH_EM * self.em
+        if path.end_arrow:
+            line[-1] = _along(points[-1], points[-2], arrow * 0.8)
+        if path.start_arrow:
+            line[0] = _along(points[0], points[1], arrow * 0.8)
+        if path.dashed:
+            self._dashed(line)
+        else:
+            self.draw.line(line, fill=self.style.stroke, width=self.stroke, joint="curve")
+            for corner in line[1:-1]:  # square off the joins Pillow leaves notched
+                half = self.stroke / 2
+                self.draw.rectangle(
+                    (corner[0] - half, corner[1] - half, corner[0] + half - 1, corner[1] + half - 1),
+                    fill=self.style.stroke,
+                )
+        if path.end_arrow:
+            self._arrowhead(points[-2], points[-1])
+        if path.start_arrow:
+            self._arrowhead(points[1], points[0])
+
+    def _arrowhead(self, before: tuple[float, float], tip: tuple[float, float]) -> None:
+        length = math.hypot(tip[0] - before[0], tip[1] - before[1])
+        if length == 0:
+            return
+        ux, uy = (tip[0] - before[0]) / length, (tip[1] - before[1]) / length
+        size, half = ARROW_LENGTH_EM * self.em, ARROW_HALF_WIDTH_EM * self.em
+        base = (tip[0] - ux * size, tip[1] - uy * size)
+        self.draw.polygon(
+            [tip, (base[0] - uy * half, base[1] + ux * half), (base[0] + uy * half, base[1] - ux * half)],
+            fill=self.style.stroke,
+        )
+
+    def labels(self, drawing: DiagramDrawing) -> None:
+        pixels = max(1, round(self.em))
+        narrow = _font(self.style.mono_font, pixels)
+        wide = _font(self.style.wide_font, pixels)
+        for label in sorted(drawing.labels, key=lambda item: (item.row, item.column)):
+            baseline = (label.row + BASELINE_EM / CELL_HEIGHT_EM) * self.cell_y
+            column = label.column
+            for char in label.text:
+                width = cell_width(char)
+                if char != " ":
+                    font = wide if width == 2 or not _covers(self.style.mono_font, char) else narrow
+                    start = column - (1 if width == 0 else 0)
+                    self.draw.text((start * self.cell_x, baseline), char, font=font, fill=self.style.text, anchor="ls")
+                column += width
+
+
+def _along(start: tuple[float, float], end: tuple[float, float], distance: float) -> tuple[float, float]:
+    length = math.hypot(end[0] - start[0], end[1] - start[1])
+    if length == 0:
+        return start
+    ratio = min(distance, length) / length
+    return start[0] + (end[0] - start[0]) * ratio, start[1] + (end[1] - start[1]) * ratio
+
+
+def render_png(
+    drawing: DiagramDrawing,
+    style: DiagramStyle | None = None,
+    font_size_pt: float = DEFAULT_FONT_SIZE_PT,
+    dpi: int = DEFAULT_DPI,
+) -> bytes:
+    """PNG bytes of the drawing at `dpi` (300 or more for print), its font `font_size_pt` points.
+
+    At that size the image is columns × 0.602 and rows × 1.2 ems of the font; the PNG records the
+    dpi, so Word shows it at its natural size unless told otherwise.
+    """
+    style = style or DiagramStyle()
+    pixels_per_em = font_size_pt / 72 * dpi
+    width = drawing.columns * CELL_WIDTH_EM * pixels_per_em
+    height = drawing.rows * CELL_HEIGHT_EM * pixels_per_em
+    factor = SUPERSAMPLE if width * height * SUPERSAMPLE**2 <= MAX_SUPERSAMPLED_PIXELS else 1
+    canvas = _Canvas(drawing, style, pixels_per_em * factor)
+    joined = dict(zip(drawing.boxes, joined_corners(drawing), strict=True))
+    for box in sorted(
+        drawing.boxes, key=lambda box: (-(box.bottom - box.top) * (box.right - box.left), box.top, box.left)
+    ):
+        canvas.box(box, joined[box])
+    for path in sorted(drawing.paths, key=lambda item: (item.points, item.start_arrow, item.end_arrow)):
+        canvas.path(path)
+    canvas.labels(drawing)
+    image = canvas.image
+    if factor != 1:
+        size = (max(1, math.ceil(width)), max(1, math.ceil(height)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", dpi=(dpi, dpi))
+    return buffer.getvalue()

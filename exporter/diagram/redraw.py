@@ -1,0 +1,198 @@
+"""Drawing a recognised diagram back onto the character grid.
+
+The confidence test compares these cells with the source: a stroke cell is described by the
+directions its strokes leave in (so ASCII `+` and Unicode `┼` compare equal where they join
+the same lines), an arrowhead by where it points, and text by its characters.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from exporter.cells import cell_width
+from exporter.diagram.grid import OPPOSITE, STEP, WIDE_TAIL, E, N, S, W
+from exporter.tree import DiagramBox, DiagramDrawing, DiagramPath
+
+UNIT = 20  # path coordinates are compared in twentieths of a cell
+_CENTRE = UNIT // 2
+_DIRECTION_OF_STEP = {step: direction for direction, step in STEP.items()}
+
+
+def _units(point: tuple[float, float]) -> tuple[int, int]:
+    return round(point[0] * UNIT), round(point[1] * UNIT)
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
+
+
+def _centres(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """Cells whose centres lie on a segment, as (row, column, units along it from the start)."""
+    step_x, step_y = _sign(end[0] - start[0]), _sign(end[1] - start[1])
+    length = max(abs(end[0] - start[0]), abs(end[1] - start[1]))
+    first = next(
+        (
+            offset
+            for offset in range(min(UNIT, length + 1))
+            if (start[0] + step_x * offset) % UNIT == _CENTRE and (start[1] + step_y * offset) % UNIT == _CENTRE
+        ),
+        None,
+    )
+    if first is None:
+        return []
+    found: list[tuple[int, int, int]] = []
+    for offset in range(first, length + 1, UNIT):
+        x, y = start[0] + step_x * offset, start[1] + step_y * offset
+        found.append((y // UNIT, x // UNIT, offset))
+    return found
+
+
+def _segment_direction(start: tuple[int, int], end: tuple[int, int]) -> int:
+    return _DIRECTION_OF_STEP[(_sign(end[1] - start[1]), _sign(end[0] - start[0]))]
+
+
+def path_cells(path: DiagramPath) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    """The strokes a path leaves in each cell it crosses, and its arrowhead cells with where they point."""
+    strokes: dict[tuple[int, int], int] = {}
+    arrows: dict[tuple[int, int], int] = {}
+    points = [_units(point) for point in path.points]
+    for start, end in itertools.pairwise(points):
+        if start == end:
+            continue
+        forward = _segment_direction(start, end)
+        length = max(abs(end[0] - start[0]), abs(end[1] - start[1]))
+        for row, column, offset in _centres(start, end):
+            mask = 0
+            if offset < length:
+                mask |= forward
+            if offset > 0:
+                mask |= OPPOSITE[forward]
+            strokes[(row, column)] = strokes.get((row, column), 0) | mask
+    if len(points) >= 2:
+        if path.end_arrow:
+            cell = _arrow_cell(points[-2], points[-1])
+            if cell is not None:
+                arrows[cell] = _segment_direction(points[-2], points[-1])
+        if path.start_arrow:
+            cell = _arrow_cell(points[1], points[0])
+            if cell is not None:
+                arrows[cell] = _segment_direction(points[1], points[0])
+    return strokes, arrows
+
+
+def _arrow_cell(before: tuple[int, int], tip: tuple[int, int]) -> tuple[int, int] | None:
+    """The cell of an arrowhead: the last cell centre strictly before its tip."""
+    length = max(abs(tip[0] - before[0]), abs(tip[1] - before[1]))
+    inside = [(row, column) for row, column, offset in _centres(before, tip) if offset < length]
+    return inside[-1] if inside else None
+
+
+def box_cells(top: int, left: int, bottom: int, right: int) -> dict[tuple[int, int], int]:
+    strokes: dict[tuple[int, int], int] = {}
+
+    def add(row: int, column: int, mask: int) -> None:
+        strokes[(row, column)] = strokes.get((row, column), 0) | mask
+
+    for column in range(left, right + 1):
+        mask = (E if column < right else 0) | (W if column > left else 0)
+        add(top, column, mask)
+        add(bottom, column, mask)
+    for row in range(top, bottom + 1):
+        mask = (S if row < bottom else 0) | (N if row > top else 0)
+        add(row, left, mask)
+        add(row, right, mask)
+    return strokes
+
+
+def _label_cells(drawing: DiagramDrawing) -> dict[tuple[int, int], str]:
+    cells: dict[tuple[int, int], str] = {}
+    for label in drawing.labels:
+        column = label.column
+        for char in label.text:
+            width = cell_width(char)
+            if width == 0 and column > label.column:
+                cells[(label.row, column - 1)] = cells.get((label.row, column - 1), "") + char
+                continue
+            if char != " ":
+                cells[(label.row, column)] = char
+                if width == 2:
+                    cells[(label.row, column + 1)] = WIDE_TAIL
+            column += width
+    return cells
+
+
+def _strokes(drawing: DiagramDrawing) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    strokes: dict[tuple[int, int], int] = {}
+    arrows: dict[tuple[int, int], int] = {}
+    for box in drawing.boxes:
+        for cell, mask in box_cells(box.top, box.left, box.bottom, box.right).items():
+            strokes[cell] = strokes.get(cell, 0) | mask
+    for path in drawing.paths:
+        path_strokes, path_arrows = path_cells(path)
+        for cell, mask in path_strokes.items():
+            strokes[cell] = strokes.get(cell, 0) | mask
+        arrows.update(path_arrows)
+    return strokes, arrows
+
+
+def cell_tokens(drawing: DiagramDrawing) -> dict[int, str]:
+    """Each non-blank cell of the redrawn diagram, keyed row * columns + column, as the confidence test compares."""
+    strokes, arrows = _strokes(drawing)
+    tokens: dict[int, str] = {}
+    for (row, column), mask in strokes.items():
+        if mask:
+            tokens[row * drawing.columns + column] = f"L{mask}"
+    for (row, column), direction in arrows.items():
+        tokens[row * drawing.columns + column] = f"A{direction}"
+    for (row, column), char in _label_cells(drawing).items():
+        index = row * drawing.columns + column
+        tokens[index] = "T" + char if index not in tokens else "!overlap"
+    return tokens
+
+
+_LIGHT = {
+    E | W: "─", N | S: "│", E | S: "┌", W | S: "┐", N | E: "└", N | W: "┘",
+    N | S | E: "├", N | S | W: "┤", E | W | S: "┬", E | W | N: "┴", N | E | S | W: "┼",
+    E: "╶", W: "╴", N: "╵", S: "╷",
+}  # fmt: skip
+_ARROWS = {E: "▶", W: "◀", N: "▲", S: "▼"}
+
+
+def redraw_text(drawing: DiagramDrawing) -> tuple[str, ...]:
+    """The drawing as Unicode box-drawing text, for reading a recognition at a glance."""
+    grid = [[" "] * drawing.columns for _ in range(drawing.rows)]
+    strokes, arrows = _strokes(drawing)
+    for (row, column), mask in strokes.items():
+        orthogonal = mask & (N | E | S | W)
+        diagonal = mask & ~(N | E | S | W)
+        char = _LIGHT.get(orthogonal, "┼") if orthogonal else ("╱" if diagonal & (16 | 64) else "╲")
+        if 0 <= row < drawing.rows and 0 <= column < drawing.columns:
+            grid[row][column] = char
+    for (row, column), direction in arrows.items():
+        grid[row][column] = _ARROWS.get(direction, "*")
+    for (row, column), char in _label_cells(drawing).items():
+        grid[row][column] = char
+    return tuple("".join(row).rstrip() for row in grid)
+
+
+def joined_corners(drawing: DiagramDrawing) -> list[tuple[bool, bool, bool, bool]]:
+    """For each box, whether its top-left, top-right, bottom-right and bottom-left corners meet another
+    box's side or a line's end; such corners are drawn square, the free ones slightly rounded."""
+    ends: set[tuple[float, float]] = {point for path in drawing.paths for point in path.points}
+    found: list[tuple[bool, bool, bool, bool]] = []
+    for box in drawing.boxes:
+        corners = ((box.top, box.left), (box.top, box.right), (box.bottom, box.right), (box.bottom, box.left))
+        flags: list[bool] = []
+        for row, column in corners:
+            joined = (column + 0.5, row + 0.5) in ends or any(
+                other is not box and _on_outline(other, row, column) for other in drawing.boxes
+            )
+            flags.append(joined)
+        found.append((flags[0], flags[1], flags[2], flags[3]))
+    return found
+
+
+def _on_outline(box: DiagramBox, row: int, column: int) -> bool:
+    if row in (box.top, box.bottom) and box.left <= column <= box.right:
+        return True
+    return column in (box.left, box.right) and box.top <= row <= box.bottom
