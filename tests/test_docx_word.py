@@ -275,7 +275,7 @@ def test_formatting_comes_from_named_styles(path: Path) -> None:
 
 
 def test_small_diagrams_and_table_code_take_sized_styles(tmp_path: Path) -> None:
-    wide = "```\n┌" + "─" * 110 + "┐\n│" + " " * 110 + "│\n└" + "─" * 110 + "┘\n```\n"
+    wide = "```text\n┌" + "─" * 110 + "┐\n│" + " " * 110 + "│\n└" + "─" * 110 + "┘\n```\n"
     data = render(f"{wide}\n| Key | Value |\n|---|---|\n| `code` | x |\n", tmp_path)
     document = reopen(data)
     diagram = next(p for p in document.paragraphs if p.text.startswith("┌─"))

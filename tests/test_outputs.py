@@ -45,7 +45,7 @@ Wide picture: ![flow](wide.png) and a missing one: ![gone](nope.png)
 func Sync() error { return nil }
 ```
 
-```
+```text
 ┌───┐    ┌───┐
 │ A │───▶│ B │
 └───┘    └───┘
