@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+import jinja2
 
 from exporter import __version__
-from exporter.export import FORMATS, ExportSettings, Format, expand_inputs, export_document, output_path
+from exporter.check import Finding, Profile, check_document, default_template_path, load_template_sections
+from exporter.diagnostics import ExportError
+from exporter.export import (
+    FORMATS,
+    ExportSettings,
+    Format,
+    display_name,
+    expand_inputs,
+    export_document,
+    output_path,
+    read_source,
+    write_atomic,
+)
 from exporter.options import PDF_VARIANTS, RenderOptions
 from exporter.parser import ParseOptions
+from exporter.scaffold import document_file_name, render_template
 from exporter.theme import DEFAULT_THEME, ThemeError, available_themes, load_theme
 
 EXAMPLES = """
@@ -91,6 +107,8 @@ def main() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A Word file whose named styles the DOCX takes (like pandoc's --reference-doc).",
 )
+@click.option("--no-watermark", is_flag=True, help="No status watermark on PDF and DOCX pages.")
+@click.option("--strict", is_flag=True, help="Fail a document whose check finds errors (placeholders, broken links).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def export(
     inputs: tuple[Path, ...],
@@ -108,6 +126,8 @@ def export(
     logo: Path | None,
     organization: str,
     reference_docx: Path | None,
+    no_watermark: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Export Markdown design documents (files or folders) to HTML, PDF and DOCX."""
@@ -130,6 +150,7 @@ def export(
             logo=logo,
             theme=theme,
             reference_docx=reference_docx,
+            watermark=not no_watermark,
         ),
         parse=ParseOptions(number_sections=number_sections, toc_depth=0 if no_toc else toc_depth),
     )
@@ -140,6 +161,9 @@ def export(
 
     failed = bool(errors)
     for source in files:
+        if strict and _has_check_errors(source):
+            failed = True
+            continue
         result = export_document(source, settings)
         for diagnostic in result.diagnostics:
             if not quiet:
@@ -154,6 +178,21 @@ def export(
     sys.exit(1 if failed else 0)
 
 
+def _has_check_errors(source: Path) -> bool:
+    """Under --strict: prints the check's errors for a document and says whether there were any."""
+    try:
+        text = read_source(source)
+    except ExportError:
+        return False  # the export reports an unreadable file itself
+    findings = check_document(text, display_name(source), source.parent, None, "none")
+    problems = [finding for finding in findings if finding.severity == "error"]
+    for finding in problems:
+        click.echo(str(finding), err=True)
+    if problems:
+        click.echo(f"{display_name(source)}: error: not exported: --strict and {len(problems)} error(s)", err=True)
+    return bool(problems)
+
+
 def _refuse_colliding_outputs(files: list[Path], settings: ExportSettings) -> None:
     seen: dict[Path, Path] = {}
     for source in files:
@@ -161,3 +200,73 @@ def _refuse_colliding_outputs(files: list[Path], settings: ExportSettings) -> No
         if target in seen and seen[target] != source.resolve():
             raise click.UsageError(f"{seen[target]} and {source} would both be written to {target.with_suffix('')}.*")
         seen[target] = source.resolve()
+
+
+@main.command("new")
+@click.argument("feature")
+@click.option("--req", "req_id", required=True, help="Requirement id, such as PAY-142.")
+@click.option("--status", default="", help="Status instead of the template's Draft.")
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Template to start from (default: templates/technical-template.md).",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def new(feature: str, req_id: str, status: str, template_path: Path | None, output: Path | None, force: bool) -> None:
+    """Start a design document from the template: designexport new "Payment Retry" --req PAY-142."""
+    target = output or Path(document_file_name(feature))
+    if target.exists() and not force:
+        click.echo(f"{target}: error: file exists; use --force to overwrite it", err=True)
+        sys.exit(1)
+    template = (template_path or default_template_path()).read_text(encoding="utf-8")
+    try:
+        rendered = render_template(template, feature, req_id, status)
+        write_atomic(target, rendered.encode("utf-8"), str(target))
+    except (jinja2.TemplateError, ExportError) as error:
+        click.echo(f"{target}: error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {target}")
+
+
+@main.command("check")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--profile",
+    type=click.Choice(["template", "none"]),
+    default="template",
+    show_default=True,
+    help="template: require the template's sections; none: skip that check.",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The template documents were written from (default: templates/technical-template.md).",
+)
+def check(
+    inputs: tuple[Path, ...], output_format: str, strict: bool, profile: Profile, template_path: Path | None
+) -> None:
+    """Lint design documents: placeholders, boilerplate, empty or missing sections, broken links."""
+    template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
+    files, errors = expand_inputs(inputs)
+    findings: list[Finding] = []
+    for source in files:
+        name = display_name(source)
+        try:
+            text = read_source(source)
+            findings.extend(check_document(text, name, source.parent, template, profile))
+        except ExportError as error:
+            errors.append(str(error))
+    if output_format == "json":
+        click.echo(json.dumps([dataclasses.asdict(finding) for finding in findings], indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+    for message in errors:
+        click.echo(message, err=True)
+    failing = {"error", "warning"} if strict else {"error"}
+    sys.exit(1 if errors or any(finding.severity in failing for finding in findings) else 0)

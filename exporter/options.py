@@ -30,6 +30,13 @@ class RenderOptions:
     logo: Path | None = None  # an image file shown on the cover
     theme: Theme = field(default_factory=load_theme)
     reference_docx: Path | None = None  # a user's Word file whose styles the DOCX takes
+    watermark: bool = True  # False: no status watermark on PDF and DOCX pages
+
+    @staticmethod
+    def watermark_text(status: str) -> str:
+        """The word printed across every page: the status, unless it is empty or Approved."""
+        word = " ".join(status.split()).upper()
+        return "" if word in ("", "APPROVED") else word
 
     @property
     def text_width_pt(self) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import PurePath
@@ -106,6 +107,7 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     footnotes = tuple(builder.footnote(node) for node in footnote_nodes)
     blocks, metadata = _split_metadata(blocks)
     metadata = _merge_front_matter(metadata, front_matter)
+    _check_metadata(metadata, reporter)
     blocks = builder.assign_heading_ids(blocks)
     if options.number_sections:
         blocks = number_sections(blocks)
@@ -223,6 +225,31 @@ def _merge_front_matter(
             existing.key if existing else pretty_key, (Text(text),), text, existing.line if existing else 1
         )
     return tuple(merged.values())
+
+
+STATUSES = ("Draft", "In Review", "Approved", "Deprecated", "Superseded")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _check_metadata(metadata: tuple[MetadataField, ...], reporter: Reporter) -> None:
+    """An unknown Status or a Last Updated that is not a YYYY-MM-DD date is a warning on its line."""
+    for item in metadata:
+        key = item.key.casefold()
+        if key == "status" and item.text.casefold() not in {status.casefold() for status in STATUSES}:
+            known = ", ".join(STATUSES)
+            reporter.warn(item.line, "status", f"unknown status {item.text!r}; expected one of {known}")
+        elif key == "last updated" and "{{" not in item.text and not _is_iso_date(item.text):
+            reporter.warn(item.line, "last-updated", f"Last Updated {item.text!r} is not a YYYY-MM-DD date")
+
+
+def _is_iso_date(text: str) -> bool:
+    if not _ISO_DATE.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _line(node: SyntaxTreeNode) -> int:

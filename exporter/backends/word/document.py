@@ -499,6 +499,9 @@ class WordWriter:
             if status:
                 sink.add_run("", RunFormat())._r.append(ooxml.right_margin_tab())
                 sink.add_run(status, RunFormat())
+            watermark = RenderOptions.watermark_text(status) if self.options.watermark else ""
+            if watermark:
+                paragraph._p.append(ooxml.watermark_run(watermark, self.options.theme.font("heading", "Noto Sans")))
         footer = section.footer
         paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
         self._style(paragraph, styles.FOOTER)

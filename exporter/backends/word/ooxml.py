@@ -267,6 +267,27 @@ def right_margin_tab() -> Element:
 # ---------------------------------------------------------------- sections
 
 
+def watermark_run(text: str, font: str) -> Element:
+    """A run holding Word's kind of text watermark: light grey WordArt behind the text, turned -35 degrees."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    style = (
+        "position:absolute;margin-left:0;margin-top:0;width:460pt;height:110pt;rotation:325;z-index:-251654144;"
+        "mso-position-horizontal:center;mso-position-horizontal-relative:margin;"
+        "mso-position-vertical:center;mso-position-vertical-relative:margin"
+    )
+    return parse_xml(
+        f'<w:r xmlns:w="{nsmap["w"]}" xmlns:v="urn:schemas-microsoft-com:vml"'
+        ' xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w10="urn:schemas-microsoft-com:office:word">'
+        "<w:rPr><w:noProof/></w:rPr><w:pict>"
+        f'<v:shape id="DesignStatusWatermark" o:spt="136" style="{style}" o:allowincell="f"'
+        ' fillcolor="#d9d9d9" stroked="f">'
+        '<v:fill opacity=".6"/><v:path textpathok="t"/>'
+        f'<v:textpath on="t" fitshape="t" style="font-family:&quot;{font}&quot;;font-size:1pt" string="{escaped}"/>'
+        '<w10:wrap anchorx="margin" anchory="margin"/>'
+        "</v:shape></w:pict></w:r>"
+    )
+
+
 def section_properties(template: CT_SectPr, width: int, height: int, landscape: bool) -> CT_SectPr:
     """A copy of `template` on a page of `width` by `height` twips; headers and footers follow the previous section."""
     section = copy.deepcopy(template)
