@@ -108,6 +108,12 @@ def main() -> None:
     help="A Word file whose named styles the DOCX takes (like pandoc's --reference-doc).",
 )
 @click.option("--no-watermark", is_flag=True, help="No status watermark on PDF and DOCX pages.")
+@click.option(
+    "--watermark-statuses",
+    default="",
+    metavar="LIST",
+    help='Statuses that get a watermark, comma-separated (default: all but Approved), e.g. "draft,in review".',
+)
 @click.option("--strict", is_flag=True, help="Fail a document whose check finds errors (placeholders, broken links).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def export(
@@ -127,6 +133,7 @@ def export(
     organization: str,
     reference_docx: Path | None,
     no_watermark: bool,
+    watermark_statuses: str,
     strict: bool,
     quiet: bool,
 ) -> None:
@@ -151,6 +158,9 @@ def export(
             theme=theme,
             reference_docx=reference_docx,
             watermark=not no_watermark,
+            watermark_statuses=frozenset(
+                " ".join(item.split()).casefold() for item in watermark_statuses.split(",") if item.strip()
+            ),
         ),
         parse=ParseOptions(number_sections=number_sections, toc_depth=0 if no_toc else toc_depth),
     )

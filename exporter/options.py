@@ -31,12 +31,17 @@ class RenderOptions:
     theme: Theme = field(default_factory=load_theme)
     reference_docx: Path | None = None  # a user's Word file whose styles the DOCX takes
     watermark: bool = True  # False: no status watermark on PDF and DOCX pages
+    watermark_statuses: frozenset[str] = frozenset()  # case-folded; empty: every status but Approved
 
-    @staticmethod
-    def watermark_text(status: str) -> str:
-        """The word printed across every page: the status, unless it is empty or Approved."""
-        word = " ".join(status.split()).upper()
-        return "" if word in ("", "APPROVED") else word
+    def watermark_text(self, status: str) -> str:
+        """The word printed across every page: the status, when it is one that gets a watermark."""
+        word = " ".join(status.split())
+        if not self.watermark or not word:
+            return ""
+        wanted = (
+            word.casefold() in self.watermark_statuses if self.watermark_statuses else word.casefold() != "approved"
+        )
+        return word.upper() if wanted else ""
 
     @property
     def text_width_pt(self) -> float:

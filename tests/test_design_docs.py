@@ -241,3 +241,19 @@ def test_strict_export_fails_on_errors(tmp_path: Path) -> None:
     assert "doc.md:5:10: error placeholder" in err and "broken-link" in err
     assert not doc.with_suffix(".html").exists()
     assert run(str(doc), "--html")[0] == 0
+
+
+def test_configured_watermark_statuses(tmp_path: Path) -> None:
+    from exporter.options import RenderOptions
+
+    only_review = RenderOptions(watermark_statuses=frozenset({"in review"}))
+    assert only_review.watermark_text("In  Review") == "IN REVIEW"
+    assert only_review.watermark_text("Draft") == ""
+    assert RenderOptions().watermark_text("Approved") == ""
+    assert RenderOptions().watermark_text("Draft") == "DRAFT"
+    assert RenderOptions(watermark=False).watermark_text("Draft") == ""
+    source = tmp_path / "approved.md"
+    source.write_text("# Doc\n\n**Status:** Approved\n\nBody.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [str(source), "--pdf", "--watermark-statuses", "approved, draft"])
+    assert result.exit_code == 0, result.output
+    assert set(large_text_per_page(tmp_path / "approved.pdf")) == {"APPROVED"}

@@ -175,7 +175,7 @@ def render_html(
         "stylesheet": Markup(stylesheet_text(for_print, options.theme)) if embed_styles else "",
         "page_style": Markup(page_style_text(options, lang)) if for_print and embed_styles else "",
         "for_print": for_print,
-        "watermark": RenderOptions.watermark_text(status) if for_print and options.watermark else "",
+        "watermark": options.watermark_text(status) if for_print else "",
         "cover": _cover(options, resolver, requirement) if for_print and title_heading else None,
         "title_html": Markup(title_html),
         "metadata_html": Markup(metadata_html),

@@ -499,7 +499,7 @@ class WordWriter:
             if status:
                 sink.add_run("", RunFormat())._r.append(ooxml.right_margin_tab())
                 sink.add_run(status, RunFormat())
-            watermark = RenderOptions.watermark_text(status) if self.options.watermark else ""
+            watermark = self.options.watermark_text(status)
             if watermark:
                 paragraph._p.append(ooxml.watermark_run(watermark, self.options.theme.font("heading", "Noto Sans")))
         footer = section.footer
