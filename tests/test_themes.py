@@ -52,7 +52,10 @@ def test_user_theme_file_sets_docx_fonts_and_html_rules(doc: Path, tmp_path: Pat
     )
     result = CliRunner().invoke(main, [str(doc), "--html", "--docx", "--theme", str(theme)])
     assert result.exit_code == 0, result.output
-    assert "letter-spacing: 0.02em" in (doc.parent / "doc.html").read_text(encoding="utf-8")
+    html = (doc.parent / "doc.html").read_text(encoding="utf-8")
+    assert "letter-spacing: 0.02em" in html
+    assert "--color-table-stripe" in html, "properties the user theme leaves out come from the default theme"
+    assert html.index("--color-table-stripe") < html.index("#7a1f1f")
     styles = open_docx(str(doc.parent / "doc.docx")).styles
     assert styles["Normal"].font.name == "DejaVu Serif"
     assert styles["Heading 2"].font.color.rgb == RGBColor.from_string("7A1F1F")

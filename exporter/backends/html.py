@@ -31,7 +31,7 @@ from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.language import CALLOUT_TITLES
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.resources import IMAGE_TYPES, MAX_RESOURCE_BYTES, Resource, ResourceResolver
-from exporter.theme import Theme
+from exporter.theme import DEFAULT_THEME, Theme, load_theme
 from exporter.tree import (
     Anchor,
     Block,
@@ -252,12 +252,17 @@ def _template() -> Template:
 
 @lru_cache(maxsize=8)
 def stylesheet_text(for_print: bool, theme: Theme) -> str:
-    """base.css, the highlight rules, screen.css or print.css, then the theme (whose rules win)."""
+    """base.css, the highlight rules, screen.css or print.css, then the theme (whose rules win).
+
+    The default theme goes first, so a user's theme may set only the properties it changes.
+    """
     media_sheet = "print.css" if for_print else "screen.css"
+    default_theme = load_theme(DEFAULT_THEME)
     parts = [
         (asset_dir("styles") / "base.css").read_text(encoding="utf-8"),
         _highlight_css(),
         (asset_dir("styles") / media_sheet).read_text(encoding="utf-8"),
+        default_theme.css if theme != default_theme else "",
         theme.css,
     ]
     return "\n".join(parts)
