@@ -4,9 +4,41 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import assert_never
 
-from exporter.tree import Block, BlockQuote, Callout, Details, Heading, TocEntry, plain_text
+from exporter.tree import (
+    Anchor,
+    Block,
+    BlockQuote,
+    BulletList,
+    Callout,
+    CodeBlock,
+    Details,
+    Diagram,
+    Emphasis,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    Image,
+    Inline,
+    InlineCode,
+    Keyboard,
+    Link,
+    OrderedList,
+    Paragraph,
+    SoftBreak,
+    Strikethrough,
+    Strong,
+    Subscript,
+    Superscript,
+    Table,
+    Text,
+    ThematicBreak,
+    TocEntry,
+    plain_text,
+)
 
 # Ids the backends use for their own parts; headings never take them.
 RESERVED_IDS = frozenset({"toc", "contents", "footnotes", "document-control", "title-page"})
@@ -113,3 +145,67 @@ def _freeze(entries: list[_OpenEntry]) -> tuple[TocEntry, ...]:
         )
         for entry in entries
     )
+
+
+def resolve_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> tuple[Block, ...]:
+    """Points `#Heading`-style links at the id they mean, matching case and slug as GitHub does."""
+    by_key = {identifier.casefold(): identifier for identifier in ids}
+
+    def target(link: Link) -> str:
+        fragment = link.target[1:]
+        if not link.target.startswith("#") or fragment in ids:
+            return link.target
+        found = by_key.get(fragment.casefold()) or by_key.get(slugify(fragment))
+        return f"#{found}" if found else link.target
+
+    return map_blocks(blocks, lambda node: replace(node, target=target(node)) if isinstance(node, Link) else node)
+
+
+def map_inlines(inlines: tuple[Inline, ...], change: Callable[[Inline], Inline]) -> tuple[Inline, ...]:
+    """The inlines with `change` applied to every node, innermost first."""
+    changed: list[Inline] = []
+    for original in inlines:
+        node = original
+        match node:
+            case Emphasis() | Strong() | Strikethrough() | Superscript() | Subscript() | Keyboard() | Link():
+                node = replace(node, children=map_inlines(node.children, change))
+            case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | SoftBreak() | HardBreak():
+                pass
+            case _:
+                assert_never(node)
+        changed.append(change(node))
+    return tuple(changed)
+
+
+def map_blocks(blocks: tuple[Block, ...], change: Callable[[Inline], Inline]) -> tuple[Block, ...]:
+    """The blocks with `change` applied to every inline they hold."""
+    changed: list[Block] = []
+    for original in blocks:
+        block = original
+        match block:
+            case Heading() | Paragraph():
+                block = replace(block, children=map_inlines(block.children, change))
+            case BulletList() | OrderedList():
+                items = tuple(replace(item, children=map_blocks(item.children, change)) for item in block.items)
+                block = replace(block, items=items)
+            case BlockQuote() | Callout():
+                block = replace(block, children=map_blocks(block.children, change))
+            case Details():
+                block = replace(
+                    block, summary=map_inlines(block.summary, change), children=map_blocks(block.children, change)
+                )
+            case Table():
+                block = replace(
+                    block,
+                    header=tuple(replace(cell, children=map_inlines(cell.children, change)) for cell in block.header),
+                    rows=tuple(
+                        tuple(replace(cell, children=map_inlines(cell.children, change)) for cell in row)
+                        for row in block.rows
+                    ),
+                )
+            case CodeBlock() | Diagram() | ThematicBreak():
+                pass
+            case _:
+                assert_never(block)
+        changed.append(block)
+    return tuple(changed)

@@ -27,7 +27,15 @@ from exporter.layout import (
     recognize_diagram,
     table_fit,
 )
-from exporter.outline import IdRegistry, build_toc, iter_headings, number_sections, slugify, title_heading
+from exporter.outline import (
+    IdRegistry,
+    build_toc,
+    iter_headings,
+    number_sections,
+    resolve_fragment_links,
+    slugify,
+    title_heading,
+)
 from exporter.tree import (
     Alignment,
     Anchor,
@@ -109,6 +117,10 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     metadata = _merge_front_matter(metadata, front_matter)
     _check_metadata(metadata, reporter)
     blocks = builder.assign_heading_ids(blocks)
+    blocks = resolve_fragment_links(blocks, builder.ids.taken)
+    footnotes = tuple(
+        replace(note, children=resolve_fragment_links(note.children, builder.ids.taken)) for note in footnotes
+    )
     if options.number_sections:
         blocks = number_sections(blocks)
     title = _title(blocks, front_matter, source)
