@@ -5,62 +5,19 @@ from __future__ import annotations
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Iterator
 from functools import cache
-from typing import assert_never
 
 from fontTools.ttLib import TTFont, TTLibError
 
 from exporter.diagnostics import Reporter
+from exporter.language import block_text
 from exporter.theme import Theme
 from exporter.tree import (
-    Block,
-    BlockQuote,
-    BulletList,
-    Callout,
-    CodeBlock,
-    Details,
-    Diagram,
     Document,
-    Heading,
-    OrderedList,
-    Paragraph,
-    Table,
-    ThematicBreak,
-    plain_text,
 )
 
 # Families the print styles name besides the theme's: CJK fallbacks and the symbol face.
 FALLBACK_FAMILIES = ("Noto Sans CJK JP", "Noto Serif CJK JP", "DejaVu Sans")
-
-
-def block_text(blocks: tuple[Block, ...]) -> Iterator[tuple[int, str]]:
-    """(line, text) for every piece of text a reader sees, code and diagrams included."""
-    for block in blocks:
-        match block:
-            case Heading(children=children, line=line) | Paragraph(children=children, line=line):
-                yield line, plain_text(children)
-            case CodeBlock(text=text, line=line):
-                for offset, code_line in enumerate(text.split("\n")):
-                    yield line + 1 + offset, code_line
-            case Diagram(lines=lines, line=line):
-                for offset, diagram_line in enumerate(lines):
-                    yield line + 1 + offset, diagram_line
-            case BulletList(items=items) | OrderedList(items=items):
-                for item in items:
-                    yield from block_text(item.children)
-            case BlockQuote(children=children) | Callout(children=children):
-                yield from block_text(children)
-            case Details(summary=summary, children=children, line=line):
-                yield line, plain_text(summary)
-                yield from block_text(children)
-            case Table(header=header, rows=rows, line=line):
-                for row in (header, *rows):
-                    yield line, " ".join(plain_text(cell.children) for cell in row)
-            case ThematicBreak():
-                pass
-            case _:
-                assert_never(block)
 
 
 def document_characters(document: Document) -> dict[str, int]:
@@ -68,9 +25,9 @@ def document_characters(document: Document) -> dict[str, int]:
     first_line: dict[str, int] = {}
     pieces: list[tuple[int, str]] = [(1, document.title)]
     pieces += [(field.line, f"{field.key} {field.text}") for field in document.metadata]
-    pieces += list(block_text(document.blocks))
+    pieces += list(block_text(document.blocks, with_code=True))
     for note in document.footnotes:
-        pieces += list(block_text(note.children))
+        pieces += list(block_text(note.children, with_code=True))
     for line, text in pieces:
         for char in text:
             if char not in first_line and _is_visible(char):

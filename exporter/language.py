@@ -42,23 +42,30 @@ def _is_japanese(char: str) -> bool:
     )
 
 
-def prose_text(blocks: tuple[Block, ...]) -> Iterator[str]:
-    """The running text of the blocks, without code and diagrams."""
+def block_text(blocks: tuple[Block, ...], *, with_code: bool) -> Iterator[tuple[int, str]]:
+    """(line, text) for every piece of text a reader sees; code and diagrams only `with_code`."""
     for block in blocks:
         match block:
-            case Heading(children=children) | Paragraph(children=children):
-                yield plain_text(children)
+            case Heading(children=children, line=line) | Paragraph(children=children, line=line):
+                yield line, plain_text(children)
+            case CodeBlock(text=text, line=line):
+                if with_code:
+                    yield from ((line + 1 + offset, code) for offset, code in enumerate(text.split("\n")))
+            case Diagram(lines=lines, line=line):
+                if with_code:
+                    yield from ((line + 1 + offset, text) for offset, text in enumerate(lines))
             case BulletList(items=items) | OrderedList(items=items):
                 for item in items:
-                    yield from prose_text(item.children)
+                    yield from block_text(item.children, with_code=with_code)
             case BlockQuote(children=children) | Callout(children=children):
-                yield from prose_text(children)
-            case Details(summary=summary, children=children):
-                yield plain_text(summary)
-                yield from prose_text(children)
-            case Table(header=header, rows=rows):
-                yield from (plain_text(cell.children) for row in (header, *rows) for cell in row)
-            case CodeBlock() | Diagram() | ThematicBreak():
+                yield from block_text(children, with_code=with_code)
+            case Details(summary=summary, children=children, line=line):
+                yield line, plain_text(summary)
+                yield from block_text(children, with_code=with_code)
+            case Table(header=header, rows=rows, line=line):
+                for row in (header, *rows):
+                    yield line, " ".join(plain_text(cell.children) for cell in row)
+            case ThematicBreak():
                 pass
             case _:
                 assert_never(block)
@@ -66,7 +73,9 @@ def prose_text(blocks: tuple[Block, ...]) -> Iterator[str]:
 
 def detect_language(title: str, blocks: tuple[Block, ...]) -> str:
     """ "ja" when at least 30% of the prose letters are Japanese, else "en"."""
-    letters = [char for char in title + "".join(prose_text(blocks)) if char.isalpha()]
+    letters = [
+        char for char in title + "".join(text for _, text in block_text(blocks, with_code=False)) if char.isalpha()
+    ]
     if not letters:
         return "en"
     japanese = sum(1 for char in letters if _is_japanese(char))

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from exporter.cells import cell_width
 from exporter.diagram.redraw import joined_corners
 from exporter.diagram.style import BASELINE_EM, CELL_HEIGHT_EM, CELL_WIDTH_EM, DiagramStyle
+from exporter.diagram.svg import point_toward
 from exporter.tree import DiagramBox, DiagramDrawing, DiagramPath
 
 DEFAULT_DPI = 300
@@ -128,8 +129,8 @@ class _Canvas:
             length = math.hypot(end[0] - start[0], end[1] - start[1])
             position = 0.0
             while position < length:
-                a = _along(start, end, position)
-                b = _along(start, end, min(position + on, length))
+                a = point_toward(start, end, position)
+                b = point_toward(start, end, min(position + on, length))
                 self.draw.line([a, b], fill=self.style.stroke, width=self.stroke)
                 position += on + off
 
@@ -140,9 +141,9 @@ class _Canvas:
         line = list(points)
         arrow = ARROW_LENGTH_EM * self.em
         if path.end_arrow:
-            line[-1] = _along(points[-1], points[-2], arrow * 0.8)
+            line[-1] = point_toward(points[-1], points[-2], arrow * 0.8)
         if path.start_arrow:
-            line[0] = _along(points[0], points[1], arrow * 0.8)
+            line[0] = point_toward(points[0], points[1], arrow * 0.8)
         if path.dashed:
             self._dashed(line)
         else:
@@ -184,14 +185,6 @@ class _Canvas:
                     start = column - (1 if width == 0 else 0)
                     self.draw.text((start * self.cell_x, baseline), char, font=font, fill=self.style.text, anchor="ls")
                 column += width
-
-
-def _along(start: tuple[float, float], end: tuple[float, float], distance: float) -> tuple[float, float]:
-    length = math.hypot(end[0] - start[0], end[1] - start[1])
-    if length == 0:
-        return start
-    ratio = min(distance, length) / length
-    return start[0] + (end[0] - start[0]) * ratio, start[1] + (end[1] - start[1]) * ratio
 
 
 def render_png(

@@ -88,7 +88,7 @@ def _boxes(drawing: DiagramDrawing, style: DiagramStyle) -> list[str]:
     return out
 
 
-def _toward(start: tuple[float, float], end: tuple[float, float], distance: float) -> tuple[float, float]:
+def point_toward(start: tuple[float, float], end: tuple[float, float], distance: float) -> tuple[float, float]:
     """The point `distance` along from start toward end (user units)."""
     length = math.hypot(end[0] - start[0], end[1] - start[1])
     if length == 0:
@@ -119,10 +119,10 @@ def _path(path: DiagramPath) -> tuple[str, list[str]]:
     line = list(points)
     if path.end_arrow:
         heads.append(_arrowhead(points[-2], points[-1]))
-        line[-1] = _toward(points[-1], points[-2], ARROW_LENGTH * 0.8)
+        line[-1] = point_toward(points[-1], points[-2], ARROW_LENGTH * 0.8)
     if path.start_arrow:
         heads.append(_arrowhead(points[1], points[0]))
-        line[0] = _toward(points[0], points[1], ARROW_LENGTH * 0.8)
+        line[0] = point_toward(points[0], points[1], ARROW_LENGTH * 0.8)
     d = "M" + " L".join(f"{_number(x)} {_number(y)}" for x, y in line)
     dashes = f' stroke-dasharray="{DASHES}"' if path.dashed else ""
     return f'<path d="{d}"{dashes}/>', [head for head in heads if head]
