@@ -4,31 +4,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 import jinja2
+from click.core import ParameterSource
 
 from exporter import __version__
-from exporter.check import Finding, Profile, check_document, default_template_path, load_template_sections
-from exporter.diagnostics import ExportError
-from exporter.export import (
-    FORMATS,
-    ExportSettings,
-    Format,
-    display_name,
-    expand_inputs,
-    export_document,
-    output_path,
-    read_source,
-    write_atomic,
+from exporter.batch import Job, PlanError, collect_sources, parse_shard, plan_jobs, shard
+from exporter.cache import BuildCache, settings_digest
+from exporter.check import (
+    Finding,
+    Profile,
+    TemplateSections,
+    check_document,
+    default_template_path,
+    load_template_sections,
 )
+from exporter.config import ConfigError, ProjectConfig, find_config, load_config
+from exporter.console import BatchConsole
+from exporter.diagnostics import ExportError
+from exporter.export import FORMATS, ExportResult, ExportSettings, Format, display_name, read_source, write_atomic
 from exporter.options import PDF_VARIANTS, RenderOptions
 from exporter.parser import ParseOptions
+from exporter.report import BatchSummary, DocumentEntry, Status, report_json
 from exporter.scaffold import document_file_name, render_template
 from exporter.theme import DEFAULT_THEME, ThemeError, available_themes, load_theme
+from exporter.workers import run_jobs
 
 EXAMPLES = """
 \b
@@ -81,7 +87,7 @@ def main() -> None:
     "-o",
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write outputs here instead of next to each input.",
+    help="Write outputs here, mirroring the input folders, instead of next to each input.",
 )
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Page size.")
 @click.option("--number-sections", is_flag=True, help="Number headings 1, 1.1, 1.1.1 in every output.")
@@ -115,101 +121,189 @@ def main() -> None:
     help='Statuses that get a watermark, comma-separated (default: all but Approved), e.g. "draft,in review".',
 )
 @click.option("--strict", is_flag=True, help="Fail a document whose check finds errors (placeholders, broken links).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: CPU count; 1: in-process].",
+)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Fail a document after this many seconds.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files in folders (repeatable).")
+@click.option("--shard", metavar="K/N", help="Export only the K-th of N slices of the inputs (for CI matrices).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON manifest.")
+@click.option("--force", is_flag=True, help="Export even documents the build cache says are unchanged.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Settings file (default: designexport.toml or [tool.designexport] in pyproject.toml, found upwards).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def export(
-    inputs: tuple[Path, ...],
-    want_html: bool,
-    want_pdf: bool,
-    want_docx: bool,
-    want_all: bool,
-    output_dir: Path | None,
-    paper: Any,
-    number_sections: bool,
-    toc_depth: int,
-    no_toc: bool,
-    theme_name: str,
-    pdf_variant: Any,
-    logo: Path | None,
-    organization: str,
-    reference_docx: Path | None,
-    no_watermark: bool,
-    watermark_statuses: str,
-    strict: bool,
-    quiet: bool,
-) -> None:
-    """Export Markdown design documents (files or folders) to HTML, PDF and DOCX."""
-    chosen: list[Format] = [
-        fmt for fmt, wanted in zip(FORMATS, (want_html, want_pdf, want_docx), strict=True) if wanted
-    ]
-    formats = FORMATS if want_all or not chosen else tuple(chosen)
+@click.option("-v", "--verbose", is_flag=True, help="Print every document's timings and cached warnings too.")
+@click.pass_context
+def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | None, **given: Any) -> None:
+    """Export Markdown design documents (files, folders or globs) to HTML, PDF and DOCX."""
+    started = time.perf_counter()
+    config = _project_config(inputs, config_path)
+    options = _merge_config(ctx, given, config)
+    settings = _export_settings(options)
+    sources, errors = collect_sources(inputs, options["exclude"])
     try:
-        theme = load_theme(theme_name)
+        jobs = plan_jobs(sources, settings.formats, settings.output_dir)
+        if options["shard"]:
+            jobs = shard(jobs, *parse_shard(options["shard"]))
+    except PlanError as error:
+        raise click.UsageError(str(error)) from None
+
+    console = BatchConsole(len(jobs), options["quiet"], options["verbose"])
+    for message in errors:
+        console.message(message)
+    summary = BatchSummary()
+    build_cache = BuildCache(
+        settings_digest(settings, {"strict": options["strict"], "required": options["required_sections"]})
+    )
+    to_export: list[Job] = []
+    for job in jobs:
+        cached = None if options["force"] else build_cache.lookup(job)
+        if cached is not None:
+            entry = DocumentEntry(job.name, "skipped", cached.records, cached.diagnostics)
+            summary.entries.append(entry)
+            console.job_finished(entry, job)
+        elif options["strict"] and (problems := _strict_problems(job, options["required_sections"])):
+            entry = DocumentEntry(job.name, "failed", error=problems[-1], diagnostics=[])
+            for line in problems[:-1]:
+                console.message(line)
+            summary.entries.append(entry)
+            console.job_finished(entry, job)
+        else:
+            to_export.append(job)
+
+    def finished(job: Job, result: ExportResult, seconds: float) -> None:
+        status: Status = "failed" if result.error else "exported"
+        entry = DocumentEntry(
+            job.name,
+            status,
+            result.records,
+            result.diagnostics,
+            result.error,
+            result.input_sha256,
+            result.dependencies,
+            seconds,
+            result.parse_seconds,
+        )
+        summary.entries.append(entry)
+        build_cache.store(job, result)
+        console.job_finished(entry, job)
+
+    workers = options["jobs"] or os.cpu_count() or 1
+    try:
+        run_jobs(to_export, settings, workers, options["timeout"], console.job_started, finished)
+    except KeyboardInterrupt:
+        console.message("interrupted; unfinished documents were not written")
+        sys.exit(130)
+    summary.seconds = time.perf_counter() - started
+    order = {job.name: index for index, job in enumerate(jobs)}
+    summary.entries.sort(key=lambda entry: order.get(entry.source, len(order)))
+    console.finish(summary)
+    if options["report_path"]:
+        _write_report(options["report_path"], summary, options, config)
+    sys.exit(1 if errors or summary.count("failed") else 0)
+
+
+def _project_config(inputs: tuple[Path, ...], explicit: Path | None) -> ProjectConfig | None:
+    """The --config file, or the one found by walking up from the first input."""
+    try:
+        if explicit is not None:
+            return load_config(explicit)
+        found = find_config(_existing_start(inputs[0]))
+        return load_config(found) if found else None
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _existing_start(item: Path) -> Path:
+    """Where to start looking for settings: the input, or the folder part of a glob."""
+    while not item.exists() and item != item.parent:
+        item = item.parent
+    return item
+
+
+def _merge_config(ctx: click.Context, given: dict[str, Any], config: ProjectConfig | None) -> dict[str, Any]:
+    """Command-line flags win; settings from the file fill in what the command line left at its default."""
+    options = dict(given, exclude=tuple(given["exclude"]), required_sections=())
+    if config is None:
+        return options
+    explicit_formats = any(given[flag] for flag in ("want_html", "want_pdf", "want_docx", "want_all"))
+    for key, value in config.values.items():
+        if key == "formats":
+            if not explicit_formats:
+                for fmt in FORMATS:
+                    options[f"want_{fmt}"] = fmt in value  # type: ignore[operator]
+        elif key in ("exclude", "required_sections"):
+            options[key] = (*value, *options[key]) if key == "exclude" else value  # type: ignore[misc]
+        elif key in options and ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
+            options[key] = value
+    return options
+
+
+def _export_settings(options: dict[str, Any]) -> ExportSettings:
+    chosen: list[Format] = [fmt for fmt in FORMATS if options[f"want_{fmt}"]]
+    formats = FORMATS if options["want_all"] or not chosen else tuple(chosen)
+    try:
+        theme = load_theme(str(options["theme_name"]))
     except ThemeError as error:
         raise click.BadParameter(str(error), param_hint="--theme") from None
-    settings = ExportSettings(
+    statuses = str(options["watermark_statuses"])
+    return ExportSettings(
         formats=formats,
-        output_dir=output_dir,
+        output_dir=options["output_dir"],
         render=RenderOptions(
-            paper=paper,
-            toc=not no_toc,
-            pdf_variant=pdf_variant or "",
-            organization=organization,
-            logo=logo,
+            paper=options["paper"],
+            toc=not options["no_toc"],
+            pdf_variant=options["pdf_variant"] or "",
+            organization=options["organization"],
+            logo=options["logo"],
             theme=theme,
-            reference_docx=reference_docx,
-            watermark=not no_watermark,
+            reference_docx=options["reference_docx"],
+            watermark=not options["no_watermark"],
             watermark_statuses=frozenset(
-                " ".join(item.split()).casefold() for item in watermark_statuses.split(",") if item.strip()
+                " ".join(item.split()).casefold() for item in statuses.split(",") if item.strip()
             ),
         ),
-        parse=ParseOptions(number_sections=number_sections, toc_depth=0 if no_toc else toc_depth),
+        parse=ParseOptions(
+            number_sections=options["number_sections"], toc_depth=0 if options["no_toc"] else options["toc_depth"]
+        ),
     )
-    files, errors = expand_inputs(inputs)
-    for message in errors:
-        click.echo(message, err=True)
-    _refuse_colliding_outputs(files, settings)
-
-    failed = bool(errors)
-    for source in files:
-        if strict and _has_check_errors(source):
-            failed = True
-            continue
-        result = export_document(source, settings)
-        for diagnostic in result.diagnostics:
-            if not quiet:
-                click.echo(str(diagnostic), err=True)
-        if result.error:
-            failed = True
-            click.echo(result.error, err=True)
-            continue
-        if not quiet:
-            for written in result.outputs:
-                click.echo(f"wrote {written}")
-    sys.exit(1 if failed else 0)
 
 
-def _has_check_errors(source: Path) -> bool:
-    """Under --strict: prints the check's errors for a document and says whether there were any."""
+def _strict_problems(job: Job, required_sections: tuple[str, ...]) -> list[str]:
+    """Under --strict: the check's errors for a document, then a closing line; empty when it passes."""
     try:
-        text = read_source(source)
+        text = read_source(job.source)
     except ExportError:
-        return False  # the export reports an unreadable file itself
-    findings = check_document(text, display_name(source), source.parent, None, "none")
-    problems = [finding for finding in findings if finding.severity == "error"]
-    for finding in problems:
-        click.echo(str(finding), err=True)
-    if problems:
-        click.echo(f"{display_name(source)}: error: not exported: --strict and {len(problems)} error(s)", err=True)
-    return bool(problems)
+        return []  # the export reports an unreadable file itself
+    template = TemplateSections({}, required_sections) if required_sections else None
+    findings = check_document(text, job.name, job.source.parent, template, "template")
+    problems = [finding for finding in findings if finding.severity == "error" or finding.code == "missing-section"]
+    if not problems:
+        return []
+    closing = f"{job.name}: error: not exported: --strict and {len(problems)} error(s)"
+    return [*(str(finding) for finding in problems), closing]
 
 
-def _refuse_colliding_outputs(files: list[Path], settings: ExportSettings) -> None:
-    seen: dict[Path, Path] = {}
-    for source in files:
-        target = output_path(source, settings.formats[0], settings.output_dir).resolve()
-        if target in seen and seen[target] != source.resolve():
-            raise click.UsageError(f"{seen[target]} and {source} would both be written to {target.with_suffix('')}.*")
-        seen[target] = source.resolve()
+def _write_report(path: Path, summary: BatchSummary, options: dict[str, Any], config: ProjectConfig | None) -> None:
+    described = {
+        key: (str(value) if isinstance(value, Path) else value)
+        for key, value in options.items()
+        if key not in ("quiet", "verbose", "report_path")
+    }
+    described["config"] = str(config.path) if config else None
+    try:
+        write_atomic(path, report_json(summary, described).encode("utf-8"), str(path))
+    except ExportError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
 
 
 @main.command("new")
@@ -262,7 +356,12 @@ def check(
 ) -> None:
     """Lint design documents: placeholders, boilerplate, empty or missing sections, broken links."""
     template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
-    files, errors = expand_inputs(inputs)
+    config = _project_config(inputs, None)
+    settings = config.values if config else {}
+    if required := settings.get("required_sections"):
+        template = TemplateSections(template.bodies, tuple(required))  # type: ignore[arg-type]
+    sources, errors = collect_sources(inputs, tuple(settings.get("exclude", ())))  # type: ignore[arg-type]
+    files = [source.path for source in sources]
     findings: list[Finding] = []
     for source in files:
         name = display_name(source)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -29,11 +31,27 @@ class ExportSettings:
     parse: ParseOptions = field(default_factory=ParseOptions)
 
 
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    """One written file, as the batch report and the build cache describe it."""
+
+    format: Format
+    path: Path
+    sha256: str
+    size: int
+    pages: int | None  # PDF only: Word and browsers paginate for themselves
+    seconds: float
+
+
 @dataclass
 class ExportResult:
     source: Path
     outputs: list[Path] = field(default_factory=list)
+    records: list[OutputRecord] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    dependencies: dict[str, str | None] = field(default_factory=dict)  # referenced file -> sha256, None if missing
+    input_sha256: str = ""
+    parse_seconds: float = 0.0
     error: str = ""
 
 
@@ -99,31 +117,51 @@ def _renderer(fmt: Format) -> Renderer:
             return render_docx
 
 
-def export_document(source: Path, settings: ExportSettings) -> ExportResult:
-    """Exports one file; every failure is caught and reported as a one-line error."""
+def export_document(source: Path, settings: ExportSettings, targets: dict[Format, Path] | None = None) -> ExportResult:
+    """Exports one file to `targets` (default: `settings`' formats and folder); failures become a one-line error."""
     result = ExportResult(source)
     name = display_name(source)
     reporter = Reporter(name)
+    wanted = targets or {fmt: output_path(source, fmt, settings.output_dir) for fmt in settings.formats}
+    resolver = ResourceResolver(source.parent, reporter)
     try:
+        started = time.perf_counter()
         text = read_source(source)
+        result.input_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
         document = parse(text, name, reporter, settings.parse)
-        resolver = ResourceResolver(source.parent, reporter)
-        for fmt in settings.formats:
-            target = output_path(source, fmt, settings.output_dir)
+        result.parse_seconds = time.perf_counter() - started
+        for fmt, target in wanted.items():
+            started = time.perf_counter()
             try:
-                rendered = _renderer(fmt)(document, resolver, settings.render)
+                data, pages = _render(fmt, document, resolver, settings.render)
             except ExportError:
                 raise
             except Exception as error:  # a backend bug must not take the batch down
                 raise ExportError(name, f"could not render {fmt.upper()}: {type(error).__name__}: {error}") from None
-            write_atomic(target, rendered.encode("utf-8") if isinstance(rendered, str) else rendered, name)
+            write_atomic(target, data, name)
             result.outputs.append(target)
+            digest = hashlib.sha256(data).hexdigest()
+            seconds = time.perf_counter() - started
+            result.records.append(OutputRecord(fmt, target, digest, len(data), pages, seconds))
     except ExportError as error:
         result.error = str(error)
     except RecursionError:
         result.error = str(ExportError(name, "document is nested too deeply to export"))
     result.diagnostics = list(reporter.diagnostics)
+    result.dependencies = dict(resolver.dependencies)
     return result
+
+
+def _render(
+    fmt: Format, document: Document, resolver: ResourceResolver, options: RenderOptions
+) -> tuple[bytes, int | None]:
+    """The file's bytes, and its page count where the format has fixed pages."""
+    if fmt == "pdf":
+        from exporter.backends.pdf import render_pdf_with_pages
+
+        return render_pdf_with_pages(document, resolver, options)
+    rendered = _renderer(fmt)(document, resolver, options)
+    return (rendered.encode("utf-8") if isinstance(rendered, str) else rendered), None
 
 
 def write_atomic(target: Path, data: bytes, source_name: str) -> None:
@@ -145,18 +183,3 @@ def write_atomic(target: Path, data: bytes, source_name: str) -> None:
         if isinstance(error, OSError):
             raise ExportError(source_name, f"cannot write {target}: {error.strerror or error}") from None
         raise
-
-
-def expand_inputs(inputs: Iterable[Path]) -> tuple[list[Path], list[str]]:
-    """Files as given, folders as their `*.md` files (recursively); plus errors for empty folders."""
-    files: list[Path] = []
-    errors: list[str] = []
-    for item in inputs:
-        if item.is_dir():
-            found = sorted(path for path in item.rglob("*.md") if path.is_file())
-            if not found:
-                errors.append(str(ExportError(display_name(item), "folder holds no .md files")))
-            files.extend(found)
-        else:
-            files.append(item)
-    return files, errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import mimetypes
 import urllib.parse
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class ResourceResolver:
 
     root: Path
     reporter: Reporter
+    dependencies: dict[str, str | None] = field(default_factory=dict)  # path under root -> sha256; None: missing
     _cache: dict[str, Resource | None] = field(default_factory=dict)
 
     def load(self, reference: str, line: int) -> Resource | None:
@@ -58,6 +60,7 @@ class ResourceResolver:
         try:
             resolved = candidate.resolve(strict=True)
         except (OSError, RuntimeError):
+            self._depend_on(candidate, None)
             self.reporter.warn(line, "resource-missing", f"image not found: {reference!r}")
             return None
         if not resolved.is_relative_to(root):
@@ -77,7 +80,17 @@ class ResourceResolver:
         if mime not in IMAGE_TYPES:
             self.reporter.warn(line, "resource-type", f"{reference!r} is not a supported image type")
             return None
-        return Resource(resolved.read_bytes(), mime, resolved.name)
+        data = resolved.read_bytes()
+        self._depend_on(resolved, data)
+        return Resource(data, mime, resolved.name)
+
+    def _depend_on(self, path: Path, data: bytes | None) -> None:
+        """Records a file the output depends on, so the build cache notices when it changes or appears."""
+        try:
+            key = path.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return
+        self.dependencies[key] = hashlib.sha256(data).hexdigest() if data is not None else None
 
     def _load_data_url(self, reference: str, line: int) -> Resource | None:
         header, _, payload = reference[5:].partition(",")

@@ -24,3 +24,9 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"{SHARED} is missing: the tests read the corpus from ../shared beside the checkout")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def private_build_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exports without -o keep their build cache in the user's cache folder; never the real one in tests."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))

@@ -59,7 +59,9 @@ def test_output_dir_and_several_inputs(tmp_path: Path, doc: Path) -> None:
     out_dir = tmp_path / "out"
     code, _, _ = run(str(doc), str(other), "--html", "--docx", "-o", str(out_dir))
     assert code == 0
-    assert sorted(p.name for p in out_dir.iterdir()) == ["doc.docx", "doc.html", "other.docx", "other.html"]
+    written = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith("."))
+    assert written == ["doc.docx", "doc.html", "other.docx", "other.html"]
+    assert (out_dir / ".designexport-cache" / "CACHEDIR.TAG").is_file()
 
 
 def test_version_and_help() -> None:

@@ -8,13 +8,14 @@ first reference (WeasyPrint floats them to the foot of the page).
 
 from __future__ import annotations
 
+import datetime
 import html
 import io
 import mimetypes
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import assert_never
 
 from jinja2 import Environment, FileSystemLoader, Template
@@ -29,6 +30,7 @@ from exporter.diagram.style import DiagramStyle, style_from_theme
 from exporter.diagram.svg import render_svg
 from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.language import CALLOUT_TITLES
+from exporter.moment import document_moment, w3c_datetime
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.resources import IMAGE_TYPES, MAX_RESOURCE_BYTES, Resource, ResourceResolver
 from exporter.theme import DEFAULT_THEME, Theme, load_theme
@@ -164,12 +166,14 @@ def render_html(
     context = {
         "lang": lang,
         "labels": labels,
-        "title": document.title or document.source,
+        "title": document.title or PurePath(document.source).name,  # never the folder it was read from
         "author": document.metadata_value("author") or document.metadata_value("authors"),
         "generator": f"designexport {exporter.__version__}",
         # WeasyPrint makes the description the PDF's Subject, which names the requirement.
         "description": (requirement or summary) if for_print else summary,
         "keywords": _keywords(document),
+        # WeasyPrint takes the PDF's creation and modification dates from these.
+        "moment": w3c_datetime(document_moment(document) or _now()) if for_print else "",
         "status": status,
         "requirement": requirement,
         "stylesheet": Markup(stylesheet_text(for_print, options.theme)) if embed_styles else "",
@@ -184,6 +188,10 @@ def render_html(
         "footnotes_html": Markup(footnotes_html),
     }
     return _template().render(context)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 def _keywords(document: Document) -> str:

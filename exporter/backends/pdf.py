@@ -6,6 +6,7 @@ Nothing is fetched while rendering: images are already data URIs, and the fetche
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,27 +31,47 @@ DIAGNOSTIC_CODE = "pdf"
 MIN_BODY_PAGES_FOR_TOC = 3
 TOC_ID = "contents"  # the id html.py gives the printed table of contents
 HIDE_TOC_CSS = "nav.toc { display: none; }"
+PDF_IDENTIFIER_HEX_DIGITS = 32  # as long as the MD5 WeasyPrint would use
 
 
 def render_pdf(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
     """The document as PDF bytes; WeasyPrint's complaints become warnings on the resolver's reporter."""
+    return render_pdf_with_pages(document, resolver, options)[0]
+
+
+def render_pdf_with_pages(document: Document, resolver: ResourceResolver, options: RenderOptions) -> tuple[bytes, int]:
+    """The PDF bytes and its page count.
+
+    The bytes depend only on the document, its images and the options: the dates come from the print
+    page's dcterms meta (see exporter.moment), the file identifier from a hash of everything laid out,
+    and no base URL is given, so relative links stay relative instead of naming the input's folder.
+    """
     report_missing_glyphs(document, options.theme, resolver.reporter)
     page = render_html(document, resolver, options, for_print=True, embed_styles=False)
-    base_url = resolver.root.resolve().as_uri() + "/"
+    css_texts = [stylesheet_text(True, options.theme), page_style_text(options, document.language)]
     with _warnings_to(resolver.reporter):
-        stylesheets = [
-            _compiled(stylesheet_text(True, options.theme)),
-            _compiled(page_style_text(options, document.language)),
-        ]
-        html = weasyprint.HTML(string=page, base_url=base_url, url_fetcher=DataOnlyFetcher())
+        stylesheets = [_compiled(css) for css in css_texts]
+        html = weasyprint.HTML(string=page, base_url=None, url_fetcher=DataOnlyFetcher())
         rendered = html.render(stylesheets=stylesheets)
         if _body_page_count(rendered) < MIN_BODY_PAGES_FOR_TOC:
             # Only short documents with a contents page pay for this second layout.
             rendered = html.render(stylesheets=[*stylesheets, _compiled(HIDE_TOC_CSS)])
-        pdf = rendered.write_pdf(pdf_variant=options.pdf_variant or None)
+        pdf = rendered.write_pdf(
+            pdf_variant=options.pdf_variant or None,
+            pdf_identifier=_identifier(page, css_texts, options.pdf_variant),
+        )
     if not isinstance(pdf, bytes):
         raise TypeError("WeasyPrint returned no PDF data")
-    return pdf
+    return pdf, len(rendered.pages)
+
+
+def _identifier(page: str, css_texts: list[str], variant: str) -> bytes:
+    """The first half of the PDF's /ID: a hash of what was laid out, never of paths or the clock."""
+    digest = hashlib.sha256()
+    for part in (weasyprint.__version__, variant, page, *css_texts):
+        encoded = part.encode("utf-8")
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+    return digest.hexdigest()[:PDF_IDENTIFIER_HEX_DIGITS].encode("ascii")
 
 
 def _body_page_count(rendered: LaidOutDocument) -> int:

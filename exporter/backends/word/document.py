@@ -6,7 +6,6 @@ import datetime
 import hashlib
 import io
 import math
-import os
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from exporter.diagram.style import style_from_theme
 from exporter.diagram.svg import aria_label, render_svg
 from exporter.highlight import highlight_lines
 from exporter.language import CALLOUT_TITLES
+from exporter.moment import document_moment
 from exporter.options import RenderOptions
 from exporter.outline import title_heading
 from exporter.resources import Resource, ResourceResolver
@@ -101,7 +101,6 @@ EMU_PER_PT = 12700
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BOOKMARK_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\b")
 _ALIGNMENTS: dict[Alignment, WD_ALIGN_PARAGRAPH | None] = {
     "default": None,
     "left": WD_ALIGN_PARAGRAPH.LEFT,
@@ -461,18 +460,9 @@ class WordWriter:
         package.set_custom_properties(self.docx, custom.values())
 
     def _moment(self) -> datetime.datetime:
-        """SOURCE_DATE_EPOCH when set, else the Last Updated date, else now (UTC, as Word stores it)."""
-        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        if epoch.isdigit():
-            return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).replace(tzinfo=None)
-        match = _ISO_DATE.match(self.tree.metadata_value("Last Updated"))
-        if match is not None:
-            try:
-                year, month, day = (int(part) for part in match.groups())
-                return datetime.datetime(year, month, day)
-            except ValueError:
-                pass
-        return datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
+        """The document's date (see exporter.moment), else now; naive UTC, as Word stores it."""
+        moment = document_moment(self.tree) or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        return moment.astimezone(datetime.UTC).replace(tzinfo=None)
 
     def _property(self, value: str) -> str:
         return self._clean(value)[:CORE_PROPERTY_MAX_LENGTH]
