@@ -32,6 +32,7 @@ class BatchConsole:
                 file=sys.stderr,
                 width=24,
             )
+            self.bar._is_atty = True  # decided above; click would look at the stream again
             self.bar.render_progress()
         self.started_at = time.perf_counter()
 

@@ -59,7 +59,7 @@ def _run_here(
         began = time.perf_counter()
         try:
             with _alarm(timeout):
-                _inject_fault(job)
+                _inject_fault(job, in_worker=False)
                 result = export_document(job.source, settings, job.targets)
         except DocumentTimeout:
             remove_partial_outputs(job)
@@ -224,7 +224,7 @@ def _worker_main(connection: Connection, settings: ExportSettings) -> None:
             return
         if job is None:
             return
-        _inject_fault(job)
+        _inject_fault(job, in_worker=True)
         connection.send(export_document(job.source, settings, job.targets))
 
 
@@ -238,14 +238,14 @@ def _warm_up(formats: Sequence[Format]) -> None:
         import exporter.backends.word  # noqa: F401
 
 
-def _inject_fault(job: Job) -> None:
-    """The test hook: only active when DESIGNEXPORT_TEST_FAULT names this job's file."""
+def _inject_fault(job: Job, in_worker: bool) -> None:
+    """The test hook: only active when DESIGNEXPORT_TEST_FAULT names this job's file; crashes only in workers."""
     kind, _, name = os.environ.get(FAULT_VARIABLE, "").partition(":")
     if not name or Path(job.source).name != name:
         return
     if kind == "hang":
         time.sleep(3600)
-    elif kind == "crash":
+    elif kind == "crash" and in_worker:
         import exporter.export
 
         def die_mid_write(_descriptor: int) -> None:

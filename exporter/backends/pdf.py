@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -31,6 +32,7 @@ DIAGNOSTIC_CODE = "pdf"
 MIN_BODY_PAGES_FOR_TOC = 3
 TOC_ID = "contents"  # the id html.py gives the printed table of contents
 HIDE_TOC_CSS = "nav.toc { display: none; }"
+DATE_META = re.compile(r'<meta name="dcterms\.(?:created|modified)" content="[^"]*">\n?')  # see document.html.j2
 PDF_IDENTIFIER_HEX_DIGITS = 32  # as long as the MD5 WeasyPrint would use
 
 
@@ -66,9 +68,10 @@ def render_pdf_with_pages(document: Document, resolver: ResourceResolver, option
 
 
 def _identifier(page: str, css_texts: list[str], variant: str) -> bytes:
-    """The first half of the PDF's /ID: a hash of what was laid out, never of paths or the clock."""
+    """The first half of the PDF's /ID: a hash of what was laid out, less the dates, so it is the same
+    for every version of the document; never of paths or the clock. (WeasyPrint's second half hashes the file.)"""
     digest = hashlib.sha256()
-    for part in (weasyprint.__version__, variant, page, *css_texts):
+    for part in (weasyprint.__version__, variant, DATE_META.sub("", page), *css_texts):
         encoded = part.encode("utf-8")
         digest.update(len(encoded).to_bytes(8, "big") + encoded)
     return digest.hexdigest()[:PDF_IDENTIFIER_HEX_DIGITS].encode("ascii")
