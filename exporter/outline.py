@@ -149,7 +149,9 @@ def _freeze(entries: list[_OpenEntry]) -> tuple[TocEntry, ...]:
 
 def resolve_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> tuple[Block, ...]:
     """Points `#Heading`-style links at the id they mean, matching case and slug as GitHub does."""
-    by_key = {identifier.casefold(): identifier for identifier in ids}
+    by_key: dict[str, str] = {}
+    for identifier in sorted(ids):  # sorted: the same choice whatever the hash seed
+        by_key.setdefault(identifier.casefold(), identifier)
 
     def target(link: Link) -> str:
         fragment = link.target[1:]

@@ -211,11 +211,6 @@ def test_without_epoch_dates_are_the_last_updated_date(tmp_path: Path) -> None:
     assert identifiers[0][0] == identifiers[1][0] and identifiers[0][1] != identifiers[1][1]  # type: ignore[index]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outline.resolve_fragment_links builds its case-folded id map by iterating a set, so a link whose "
-    "target matches two ids that differ only in case depends on PYTHONHASHSEED",
-)
 def test_case_colliding_fragment_links_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     source = tmp_path / "links.md"
     source.write_text('# T\n\n## Setup\n\n<a id="SETUP"></a>Anchor.\n\nSee [here](#Setup).\n', encoding="utf-8")
