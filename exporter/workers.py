@@ -121,7 +121,7 @@ class _WorkerPool:
         return _Worker(process, parent_end)
 
     def run(self, jobs: Sequence[Job], timeout: float | None, started: JobStarted, finished: JobFinished) -> None:
-        pending = deque(jobs)
+        pending = deque(sorted(jobs, key=_input_size, reverse=True))  # longest first: workers finish together
         workers = [self._spawn() for _ in range(self.size)]
         try:
             while pending or any(worker.job for worker in workers):
@@ -184,6 +184,13 @@ class _WorkerPool:
             if worker.job is not None:
                 remove_partial_outputs(worker.job)
         worker.connection.close()
+
+
+def _input_size(job: Job) -> int:
+    try:
+        return job.source.stat().st_size
+    except OSError:
+        return 0
 
 
 def _retired(worker: _Worker) -> _Worker:

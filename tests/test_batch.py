@@ -384,3 +384,27 @@ def test_terminal_gets_a_progress_bar(three_docs: Path, tmp_path: Path, monkeypa
     assert "Exporting" in result.stderr and "3/3" in result.stderr
     assert "3 exported, 0 skipped, 0 failed" in result.stderr
     assert result.stdout == ""  # the bar replaces the per-document lines
+
+
+def test_two_concurrent_runs_share_the_output_folder_and_cache_safely(three_docs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "exporter", str(three_docs), "-o", str(out), "--html", "--docx", "-j", "2"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for process in runs:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+    for name in ("alpha", "bravo", "charlie"):
+        assert docx.Document(str(out / f"{name}.docx")).paragraphs
+        assert "</html>" in (out / f"{name}.html").read_text(encoding="utf-8")
+    assert not list(out.rglob("*.part"))
+    again = run_cli(three_docs, "-o", out, "--html", "--docx", "--report", tmp_path / "r.json")
+    assert set(statuses(report_of(tmp_path / "r.json")).values()) == {"skipped"}, again.stderr
+
+
+def test_verbose_shows_per_format_timings(three_docs: Path, tmp_path: Path) -> None:
+    completed = run_cli(three_docs / "alpha.md", "-o", tmp_path / "out", "--html", "--docx", "-v")
+    assert completed.returncode == 0, completed.stderr
+    assert "exporting " in completed.stderr
+    line = completed.stdout.strip()
+    assert line.startswith("exported ") and "alpha.{html,docx}" in line
+    assert ": parse " in line and ", html " in line and ", docx " in line
