@@ -68,7 +68,7 @@ def collect_sources(inputs: Iterable[Path], exclude: Sequence[str] = ()) -> tupl
             if not found:
                 errors.append(str(ExportError(str(item), "pattern matches no files")))
             sources.extend(source for source in found if not excluded(source.relative, exclude))
-        elif not excluded(PurePosixPath(item.name), exclude):
+        elif not excluded(PurePosixPath(item.name), exclude) and not excluded(_from_cwd(item), exclude):
             sources.append(Source(item, PurePosixPath(item.name)))
     return _unique(sources), errors
 
@@ -83,6 +83,14 @@ def excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
         if pattern.endswith("/**") and text.startswith(pattern.removesuffix("/**").removeprefix("**/") + "/"):
             return True
     return False
+
+
+def _from_cwd(path: Path) -> PurePosixPath:
+    """A named file's path as the user wrote it, relative to here, so `drafts/**` also skips `drafts/x.md`."""
+    try:
+        return PurePosixPath(path.resolve().relative_to(Path.cwd().resolve()).as_posix())
+    except ValueError:
+        return PurePosixPath(path.as_posix())
 
 
 def _hidden(relative: Path) -> bool:

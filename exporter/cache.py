@@ -32,6 +32,8 @@ class CachedExport:
 
     records: list[OutputRecord]
     diagnostics: list[Diagnostic]
+    input_sha256: str
+    dependencies: dict[str, str | None]
 
 
 def file_digest(path: Path) -> str | None:
@@ -102,7 +104,7 @@ class BuildCache:
             diagnostics = [Diagnostic(**item) for item in entry["diagnostics"]]
         except (KeyError, TypeError, AttributeError, ValueError):
             return None  # an entry from another version or a damaged one: rebuild
-        return CachedExport(records, diagnostics)
+        return CachedExport(records, diagnostics, entry["input_sha256"], dict(entry["dependencies"]))
 
     def store(self, job: Job, result: ExportResult) -> None:
         """Remembers a successful export; formats exported earlier and still current are kept."""

@@ -50,6 +50,8 @@ Profile = Literal["template", "none"]
 BOILERPLATE_RATIO = 0.9
 PLAIN_FENCE_LANGUAGES = frozenset({"", "text", "diagram", "ascii", "svgbob", "mermaid", "no-diagram", "env"})
 _PLACEHOLDER = re.compile(r"\{\{[^{}\n]*\}\}")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _RAGGED_COLUMN = re.compile(r"^column (\d+): ")
 _WORD = re.compile(r"\w")
@@ -139,8 +141,19 @@ def _parser_findings(reporter: Reporter, source: str) -> Iterator[Finding]:
 
 
 def _placeholders(lines: list[str], source: str) -> Iterator[Finding]:
+    """`{{NAME}}` left from the template; code (`${{ matrix.shard }}`, Go templates) is not prose."""
+    fence = ""
     for number, line in enumerate(lines, start=1):
-        for match in _PLACEHOLDER.finditer(line):
+        opener = _FENCE.match(line)
+        if fence:
+            if opener and opener[1].startswith(fence) and not line.strip()[len(opener[1]) :].strip():
+                fence = ""
+            continue
+        if opener:
+            fence = opener[1]
+            continue
+        prose = _CODE_SPAN.sub(lambda span: " " * len(span[0]), line)
+        for match in _PLACEHOLDER.finditer(prose):
             yield Finding(source, number, match.start() + 1, "error", "placeholder", f"unfilled placeholder {match[0]}")
 
 

@@ -27,7 +27,7 @@ from exporter.check import (
 )
 from exporter.config import ConfigError, ProjectConfig, find_config, load_config
 from exporter.console import BatchConsole
-from exporter.diagnostics import ExportError
+from exporter.diagnostics import Diagnostic, ExportError
 from exporter.export import FORMATS, ExportResult, ExportSettings, Format, display_name, read_source, write_atomic
 from exporter.options import PDF_VARIANTS, RenderOptions
 from exporter.parser import ParseOptions
@@ -167,13 +167,19 @@ def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | 
     for job in jobs:
         cached = None if options["force"] else build_cache.lookup(job)
         if cached is not None:
-            entry = DocumentEntry(job.name, "skipped", cached.records, cached.diagnostics)
+            entry = DocumentEntry(
+                job.name,
+                "skipped",
+                cached.records,
+                cached.diagnostics,
+                input_sha256=cached.input_sha256,
+                dependencies=cached.dependencies,
+            )
             summary.entries.append(entry)
             console.job_finished(entry, job)
         elif options["strict"] and (problems := _strict_problems(job, options["required_sections"])):
-            entry = DocumentEntry(job.name, "failed", error=problems[-1], diagnostics=[])
-            for line in problems[:-1]:
-                console.message(line)
+            closing = f"{job.name}: error: not exported: --strict and {len(problems)} error(s)"
+            entry = DocumentEntry(job.name, "failed", error=closing, diagnostics=problems)
             summary.entries.append(entry)
             console.job_finished(entry, job)
         else:
@@ -207,7 +213,8 @@ def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | 
     summary.entries.sort(key=lambda entry: order.get(entry.source, len(order)))
     console.finish(summary)
     if options["report_path"]:
-        _write_report(options["report_path"], summary, options, config)
+        effective = {"formats": list(settings.formats), "jobs": workers}
+        _write_report(options["report_path"], summary, {**options, **effective}, config, errors)
     sys.exit(1 if errors or summary.count("failed") else 0)
 
 
@@ -277,22 +284,24 @@ def _export_settings(options: dict[str, Any]) -> ExportSettings:
     )
 
 
-def _strict_problems(job: Job, required_sections: tuple[str, ...]) -> list[str]:
-    """Under --strict: the check's errors for a document, then a closing line; empty when it passes."""
+def _strict_problems(job: Job, required_sections: tuple[str, ...]) -> list[Diagnostic]:
+    """Under --strict: the check's errors that stop a document's export; empty when it passes."""
     try:
         text = read_source(job.source)
     except ExportError:
         return []  # the export reports an unreadable file itself
     template = TemplateSections({}, required_sections) if required_sections else None
     findings = check_document(text, job.name, job.source.parent, template, "template")
-    problems = [finding for finding in findings if finding.severity == "error" or finding.code == "missing-section"]
-    if not problems:
-        return []
-    closing = f"{job.name}: error: not exported: --strict and {len(problems)} error(s)"
-    return [*(str(finding) for finding in problems), closing]
+    return [
+        Diagnostic(finding.file, finding.line, "error", finding.code, finding.message)
+        for finding in findings
+        if finding.severity == "error" or finding.code == "missing-section"
+    ]
 
 
-def _write_report(path: Path, summary: BatchSummary, options: dict[str, Any], config: ProjectConfig | None) -> None:
+def _write_report(
+    path: Path, summary: BatchSummary, options: dict[str, Any], config: ProjectConfig | None, errors: list[str]
+) -> None:
     described = {
         key: (str(value) if isinstance(value, Path) else value)
         for key, value in options.items()
@@ -300,7 +309,7 @@ def _write_report(path: Path, summary: BatchSummary, options: dict[str, Any], co
     }
     described["config"] = str(config.path) if config else None
     try:
-        write_atomic(path, report_json(summary, described).encode("utf-8"), str(path))
+        write_atomic(path, report_json(summary, described, errors).encode("utf-8"), str(path))
     except ExportError as error:
         click.echo(str(error), err=True)
         sys.exit(1)

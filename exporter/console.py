@@ -45,8 +45,12 @@ class BatchConsole:
 
     def job_finished(self, entry: DocumentEntry, job: Job) -> None:
         lines: list[tuple[str, bool]] = []
-        if not self.quiet:
-            lines += [(str(item), True) for item in entry.diagnostics if entry.status != "skipped" or self.verbose]
+        shown = [
+            item
+            for item in entry.diagnostics
+            if item.severity == "error" or (not self.quiet and (entry.status != "skipped" or self.verbose))
+        ]
+        lines += [(str(item), True) for item in shown]
         if entry.error:
             lines.append((entry.error, True))
         elif not self.quiet and (self.bar is None or self.verbose):

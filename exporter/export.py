@@ -127,7 +127,7 @@ def export_document(source: Path, settings: ExportSettings, targets: dict[Format
     try:
         started = time.perf_counter()
         text = read_source(source)
-        result.input_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        result.input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()  # as sha256sum shows it
         document = parse(text, name, reporter, settings.parse)
         result.parse_seconds = time.perf_counter() - started
         for fmt, target in wanted.items():

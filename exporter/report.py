@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +54,13 @@ class BatchSummary:
         return f"{', '.join(parts)} in {self.seconds:.1f} s"
 
 
-def report_json(summary: BatchSummary, options: dict[str, Any]) -> str:
+def report_json(summary: BatchSummary, options: dict[str, Any], input_errors: list[str]) -> str:
     document = {
         "$schema": REPORT_SCHEMA,
         "tool": {"name": "designexport", "version": exporter.__version__},
-        "generated": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
+        "generated": _generated().isoformat(),
         "options": options,
+        "input_errors": input_errors,
         "summary": {
             "documents": len(summary.entries),
             "exported": summary.count("exported"),
@@ -70,6 +72,14 @@ def report_json(summary: BatchSummary, options: dict[str, Any]) -> str:
         "documents": [_entry_json(entry) for entry in summary.entries],
     }
     return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _generated() -> datetime.datetime:
+    """SOURCE_DATE_EPOCH when set, so a reproducible build's report is reproducible too."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 def _entry_json(entry: DocumentEntry) -> dict[str, Any]:

@@ -355,7 +355,8 @@ def test_strict_with_required_sections_from_config_fails_documents_missing_them(
     (tmp_path / "designexport.toml").write_text('strict = true\nrequired-sections = ["Overview", "Risks"]\n', "utf-8")
     completed = run_cli(tmp_path, "--html")
     assert completed.returncode == 1
-    assert "short.md:1:1: warning missing-section: required section 'Risks' is missing" in completed.stderr
+    assert "short.md:1: error: required section 'Risks' is missing [missing-section]" in completed.stderr
+    assert "short.md: error: not exported: --strict and 1 error(s)" in completed.stderr
     assert (tmp_path / "ok.html").exists() and not (tmp_path / "short.html").exists()
 
 

@@ -238,7 +238,7 @@ def test_strict_export_fails_on_errors(tmp_path: Path) -> None:
     doc.write_text("# T\n\n## A\n\nOwned by {{OWNER}}; see [b](#nowhere).\n", encoding="utf-8")
     code, _, err = run(str(doc), "--html", "--strict")
     assert code == 1
-    assert "doc.md:5:10: error placeholder" in err and "broken-link" in err
+    assert "doc.md:5: error: unfilled placeholder {{OWNER}} [placeholder]" in err and "[broken-link]" in err
     assert not doc.with_suffix(".html").exists()
     assert run(str(doc), "--html")[0] == 0
 
