@@ -131,6 +131,11 @@ def plan_jobs(sources: Sequence[Source], formats: Sequence[Format], output_dir: 
         targets: dict[Format, Path] = {fmt: base.with_name(f"{base.name}.{fmt}") for fmt in formats}
         for target in targets.values():
             resolved = target.resolve()
+            if output_dir is not None and not resolved.is_relative_to(output_dir.resolve()):
+                # a symlinked subfolder in the output folder pointing elsewhere
+                raise PlanError(
+                    f"{display_name(source.path)}: error: its output {target} would land outside {output_dir}"
+                )
             if resolved in inputs:
                 raise PlanError(
                     f"{display_name(source.path)}: error: its output {target} would overwrite an input file"

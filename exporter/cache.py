@@ -72,6 +72,8 @@ def settings_digest(settings: ExportSettings, extra: dict[str, Any]) -> str:
         "watermark": render.watermark,
         "watermark_statuses": sorted(render.watermark_statuses),
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "asset_root": str(settings.asset_root.resolve()) if settings.asset_root else None,
+        "allow_remote": settings.allow_remote,
         **extra,
     }
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()

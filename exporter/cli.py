@@ -29,6 +29,7 @@ from exporter.config import ConfigError, ProjectConfig, find_config, load_config
 from exporter.console import BatchConsole
 from exporter.diagnostics import Diagnostic, ExportError
 from exporter.export import FORMATS, ExportResult, ExportSettings, Format, display_name, read_source, write_atomic
+from exporter.limits import Limits, limit_names
 from exporter.options import PDF_VARIANTS, RenderOptions
 from exporter.parser import ParseOptions
 from exporter.report import BatchSummary, DocumentEntry, Status, report_json
@@ -128,7 +129,28 @@ def main() -> None:
     default=None,
     help="Worker processes [default: CPU count; 1: in-process].",
 )
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Fail a document after this many seconds.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail a document after this many seconds [default: 600, the 'seconds' limit].",
+)
+@click.option(
+    "--asset-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Let documents load images from anywhere below this folder, not only their own folder.",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Download http(s) images (never from loopback, link-local or private addresses).",
+)
+@click.option(
+    "--limit",
+    "limit_settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help=f"Raise or lower a limit (repeatable): {', '.join(limit_names())}.",
+)
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files in folders (repeatable).")
 @click.option("--shard", metavar="K/N", help="Export only the K-th of N slices of the inputs (for CI matrices).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON manifest.")
@@ -204,7 +226,8 @@ def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | 
 
     workers = options["jobs"] or os.cpu_count() or 1
     try:
-        run_jobs(to_export, settings, workers, options["timeout"], console.job_started, finished)
+        timeout = options["timeout"] or settings.parse.limits.seconds
+        run_jobs(to_export, settings, workers, timeout, console.job_started, finished)
     except KeyboardInterrupt:
         console.message("interrupted; unfinished documents were not written")
         sys.exit(130)
@@ -238,7 +261,7 @@ def _existing_start(item: Path) -> Path:
 
 def _merge_config(ctx: click.Context, given: dict[str, Any], config: ProjectConfig | None) -> dict[str, Any]:
     """Command-line flags win; settings from the file fill in what the command line left at its default."""
-    options = dict(given, exclude=tuple(given["exclude"]), required_sections=())
+    options = dict(given, exclude=tuple(given["exclude"]), required_sections=(), limits=())
     if config is None:
         return options
     explicit_formats = any(given[flag] for flag in ("want_html", "want_pdf", "want_docx", "want_all"))
@@ -247,11 +270,25 @@ def _merge_config(ctx: click.Context, given: dict[str, Any], config: ProjectConf
             if not explicit_formats:
                 for fmt in FORMATS:
                     options[f"want_{fmt}"] = fmt in value  # type: ignore[operator]
-        elif key in ("exclude", "required_sections"):
+        elif key in ("exclude", "required_sections", "limits"):
             options[key] = (*value, *options[key]) if key == "exclude" else value  # type: ignore[misc]
         elif key in options and ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
             options[key] = value
     return options
+
+
+def _limits(options: dict[str, Any]) -> Limits:
+    """The config file's limits, then --limit flags on top."""
+    settings: dict[str, str] = {}
+    for item in (*options["limits"], *options["limit_settings"]):
+        name, equals, value = str(item).partition("=")
+        if not equals:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--limit")
+        settings[name.strip()] = value.strip()
+    try:
+        return Limits().with_values(settings)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--limit") from None
 
 
 def _export_settings(options: dict[str, Any]) -> ExportSettings:
@@ -279,8 +316,12 @@ def _export_settings(options: dict[str, Any]) -> ExportSettings:
             ),
         ),
         parse=ParseOptions(
-            number_sections=options["number_sections"], toc_depth=0 if options["no_toc"] else options["toc_depth"]
+            number_sections=options["number_sections"],
+            toc_depth=0 if options["no_toc"] else options["toc_depth"],
+            limits=_limits(options),
         ),
+        asset_root=options["asset_root"],
+        allow_remote=options["allow_remote"],
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from exporter.limits import Limits, limit_names
 from exporter.options import PDF_VARIANTS
 from exporter.theme import available_themes
 
@@ -340,6 +341,29 @@ def _watermark_statuses(value: object, _folder: Path) -> str:
     return ",".join(statuses)
 
 
+def _existing_folder(value: object, folder: Path) -> Path:
+    path = _relative_path(value, folder)
+    if not path.is_dir():
+        raise _InvalidValue(f"folder not found: {_display(path)}")
+    return path
+
+
+def _limits(value: object, _folder: Path) -> tuple[str, ...]:
+    """A table such as {table-cells = 100000, seconds = 120}, as the CLI's NAME=VALUE settings."""
+    if not isinstance(value, dict):
+        raise _InvalidValue(f"expected a table of limits ({', '.join(limit_names())}), got {_describe(value)}")
+    settings: dict[str, str] = {}
+    for name, number in value.items():
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise _InvalidValue(f"limit {name!r} needs a number, got {_describe(number)}")
+        settings[str(name)] = str(number)
+    try:
+        Limits().with_values(settings)
+    except ValueError as error:
+        raise _InvalidValue(str(error)) from None
+    return tuple(f"{name}={number}" for name, number in settings.items())
+
+
 # TOML key -> (CLI parameter name, converter)
 _KEYS: dict[str, tuple[str, Converter]] = {
     "formats": ("formats", _formats),
@@ -360,4 +384,7 @@ _KEYS: dict[str, tuple[str, Converter]] = {
     "exclude": ("exclude", _strings("non-empty glob patterns")),
     "jobs": ("jobs", _integer(1)),
     "timeout": ("timeout", _seconds),
+    "asset-root": ("asset_root", _existing_folder),
+    "allow-remote": ("allow_remote", _flag()),
+    "limits": ("limits", _limits),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import tempfile
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from exporter.diagnostics import Diagnostic, ExportError, Reporter
+from exporter.limits import Limits
 from exporter.options import RenderOptions
 from exporter.parser import ParseOptions, parse
 from exporter.resources import ResourceResolver
@@ -19,7 +21,7 @@ from exporter.tree import Document
 
 Format = Literal["html", "pdf", "docx"]
 FORMATS: tuple[Format, ...] = ("html", "pdf", "docx")
-MAX_INPUT_BYTES = 20 * 1024 * 1024
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 Renderer = Callable[[Document, ResourceResolver, RenderOptions], "str | bytes"]
 
 
@@ -29,6 +31,8 @@ class ExportSettings:
     output_dir: Path | None = None
     render: RenderOptions = field(default_factory=RenderOptions)
     parse: ParseOptions = field(default_factory=ParseOptions)
+    asset_root: Path | None = None  # images may come from anywhere below it; default: the document's folder
+    allow_remote: bool = False  # download http(s) images, never from private addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +67,34 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
-def read_source(path: Path) -> str:
+def read_source(path: Path, max_bytes: int = Limits().input_bytes, reporter: Reporter | None = None) -> str:
     """The file's text, or an ExportError saying exactly why it can't be read."""
     name = display_name(path)
     if not path.exists():
         raise ExportError(name, "no such file")
     if path.is_dir():
         raise ExportError(name, "is a directory, not a Markdown file")
+    if not path.is_file():
+        raise ExportError(name, "is not a regular file")  # a FIFO or device would block or never end
     try:
         size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise ExportError(name, f"file is {size} bytes, larger than the {MAX_INPUT_BYTES}-byte limit")
-        data = path.read_bytes()
+        if size > max_bytes:
+            raise ExportError(name, f"file is {size} bytes, over the {max_bytes}-byte limit (--limit input-bytes=N)")
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)  # the file may have grown since stat
     except OSError as error:
         raise ExportError(name, f"cannot read file: {error.strerror or error}") from None
-    if b"\x00" in data[:8192] or _looks_binary(data[:8192]):
+    if len(data) > max_bytes:
+        raise ExportError(name, f"file is over the {max_bytes}-byte limit (--limit input-bytes=N)")
+    if data.startswith(UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ExportError(name, "starts with a UTF-16 byte-order mark but is not valid UTF-16") from None
+        if reporter is not None:
+            reporter.warn(0, "encoding", "file is UTF-16; read it as such, but save it as UTF-8 for other tools")
+        return text
+    if _looks_binary(data[:8192]):
         raise ExportError(name, "file looks binary, not Markdown text")
     try:
         text = data.decode("utf-8")
@@ -126,7 +143,7 @@ def export_document(source: Path, settings: ExportSettings, targets: dict[Format
     resolver = ResourceResolver(source.parent, reporter)
     try:
         started = time.perf_counter()
-        text = read_source(source)
+        text = read_source(source, settings.parse.limits.input_bytes, reporter)
         result.input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()  # as sha256sum shows it
         document = parse(text, name, reporter, settings.parse)
         result.parse_seconds = time.perf_counter() - started
@@ -176,10 +193,17 @@ def write_atomic(target: Path, data: bytes, source_name: str) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode any new file gets
         os.replace(temporary, target)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise ExportError(source_name, f"cannot write {target}: {error.strerror or error}") from None
         raise
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; put it straight back)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

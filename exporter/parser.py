@@ -27,6 +27,7 @@ from exporter.layout import (
     recognize_diagram,
     table_fit,
 )
+from exporter.limits import Limits
 from exporter.outline import (
     IdRegistry,
     build_toc,
@@ -75,18 +76,26 @@ from exporter.tree import (
     plain_text,
 )
 
-MAX_NESTING = 64  # markdown-it's levels: two per list or quote level
+# Characters XML 1.0 forbids (DOCX would be corrupt); tab, newline and carriage return stay.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+MAX_CONTROL_WARNINGS = 5
 
 
 @dataclass(frozen=True, slots=True)
 class ParseOptions:
     number_sections: bool = False
     toc_depth: int = 3
+    limits: Limits = field(default_factory=Limits)
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": True, "maxNesting": MAX_NESTING})
+def _markdown_levels(nesting_depth: int) -> int:
+    """markdown-it counts two levels per list or quote, plus the paragraph inside."""
+    return 2 * nesting_depth + 2
+
+
+@lru_cache(maxsize=4)
+def _markdown(max_levels: int) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"linkify": True, "maxNesting": max_levels})
     md.enable(["table", "strikethrough", "linkify"])
     md.use(front_matter_plugin).use(footnote_plugin).use(tasklists_plugin)
     return md
@@ -96,9 +105,12 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     """Parses Markdown into a Document; problems become warnings on `reporter`."""
     reporter = reporter or Reporter(source)
     options = options or ParseOptions()
-    tokens = _markdown().parse(text)
-    _refuse_truncation(tokens, source)
-    builder = _TreeBuilder(reporter)
+    limits = options.limits
+    text = _strip_control_characters(text, reporter)
+    levels = _markdown_levels(limits.nesting_depth)
+    tokens = _markdown(levels).parse(text)
+    _refuse_truncation(tokens, source, levels)
+    builder = _TreeBuilder(reporter, limits)
     root = SyntaxTreeNode(tokens)
     front_matter: dict[str, object] = {}
     footnote_nodes: list[SyntaxTreeNode] = []
@@ -108,6 +120,9 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
             front_matter = _read_front_matter(node, reporter)
         elif node.type == "footnote_block":
             footnote_nodes.extend(node.children)
+            if len(footnote_nodes) > limits.footnotes:
+                line = _line(footnote_nodes[limits.footnotes])
+                raise ExportError(source, f"more than {limits.footnotes} footnotes (--limit footnotes=N)", line)
         else:
             body_nodes.append(node)
 
@@ -135,15 +150,32 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     )
 
 
-def _refuse_truncation(tokens: list[Token], source: str) -> None:
+def _refuse_truncation(tokens: list[Token], source: str, levels: int) -> None:
     """markdown-it silently drops everything past its nesting limit; that must be an error, not data loss."""
     for token in tokens:
-        if token.level >= MAX_NESTING - 1 or any(child.level >= MAX_NESTING - 1 for child in token.children or []):
+        if token.level >= levels - 1 or any(child.level >= levels - 1 for child in token.children or []):
             line = token.map[0] + 1 if token.map else 0
-            limit = MAX_NESTING // 2 - 1
+            limit = levels // 2 - 1
             raise ExportError(
-                source, f"content is nested too deeply (more than {limit} levels of lists or quotes)", line
+                source,
+                f"content is nested too deeply (more than {limit} levels of lists or quotes; --limit nesting-depth=N)",
+                line,
             )
+
+
+def _strip_control_characters(text: str, reporter: Reporter) -> str:
+    """Drops characters no XML output can hold, warning with the line of the first few."""
+    if not _XML_ILLEGAL.search(text):
+        return text
+    lines = text.split("\n")
+    warned = 0
+    for number, line in enumerate(lines, start=1):
+        found = _XML_ILLEGAL.findall(line)
+        if found and warned < MAX_CONTROL_WARNINGS:
+            names = ", ".join(sorted({f"U+{ord(char):04X}" for char in found}))
+            reporter.warn(number, "control-character", f"removed control character(s) {names}")
+            warned += 1
+    return _XML_ILLEGAL.sub("", text)
 
 
 def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, object]:
@@ -279,9 +311,13 @@ class _OpenDetails:
 class _TreeBuilder:
     """Turns markdown-it's syntax tree into our blocks and inlines."""
 
-    def __init__(self, reporter: Reporter) -> None:
+    def __init__(self, reporter: Reporter, limits: Limits) -> None:
         self.reporter = reporter
+        self.limits = limits
         self.ids = IdRegistry()
+
+    def _over_limit(self, line: int, message: str) -> ExportError:
+        return ExportError(self.reporter.source, message, line)
 
     # -------------------------------------------------------------- blocks
 
@@ -355,6 +391,12 @@ class _TreeBuilder:
         text = node.content[:-1] if node.content.endswith("\n") else node.content
         if is_diagram(text, language):
             lines, columns = diagram_lines(text)
+            if len(lines) > self.limits.diagram_lines or columns > self.limits.diagram_columns:
+                raise self._over_limit(
+                    line,
+                    f"diagram is {len(lines)} lines x {columns} columns, over the {self.limits.diagram_lines} x "
+                    f"{self.limits.diagram_columns} limit (--limit diagram-lines=N, diagram-columns=N)",
+                )
             first_line = line + 1 if node.type == "fence" else line
             return Diagram(lines, columns, info, line, self._drawing(lines, language, first_line))
         return CodeBlock(text, language, info, line)
@@ -392,6 +434,7 @@ class _TreeBuilder:
         return BulletList(tuple(items), tight, line)
 
     def table(self, node: SyntaxTreeNode, line: int) -> Table:
+        self._check_table_size(node, line)
         header: tuple[TableCell, ...] = ()
         rows: list[tuple[TableCell, ...]] = []
         alignments: list[Alignment] = []
@@ -410,6 +453,22 @@ class _TreeBuilder:
         padded = tuple((row + (TableCell(()),) * width)[:width] for row in rows)
         weights = column_weights(header, padded)
         return Table(header, padded, tuple(alignments), weights, line, table_fit(header, padded))
+
+    def _check_table_size(self, node: SyntaxTreeNode, line: int) -> None:
+        """Before any cell is converted: a huge table must fail fast, not after laying it out."""
+        rows = [row for section in node.children for row in section.children]
+        columns = len(rows[0].children) if rows else 0
+        if columns > self.limits.table_columns:
+            raise self._over_limit(
+                line,
+                f"table has {columns} columns, over the {self.limits.table_columns}-column limit "
+                "(--limit table-columns=N; Word itself allows 63)",
+            )
+        cells = len(rows) * columns
+        if cells > self.limits.table_cells:
+            raise self._over_limit(
+                line, f"table has {cells} cells, over the {self.limits.table_cells}-cell limit (--limit table-cells=N)"
+            )
 
     def footnote(self, node: SyntaxTreeNode) -> Footnote:
         number = int(str(node.meta.get("id", 0))) + 1
@@ -774,4 +833,4 @@ def _trim(inlines: tuple[Inline, ...]) -> tuple[Inline, ...]:
 
 def token_stream(text: str) -> list[Token]:
     """markdown-it's own tokens, for tools that compare against its rendering."""
-    return _markdown().parse(text)
+    return _markdown(_markdown_levels(Limits().nesting_depth)).parse(text)
