@@ -140,7 +140,13 @@ def export_document(source: Path, settings: ExportSettings, targets: dict[Format
     name = display_name(source)
     reporter = Reporter(name)
     wanted = targets or {fmt: output_path(source, fmt, settings.output_dir) for fmt in settings.formats}
-    resolver = ResourceResolver(source.parent, reporter)
+    resolver = ResourceResolver(
+        source.parent,
+        reporter,
+        root=settings.asset_root,
+        limits=settings.parse.limits,
+        allow_remote=settings.allow_remote,
+    )
     try:
         started = time.perf_counter()
         text = read_source(source, settings.parse.limits.input_bytes, reporter)

@@ -1,19 +1,69 @@
-"""The one place where documents load files: images, from the document's own folder only."""
+"""The one place where documents load files: the resource sandbox.
+
+A document may load images from its own folder (or the asset root above it) and small `data:` URLs.
+It may not climb out with `..`, absolute paths, `file://` URLs or symlinks, open anything but a
+regular file, or reach the network, unless remote images are allowed, and then only from public
+addresses. Every refusal is a warning naming the reference; the backends show a placeholder instead.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
+import http.client
+import io
+import ipaddress
 import mimetypes
+import os
+import socket
+import ssl
+import stat
+import time
+import urllib.error
 import urllib.parse
-from dataclasses import dataclass, field
-from pathlib import Path
+import urllib.request
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from PIL import Image as PILImage
 
 from exporter.diagnostics import Reporter
+from exporter.limits import Limits
+from exporter.svg_sanitize import UnsafeSvgError, sanitize_svg
 
-MAX_RESOURCE_BYTES = 20 * 1024 * 1024
+DEFAULT_LIMITS = Limits()
+MAX_RESOURCE_BYTES = DEFAULT_LIMITS.image_bytes  # the cover logo's limit (see html.py)
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp", "image/bmp"}
+SVG_TYPE = "image/svg+xml"
+PILLOW_FORMATS = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+}
+REMOTE_SCHEMES = ("http", "https")
+REMOTE_TIMEOUT_SECONDS = 10.0
+REMOTE_MAX_REDIRECTS = 3
+REMOTE_CHUNK_BYTES = 64 * 1024
+SHOWN_REFERENCE_LENGTH = 80
+
+# The placeholder's short reason, by warning code.
+REASONS = {
+    "resource-outside": "outside the document's folder",
+    "resource-remote": "network access is off",
+    "resource-private-address": "private network address",
+    "resource-too-large": "too large",
+    "resource-type": "not a supported image",
+    "resource-missing": "not found",
+    "resource-unsafe-svg": "unsafe SVG",
+    "resource-invalid": "invalid reference",
+    "resource-fetch": "download failed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,88 +76,414 @@ class Resource:
         return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 
-@dataclass
-class ResourceResolver:
-    """Resolves references relative to `root`; refuses anything outside it and every network URL."""
+class Refused(Exception):
+    """A reference the sandbox won't load: `code` is the warning code, `message` names the reference."""
 
-    root: Path
-    reporter: Reporter
-    dependencies: dict[str, str | None] = field(default_factory=dict)  # path under root -> sha256; None: missing
-    _cache: dict[str, Resource | None] = field(default_factory=dict)
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ResourceResolver:
+    """Loads what a document names, under the sandbox rules; every backend goes through one of these.
+
+    `base` is the document's folder (relative references start there); `root` bounds what may be
+    read (default `base`; `--asset-root`) and must contain `base`, else `base` is used.
+    """
+
+    def __init__(
+        self,
+        base: Path,
+        reporter: Reporter,
+        *,
+        root: Path | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        allow_remote: bool = False,
+    ) -> None:
+        self.reporter = reporter
+        self.limits = limits
+        self.allow_remote = allow_remote
+        self.base = base.resolve()
+        wanted_root = root.resolve() if root is not None else self.base
+        self.root = wanted_root if self.base.is_relative_to(wanted_root) else self.base
+        # Files the output depends on, relative to the document's folder -> sha256, None when missing;
+        # the build cache re-checks them.
+        self.dependencies: dict[str, str | None] = {}
+        self._cache: dict[str, Resource | None] = {}
+        self._reasons: dict[str, str] = {}
 
     def load(self, reference: str, line: int) -> Resource | None:
-        """The resource, or None after a warning that names the reference."""
+        """The resource, or None after a warning (at `line`) that names the reference."""
         if reference not in self._cache:
-            self._cache[reference] = self._load(reference, line)
+            try:
+                self._cache[reference] = self._load(reference, line)
+            except Refused as refusal:
+                self._cache[reference] = None
+                self._reasons[reference] = self._reason(refusal.code)
+                self.reporter.warn(line, refusal.code, refusal.message)
         return self._cache[reference]
 
-    def _load(self, reference: str, line: int) -> Resource | None:
-        parsed = urllib.parse.urlsplit(reference)
+    def refusal_reason(self, reference: str) -> str:
+        """Why `reference` wasn't loaded, in a few words for a placeholder; "" if it was (or wasn't tried)."""
+        return self._reasons.get(reference, "")
+
+    def _reason(self, code: str) -> str:
+        if code == "resource-outside" and self.root != self.base:
+            return "outside the document's folder and asset root"
+        return REASONS.get(code, "not loaded")
+
+    def _load(self, reference: str, line: int) -> Resource:
+        shown = shown_reference(reference)
+        try:
+            parsed = urllib.parse.urlsplit(reference.strip())
+        except ValueError:  # "http://[::1/x" and the like
+            raise Refused("resource-invalid", f"resource reference {shown!r} is not a valid URL") from None
         scheme = parsed.scheme.lower()
         if scheme == "data":
             return self._load_data_url(reference, line)
-        if scheme not in ("", "file") or parsed.netloc:
-            self.reporter.warn(
-                line, "resource-remote", f"not loading remote resource {reference!r}: network access is off"
-            )
-            return None
-        relative = urllib.parse.unquote(parsed.path)
-        if not relative:
-            self.reporter.warn(line, "resource-missing", f"empty resource reference {reference!r}")
-            return None
-        root = self.root.resolve()
-        candidate = root / relative.lstrip("/") if scheme == "file" or relative.startswith("/") else root / relative
+        if scheme in REMOTE_SCHEMES:
+            return self._load_remote(reference, parsed, line)
+        if scheme not in ("", "file"):
+            raise Refused("resource-remote", f"not loading {shown!r}: {scheme}: URLs are never loaded")
+        if parsed.netloc and parsed.netloc.lower() != "localhost":
+            raise Refused("resource-remote", f"not loading remote resource {shown!r}: network access is off")
+        path = urllib.parse.unquote(parsed.path)
+        if not path:
+            raise Refused("resource-missing", f"empty resource reference {shown!r}")
+        if "\x00" in path:
+            raise Refused("resource-invalid", f"resource reference {shown!r} contains a NUL character")
+        return self._load_file(reference, Path(path) if os.path.isabs(path) else self.base / path, line)
+
+    # ------------------------------------------------------------ local files
+
+    def _load_file(self, reference: str, candidate: Path, line: int) -> Resource:
+        shown = shown_reference(reference)
         try:
-            resolved = candidate.resolve(strict=True)
+            resolved = candidate.resolve()  # follows every symlink on the way
         except (OSError, RuntimeError):
-            self._depend_on(candidate, None)
-            self.reporter.warn(line, "resource-missing", f"image not found: {reference!r}")
-            return None
-        if not resolved.is_relative_to(root):
-            self.reporter.warn(
-                line, "resource-outside", f"refusing {reference!r}: it lies outside the document's folder"
-            )
-            return None
-        if not resolved.is_file():
-            self.reporter.warn(line, "resource-missing", f"image not found: {reference!r}")
-            return None
-        if resolved.stat().st_size > MAX_RESOURCE_BYTES:
-            self.reporter.warn(
-                line, "resource-too-large", f"image {reference!r} is larger than {MAX_RESOURCE_BYTES} bytes"
-            )
-            return None
+            raise Refused("resource-missing", f"image not found: {shown!r}") from None
+        if not resolved.is_relative_to(self.root):
+            lexical = Path(os.path.normpath(candidate.absolute()))
+            how = "is a link that leads" if lexical.is_relative_to(self.root) else "lies"
+            where = "the document's folder" if self.root == self.base else "the asset root"
+            raise Refused("resource-outside", f"refusing {shown!r}: it {how} outside {where}")
+        try:
+            status = resolved.stat()
+        except OSError:
+            self._depend_on(resolved, None)
+            raise Refused("resource-missing", f"image not found: {shown!r}") from None
+        if not stat.S_ISREG(status.st_mode):
+            raise Refused("resource-type", f"refusing {shown!r}: it is not a regular file")
+        if status.st_size > self.limits.image_bytes:
+            raise Refused("resource-too-large", f"image {shown!r} is larger than {self.limits.image_bytes} bytes")
         mime = mimetypes.guess_type(resolved.name)[0] or ""
         if mime not in IMAGE_TYPES:
-            self.reporter.warn(line, "resource-type", f"{reference!r} is not a supported image type")
-            return None
-        data = resolved.read_bytes()
+            raise Refused("resource-type", f"{shown!r} is not a supported image type")
+        data = self._read_regular_file(resolved, shown)
         self._depend_on(resolved, data)
-        return Resource(data, mime, resolved.name)
+        return self._checked(data, mime, resolved.name, shown, line)
+
+    def _read_regular_file(self, path: Path, shown: str) -> bytes:
+        """The file's bytes; re-checked on the open descriptor, so a file swapped since stat() can't slip through."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        limit = self.limits.image_bytes
+        try:
+            descriptor = os.open(path, flags)
+            with os.fdopen(descriptor, "rb") as file:
+                if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                    raise Refused("resource-type", f"refusing {shown!r}: it is not a regular file")
+                data = file.read(limit + 1)
+        except OSError as error:
+            raise Refused("resource-missing", f"image {shown!r} can't be read: {error.strerror}") from None
+        if len(data) > limit:
+            raise Refused("resource-too-large", f"image {shown!r} is larger than {limit} bytes")
+        return data
 
     def _depend_on(self, path: Path, data: bytes | None) -> None:
         """Records a file the output depends on, so the build cache notices when it changes or appears."""
-        try:
-            key = path.relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return
+        key = Path(os.path.relpath(path, self.base)).as_posix()
         self.dependencies[key] = hashlib.sha256(data).hexdigest() if data is not None else None
 
-    def _load_data_url(self, reference: str, line: int) -> Resource | None:
-        header, _, payload = reference[5:].partition(",")
-        mime = header.split(";")[0].strip().lower()
-        if mime not in IMAGE_TYPES:
-            self.reporter.warn(line, "resource-type", "data: URL is not a supported image type")
-            return None
+    # ------------------------------------------------------------ data: URLs
+
+    def _load_data_url(self, reference: str, line: int) -> Resource:
+        shown = shown_reference(reference)
         try:
-            data = (
-                base64.b64decode(payload, validate=False)
-                if header.endswith(";base64")
-                else urllib.parse.unquote_to_bytes(payload)
+            mime, data = decode_data_url(reference, self.limits.data_url_bytes)
+        except DataUrlTooLarge:
+            raise Refused(
+                "resource-too-large", f"data: URL {shown!r} is larger than {self.limits.data_url_bytes} bytes"
+            ) from None
+        except ValueError:
+            raise Refused("resource-invalid", f"data: URL {shown!r} is not valid") from None
+        if mime not in IMAGE_TYPES:
+            raise Refused("resource-type", f"data: URL {shown!r} is not a supported image type")
+        return self._checked(data, mime, "inline-image", shown, line)
+
+    # ------------------------------------------------------------ remote images
+
+    def _load_remote(self, reference: str, parsed: urllib.parse.SplitResult, line: int) -> Resource:
+        shown = shown_reference(reference)
+        if not self.allow_remote:
+            raise Refused("resource-remote", f"not loading remote resource {shown!r}: network access is off")
+        data, mime = fetch_public_image(reference, self.limits.image_bytes, shown)
+        name = PurePosixPath(parsed.path).name or (parsed.hostname or "remote-image")
+        return self._checked(data, mime, name, shown, line)
+
+    # ------------------------------------------------------------ content
+
+    def _checked(self, data: bytes, mime: str, name: str, shown: str, line: int) -> Resource:
+        """The resource once its content is what its name or type says, within the pixel limit; SVG sanitized."""
+        if mime == SVG_TYPE:
+            try:
+                sanitized = sanitize_svg(data, max_image_pixels=self.limits.image_pixels)
+            except UnsafeSvgError as error:
+                raise Refused("resource-unsafe-svg", f"refusing SVG image {shown!r}: {error}") from None
+            if sanitized.removed:
+                self.reporter.warn(
+                    line, "resource-unsafe-svg", f"removed {', '.join(sanitized.removed)} from SVG image {shown!r}"
+                )
+            return Resource(sanitized.data, mime, name)
+        return Resource(data, self._raster_type(data, mime, shown), name)
+
+    def _raster_type(self, data: bytes, mime: str, shown: str) -> str:
+        """The image's real type, read from its header without decoding it; refuses too many pixels."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+                with PILImage.open(io.BytesIO(data), formats=list(PILLOW_FORMATS)) as image:
+                    width, height = image.size
+                    found = PILLOW_FORMATS.get(image.format or "", "")
+        except PILImage.DecompressionBombError:
+            raise Refused("resource-too-large", f"image {shown!r} claims too many pixels") from None
+        except Exception:  # damaged files raise UnidentifiedImageError, SyntaxError, struct.error...
+            raise Refused("resource-type", f"{shown!r} is not a readable {_kind(mime)} image") from None
+        if not found:
+            raise Refused("resource-type", f"{shown!r} is not a readable {_kind(mime)} image")
+        if width * height > self.limits.image_pixels:
+            raise Refused(
+                "resource-too-large",
+                f"image {shown!r} is {width}x{height} pixels, more than {self.limits.image_pixels}",
             )
-        except (binascii.Error, ValueError):
-            self.reporter.warn(line, "resource-invalid", "data: URL is not valid base64")
-            return None
-        if len(data) > MAX_RESOURCE_BYTES:
-            self.reporter.warn(line, "resource-too-large", "data: URL image is too large")
-            return None
-        return Resource(data, mime, "inline-image")
+        return found  # a PNG named .jpg is served as the PNG it is
+
+
+def _kind(mime: str) -> str:
+    return mime.partition("/")[2].upper() or "image"
+
+
+def shown_reference(reference: str) -> str:
+    """The reference as a warning or placeholder shows it: long ones (data: URLs) cut short."""
+    one_line = " ".join(reference.split())
+    if len(one_line) <= SHOWN_REFERENCE_LENGTH:
+        return one_line
+    return one_line[: SHOWN_REFERENCE_LENGTH - 1] + "…"
+
+
+class DataUrlTooLarge(ValueError):
+    pass
+
+
+def decode_data_url(url: str, max_bytes: int) -> tuple[str, bytes]:
+    """The media type and bytes of a `data:` URL; DataUrlTooLarge beyond `max_bytes` decoded, else ValueError
+    when malformed. The encoded length is checked first, so a huge URL is never decoded."""
+    header, comma, payload = url.strip()[5:].partition(",")
+    if not comma:
+        raise ValueError("data: URL without a comma")
+    parameters = [part.strip().lower() for part in header.split(";")]
+    is_base64 = parameters[-1] == "base64"
+    mime = parameters[0] or "text/plain"
+    if len(payload) > (max_bytes * 4 // 3 + 4 if is_base64 else max_bytes * 3):
+        raise DataUrlTooLarge(url[:40])
+    try:
+        data = base64.b64decode(payload, validate=False) if is_base64 else urllib.parse.unquote_to_bytes(payload)
+    except binascii.Error:
+        raise ValueError("data: URL is not valid base64") from None
+    if len(data) > max_bytes:
+        raise DataUrlTooLarge(url[:40])
+    return mime, data
+
+
+# ---------------------------------------------------------------- the network, with --allow-remote
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public_address(text: str) -> bool:
+    """Whether an address is on the public internet: not loopback, link-local, private, multicast,
+    reserved or unspecified, nor an IPv6 form (mapped, 6to4, Teredo, NAT64) hiding such an IPv4 one."""
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return False
+    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        teredo_client = address.teredo[1] if address.teredo else None
+        addresses.extend(inner for inner in (address.ipv4_mapped, address.sixtofour, teredo_client) if inner)
+        if address in _NAT64:
+            addresses.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return all(
+        one.is_global
+        and not (
+            one.is_loopback
+            or one.is_link_local
+            or one.is_private
+            or one.is_multicast
+            or one.is_reserved
+            or one.is_unspecified
+        )
+        for one in addresses
+    )
+
+
+class _BlockedAddress(Exception):
+    def __init__(self, url: str, host: str, address: str) -> None:
+        super().__init__(f"{host} is {address}")
+        self.url, self.host, self.address = url, host, address
+
+
+def _vetted_address(url: str) -> str:
+    """The address to connect to for `url`, after checking that every address its host has is public.
+
+    The connection then goes to exactly this address (see _pinned), so DNS rebinding between the
+    check and the connect can't steer it to an internal one. Residual risk: none from DNS; a public
+    host may still proxy to somewhere else on its own.
+    """
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        if not is_public_address(address):
+            raise _BlockedAddress(url, host, address)
+    if not addresses:
+        raise OSError(f"no address for {host}")
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to `pinned_address`, whatever the host name resolves to by now."""
+
+    pinned_address = ""
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to `pinned_address`; the certificate must still name the host."""
+
+    pinned_address = ""
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
+        self.sock = _TLS_CONTEXT.wrap_socket(sock, server_hostname=self.host)
+
+
+_TLS_CONTEXT = ssl.create_default_context()
+
+
+def _pinned(
+    connection_class: type[_PinnedHTTPConnection | _PinnedHTTPSConnection], address: str
+) -> Callable[..., http.client.HTTPConnection]:
+    """A connection factory for urllib's do_open that connects to `address` only."""
+
+    def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        kwargs.pop("context", None)  # ours, _TLS_CONTEXT, is used
+        kwargs.pop("check_hostname", None)
+        connection = connection_class(host, **kwargs)
+        connection.pinned_address = address
+        return connection
+
+    return make
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_pinned(_PinnedHTTPConnection, _vetted_address(req.full_url)), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_pinned(_PinnedHTTPSConnection, _vetted_address(req.full_url)), req)
+
+
+class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Follows at most a few redirects, to http(s) only; each hop is vetted again when it is opened."""
+
+    max_redirections = REMOTE_MAX_REDIRECTS
+    max_repeats = REMOTE_MAX_REDIRECTS  # a redirect to itself counts too
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in REMOTE_SCHEMES:
+            raise urllib.error.URLError(f"redirect to a non-HTTP URL {shown_reference(newurl)!r}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """HTTP and HTTPS only: no proxies from the environment, no file:, ftp: or data: handlers."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        _PinnedHTTPHandler(),
+        _PinnedHTTPSHandler(),
+        _CheckedRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def fetch_public_image(url: str, max_bytes: int, shown: str) -> tuple[bytes, str]:
+    """The body and media type of an image at a public http(s) URL; Refused on any failure."""
+    request = urllib.request.Request(
+        url, headers={"User-Agent": "designexport", "Accept": "image/*", "Accept-Encoding": "identity"}
+    )
+    deadline = time.monotonic() + REMOTE_TIMEOUT_SECONDS
+    try:
+        response = _opener().open(request, timeout=REMOTE_TIMEOUT_SECONDS)
+        if response is None:
+            raise urllib.error.URLError("no handler for this URL")
+        with response:
+            mime = response.headers.get_content_type()
+            if mime not in IMAGE_TYPES:
+                raise Refused("resource-type", f"remote resource {shown!r} is {mime}, not a supported image type")
+            if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+                raise Refused("resource-fetch", f"remote image {shown!r} came compressed; not loading it")
+            length = response.headers.get("Content-Length", "")
+            if length.strip().isdigit() and int(length) > max_bytes:
+                raise Refused("resource-too-large", f"remote image {shown!r} is larger than {max_bytes} bytes")
+            data = _read_capped(response, max_bytes, deadline, shown)
+    except _BlockedAddress as blocked:
+        hop = "" if blocked.url == url else f" (redirected to {shown_reference(blocked.url)!r})"
+        raise Refused(
+            "resource-private-address",
+            f"refusing {shown!r}{hop}: {blocked.host} resolves to the non-public address {blocked.address}",
+        ) from None
+    except (OSError, http.client.HTTPException, ValueError) as error:  # URLError and timeouts are OSErrors
+        reason = getattr(error, "reason", None) or error
+        raise Refused("resource-fetch", f"could not fetch remote image {shown!r}: {reason}") from None
+    return data, mime
+
+
+def _read_capped(response: Any, max_bytes: int, deadline: float, shown: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(REMOTE_CHUNK_BYTES):
+        size += len(chunk)
+        if size > max_bytes:
+            raise Refused("resource-too-large", f"remote image {shown!r} is larger than {max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise Refused("resource-fetch", f"remote image {shown!r} took longer than {REMOTE_TIMEOUT_SECONDS:g} s")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -275,7 +275,7 @@ def test_pyproject_errors_name_the_table_and_the_line_inside_it(
     assert config_error(config) == (
         "pyproject.toml:6: error: [tool.designexport] line-length: unknown key; known keys: formats, theme, paper, "
         "output-dir, toc, toc-depth, number-sections, required-sections, strict, watermark, watermark-statuses, "
-        "organization, logo, pdf-variant, reference-docx, exclude, jobs, timeout"
+        "organization, logo, pdf-variant, reference-docx, exclude, jobs, timeout, asset-root, allow-remote, limits"
     )
 
 

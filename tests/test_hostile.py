@@ -77,7 +77,7 @@ SVG_SCRIPT = b"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www
 <image xlink:href="{URL}/tracker.png" width="10" height="10"/><rect width="40" height="20" fill="teal"/></svg>"""
 SVG_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><svg xmlns="http://www.w3.org/2000/svg"><text>&lol3;</text></svg>"""
-BIG_DATA_URL = "data:image/png;base64," + "A" * (6 * 1024 * 1024)
+BIG_DATA_URL = "data:image/png;base64," + "A" * (8 * 1024 * 1024)  # 6 MiB decoded; the limit is 5
 
 
 def lines(count: int, line: str) -> str:
@@ -259,6 +259,8 @@ def test_refusals_name_the_file_line_and_reference(hostile_run: dict[str, Any]) 
 
 def test_no_output_leaks_local_files(hostile_run: dict[str, Any]) -> None:
     for path in hostile_run["out"].rglob("*.*"):
+        if not path.is_file():
+            continue
         data = path.read_bytes()
         assert PASSWD_MARKER.encode() not in data, path
         if path.suffix == ".docx":
@@ -345,7 +347,8 @@ def test_metadata_is_escaped_in_every_format(hostile_run: dict[str, Any]) -> Non
     assert "]]>" in str(reader.metadata.get("/Title", "")) if reader.metadata else True
     with zipfile.ZipFile(out / "metadata-injection.docx") as package:
         core = package.read("docProps/core.xml").decode("utf-8")
-    assert "<script>" not in core and "&lt;/title&gt;" in core
+    assert "<script>" not in core and "</title>" not in core.split("<dc:title>")[1]
+    assert '<dc:title>Title  &amp; "quotes" ]]&gt;</dc:title>' in core
 
 
 def test_outputs_never_leave_the_output_folder(tmp_path: Path) -> None:

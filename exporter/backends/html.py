@@ -32,7 +32,7 @@ from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.language import CALLOUT_TITLES
 from exporter.moment import document_moment, w3c_datetime
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
-from exporter.resources import IMAGE_TYPES, MAX_RESOURCE_BYTES, Resource, ResourceResolver
+from exporter.resources import IMAGE_TYPES, MAX_RESOURCE_BYTES, Resource, ResourceResolver, shown_reference
 from exporter.theme import DEFAULT_THEME, Theme, load_theme
 from exporter.tree import (
     Anchor,
@@ -696,9 +696,11 @@ class _BodyRenderer:
         resource = self.resolver.load(image.source, image.line)
         if resource is None:
             alt = f'<span class="image-missing-alt">{_escape(image.alt)}</span>' if image.alt else ""
+            reason = self.resolver.refusal_reason(image.source) or "not loaded"
+            note = f"image not available: {shown_reference(image.source)} — {reason}"
             return (
                 f'<span class="image-missing" role="img" aria-label="{_escape(image.alt or "image")}">{alt}'
-                f'<span class="image-missing-note">image not available: {_escape(image.source)}</span></span>'
+                f'<span class="image-missing-note">{_escape(note)}</span></span>'
             )
         title = f' title="{_escape(image.title)}"' if image.title else ""
         return f'<img src="{_escape(resource.data_uri())}" alt="{_escape(image.alt)}"{title}>'

@@ -1,7 +1,8 @@
 """The PDF backend: the print flavour of the HTML page, laid out by WeasyPrint.
 
 This is the only module that imports WeasyPrint, and it is imported only when a PDF is asked for.
-Nothing is fetched while rendering: images are already data URIs, and the fetcher refuses the rest.
+Images are already data URIs when WeasyPrint sees the page; anything else it tries to load goes
+through the document's resource resolver (SandboxFetcher), so the same sandbox rules apply.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from exporter.backends.html import page_style_text, render_html, stylesheet_text
 from exporter.diagnostics import Reporter
 from exporter.glyphs import report_missing_glyphs
+from exporter.limits import Limits
 from exporter.options import RenderOptions
-from exporter.resources import ResourceResolver
+from exporter.resources import DataUrlTooLarge, ResourceResolver, decode_data_url
 from exporter.tree import Document
 
 WEASYPRINT_LOGGER = "weasyprint"
@@ -53,7 +55,7 @@ def render_pdf_with_pages(document: Document, resolver: ResourceResolver, option
     css_texts = [stylesheet_text(True, options.theme), page_style_text(options, document.language)]
     with _warnings_to(resolver.reporter):
         stylesheets = [_compiled(css) for css in css_texts]
-        html = weasyprint.HTML(string=page, base_url=None, url_fetcher=DataOnlyFetcher())
+        html = weasyprint.HTML(string=page, base_url=None, url_fetcher=SandboxFetcher(resolver))
         rendered = html.render(stylesheets=stylesheets)
         if _body_page_count(rendered) < MIN_BODY_PAGES_FOR_TOC:
             # Only short documents with a contents page pay for this second layout.
@@ -88,19 +90,36 @@ def _body_page_count(rendered: LaidOutDocument) -> int:
 @lru_cache(maxsize=16)
 def _compiled(css: str) -> weasyprint.CSS:
     """Parsed once per process: parsing our stylesheet costs more than laying out a short document."""
-    return weasyprint.CSS(string=css, url_fetcher=DataOnlyFetcher())
+    return weasyprint.CSS(string=css, url_fetcher=SandboxFetcher(None))  # shared: data: URLs only
 
 
-class DataOnlyFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves `data:` URLs and refuses everything else: no network, no file access."""
+class SandboxFetcher(URLFetcher):  # type: ignore[misc]
+    """What WeasyPrint may load: `data:` URLs within the size limit, and whatever the resolver allows.
 
-    def __init__(self) -> None:
+    Without a resolver (stylesheets compiled once per process) it serves `data:` URLs only. A refusal
+    raises, so WeasyPrint leaves the resource out; the resolver has already warned.
+    """
+
+    def __init__(self, resolver: ResourceResolver | None) -> None:
         super().__init__(allowed_protocols=("data",), allow_redirects=False)
+        self.resolver = resolver
+        limits = resolver.limits if resolver is not None else Limits()
+        # The page's data: URLs are images the resolver already let through, as large as image_bytes.
+        self.max_data_bytes = max(limits.image_bytes, limits.data_url_bytes)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        if not url.lower().startswith("data:"):
+        if url[:5].lower() == "data:":
+            try:
+                mime, data = decode_data_url(url, self.max_data_bytes)
+            except DataUrlTooLarge:
+                raise ValueError(f"refusing a data: URL larger than {self.max_data_bytes} bytes") from None
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
+        if self.resolver is None:
             raise ValueError(f"refusing to fetch {url!r}: only inlined data is allowed")
-        return super().fetch(url, headers)
+        resource = self.resolver.load(url, 0)
+        if resource is None:
+            raise ValueError(f"refused {url!r}: {self.resolver.refusal_reason(url)}")
+        return URLFetcherResponse(url, resource.data, {"Content-Type": resource.mime})
 
 
 class _ReporterHandler(logging.Handler):

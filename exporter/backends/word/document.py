@@ -40,7 +40,7 @@ from exporter.language import CALLOUT_TITLES
 from exporter.moment import document_moment
 from exporter.options import RenderOptions
 from exporter.outline import title_heading
-from exporter.resources import Resource, ResourceResolver
+from exporter.resources import Resource, ResourceResolver, shown_reference
 from exporter.tree import (
     Alignment,
     Anchor,
@@ -654,13 +654,19 @@ class WordWriter:
 
     def _figure(self, image: Image, context: Context) -> None:
         paragraph = self._new_paragraph(styles.FIGURE, context)
-        if self._picture(paragraph.add_run(), image, self._width_pt(context)):
+        problem = self._embed_picture(paragraph.add_run(), image, self._width_pt(context))
+        if not problem:
             if image.alt.strip():
                 caption = self._new_paragraph(styles.CAPTION, context)
                 caption.add_run(self._clean(image.alt.strip()))
-        else:
-            self._style(paragraph, styles.PLACEHOLDER)
-            paragraph.add_run(self._clean(_placeholder_text(image)))
+            return
+        # A bordered box: the alt text, then what was referenced and why it isn't shown.
+        self._style(paragraph, styles.PLACEHOLDER)
+        self._box_placeholder(paragraph)
+        if image.alt.strip():
+            paragraph.add_run(self._clean(image.alt.strip())).bold = True
+            paragraph.add_run().add_break()
+        paragraph.add_run(self._clean(f"image not available: {shown_reference(image.source)} — {problem}"))
 
     def _code(self, block: CodeBlock, context: Context) -> None:
         text = "\n".join(line.expandtabs(CODE_TAB_SIZE) for line in block.text.split("\n"))
@@ -900,8 +906,10 @@ class WordWriter:
                     self._link(sink, node, run_format)
                 case Image():
                     run = sink.add_run("", run_format)
-                    if not self._picture(run, node, sink.width_pt):
+                    problem = self._embed_picture(run, node, sink.width_pt)
+                    if problem:
                         run.text = self._clean(_placeholder_text(node))
+                        self._mark_placeholder(run)
                 case FootnoteRef():
                     self._footnote_reference(sink, node)
                 case Anchor(id=identifier):
@@ -954,14 +962,14 @@ class WordWriter:
         if bookmark_end is not None:
             sink.element.append(bookmark_end)
 
-    def _picture(self, run: Run, image: Image, width_pt: float) -> bool:
-        """Embeds the image scaled to fit, never above its natural size at 96 dpi; False if it can't be."""
+    def _embed_picture(self, run: Run, image: Image, width_pt: float) -> str:
+        """Embeds the image scaled to fit, never above its natural size at 96 dpi; "" if it could, else why not."""
         resource = self.resolver.load(image.source, image.line or self.line)
         if resource is None:
-            return False
+            return self.resolver.refusal_reason(image.source) or "not loaded"
         data = self._word_image_data(resource, image.line or self.line)
         if data is None:
-            return False
+            return "SVG is not supported in Word output" if resource.mime == SVG_CONTENT_TYPE else "unreadable image"
         info = PictureInfo.from_blob(data)
         natural_width = info.px_width * 72 / IMAGE_DPI
         natural_height = info.px_height * 72 / IMAGE_DPI
@@ -974,7 +982,24 @@ class WordWriter:
         shape._inline.docPr.set("descr", description)
         if image.title:
             shape._inline.docPr.set("title", self._clean(image.title))
-        return True
+        return ""
+
+    def _box_placeholder(self, paragraph: DocxParagraph) -> None:
+        """The style's box, shaded, with a rule between neighbours: Word would draw two placeholders as one box."""
+        palette = styles.Palette.from_theme(self.options.theme)
+        paragraph_props = ooxml.paragraph_properties(paragraph)
+        borders = ooxml.make("w:pBdr")
+        for side in ("w:top", "w:left", "w:bottom", "w:right", "w:between"):
+            borders.append(ooxml.make(side, val="single", sz="4", space="4", color=palette.border))
+        ooxml.set_child(paragraph_props, borders, ooxml.PARAGRAPH_PROPERTY_ORDER)
+        ooxml.set_paragraph_shading(paragraph_props, palette.code_fill)
+
+    def _mark_placeholder(self, run: Run) -> None:
+        """An inline placeholder, boxed and shaded like the figure one, so it doesn't read as text."""
+        palette = styles.Palette.from_theme(self.options.theme)
+        run_props = ooxml.run_properties(run)
+        ooxml.set_run_border(run_props, palette.border)
+        ooxml.set_run_shading(run_props, palette.code_fill)
 
     def _drawing(self, block: Diagram, drawing: DiagramDrawing, size_pt: float, context: Context) -> None:
         """A 300 dpi PNG that every reader shows, with the SVG attached for Word 2016+ (svgBlip)."""
