@@ -121,7 +121,8 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
         elif node.type == "footnote_block":
             footnote_nodes.extend(node.children)
             if len(footnote_nodes) > limits.footnotes:
-                line = _line(footnote_nodes[limits.footnotes])
+                extra = footnote_nodes[limits.footnotes]
+                line = next((_line(child) for child in extra.children if child.map), 0)
                 raise ExportError(source, f"more than {limits.footnotes} footnotes (--limit footnotes=N)", line)
         else:
             body_nodes.append(node)

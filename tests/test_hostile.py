@@ -402,3 +402,26 @@ def test_a_fifo_input_is_refused_without_blocking(tmp_path: Path) -> None:
         [sys.executable, "-m", "exporter", str(fifo), "--html"], capture_output=True, text=True, check=False, timeout=60
     )
     assert completed.returncode == 1 and "pipe.md: error: is not a regular file" in completed.stderr
+
+
+def test_limits_are_configurable_from_the_command_line_and_the_config(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        DOC_HEAD + "|a|b|c|\n|-|-|-|\n|1|2|3|\n\nNote[^1] and[^2].\n\n[^1]: one\n[^2]: two\n", encoding="utf-8"
+    )
+
+    def export(*extra: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "exporter", str(doc), "--html", "--force", *extra]
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+
+    assert export().returncode == 0
+    footnotes = export("--limit", "footnotes=1")
+    assert footnotes.returncode == 1
+    assert "doc.md:14: error: more than 1 footnotes (--limit footnotes=N)" in footnotes.stderr
+    bad = export("--limit", "tabel-cells=5")
+    assert bad.returncode == 2 and "unknown limit 'tabel-cells'" in bad.stderr
+
+    (tmp_path / "designexport.toml").write_text("[limits]\ntable-cells = 4\n", encoding="utf-8")
+    cells = export()
+    assert cells.returncode == 1 and "doc.md:7: error: table has 6 cells, over the 4-cell limit" in cells.stderr
+    assert export("--limit", "table-cells=6").returncode == 0  # the flag overrides the file
