@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
-import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import jinja2
-from click.core import ParameterSource
 
 from exporter import __version__
-from exporter.batch import Job, PlanError, collect_sources, parse_shard, plan_jobs, shard
-from exporter.cache import BuildCache, settings_digest
-from exporter.check import (
-    Finding,
-    Profile,
-    TemplateSections,
-    check_document,
-    default_template_path,
-    load_template_sections,
-)
-from exporter.config import ConfigError, ProjectConfig, find_config, load_config
-from exporter.console import BatchConsole
-from exporter.diagnostics import Diagnostic, ExportError
-from exporter.export import FORMATS, ExportResult, ExportSettings, Format, display_name, read_source, write_atomic
-from exporter.limits import Limits, limit_names
-from exporter.options import PDF_VARIANTS, RenderOptions
-from exporter.parser import ParseOptions
-from exporter.report import BatchSummary, DocumentEntry, Status, report_json
-from exporter.scaffold import document_file_name, render_template
-from exporter.theme import DEFAULT_THEME, ThemeError, available_themes, load_theme
-from exporter.workers import run_jobs
+from exporter.limits import limit_names
+from exporter.options import PDF_VARIANTS
+from exporter.theme import DEFAULT_THEME, available_themes
+
+if TYPE_CHECKING:
+    from exporter.check import Profile
 
 EXAMPLES = """
 \b
@@ -166,194 +144,9 @@ def main() -> None:
 @click.pass_context
 def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | None, **given: Any) -> None:
     """Export Markdown design documents (files, folders or globs) to HTML, PDF and DOCX."""
-    started = time.perf_counter()
-    config = _project_config(inputs, config_path)
-    options = _merge_config(ctx, given, config)
-    settings = _export_settings(options)
-    sources, errors = collect_sources(inputs, options["exclude"])
-    try:
-        jobs = plan_jobs(sources, settings.formats, settings.output_dir)
-        if options["shard"]:
-            jobs = shard(jobs, *parse_shard(options["shard"]))
-    except PlanError as error:
-        raise click.UsageError(str(error)) from None
+    from exporter.commands import run_export
 
-    console = BatchConsole(len(jobs), options["quiet"], options["verbose"])
-    for message in errors:
-        console.message(message)
-    summary = BatchSummary()
-    build_cache = BuildCache(
-        settings_digest(settings, {"strict": options["strict"], "required": options["required_sections"]})
-    )
-    to_export: list[Job] = []
-    for job in jobs:
-        cached = None if options["force"] else build_cache.lookup(job)
-        if cached is not None:
-            entry = DocumentEntry(
-                job.name,
-                "skipped",
-                cached.records,
-                cached.diagnostics,
-                input_sha256=cached.input_sha256,
-                dependencies=cached.dependencies,
-            )
-            summary.entries.append(entry)
-            console.job_finished(entry, job)
-        elif options["strict"] and (problems := _strict_problems(job, options["required_sections"])):
-            closing = f"{job.name}: error: not exported: --strict and {len(problems)} error(s)"
-            entry = DocumentEntry(job.name, "failed", error=closing, diagnostics=problems)
-            summary.entries.append(entry)
-            console.job_finished(entry, job)
-        else:
-            to_export.append(job)
-
-    def finished(job: Job, result: ExportResult, seconds: float) -> None:
-        status: Status = "failed" if result.error else "exported"
-        entry = DocumentEntry(
-            job.name,
-            status,
-            result.records,
-            result.diagnostics,
-            result.error,
-            result.input_sha256,
-            result.dependencies,
-            seconds,
-            result.parse_seconds,
-        )
-        summary.entries.append(entry)
-        build_cache.store(job, result)
-        console.job_finished(entry, job)
-
-    workers = options["jobs"] or os.cpu_count() or 1
-    try:
-        timeout = options["timeout"] or settings.parse.limits.seconds
-        run_jobs(to_export, settings, workers, timeout, console.job_started, finished)
-    except KeyboardInterrupt:
-        console.message("interrupted; unfinished documents were not written")
-        sys.exit(130)
-    summary.seconds = time.perf_counter() - started
-    order = {job.name: index for index, job in enumerate(jobs)}
-    summary.entries.sort(key=lambda entry: order.get(entry.source, len(order)))
-    console.finish(summary)
-    if options["report_path"]:
-        effective = {"formats": list(settings.formats), "jobs": workers}
-        _write_report(options["report_path"], summary, {**options, **effective}, config, errors)
-    sys.exit(1 if errors or summary.count("failed") else 0)
-
-
-def _project_config(inputs: tuple[Path, ...], explicit: Path | None) -> ProjectConfig | None:
-    """The --config file, or the one found by walking up from the first input."""
-    try:
-        if explicit is not None:
-            return load_config(explicit)
-        found = find_config(_existing_start(inputs[0]))
-        return load_config(found) if found else None
-    except ConfigError as error:
-        raise click.UsageError(str(error)) from None
-
-
-def _existing_start(item: Path) -> Path:
-    """Where to start looking for settings: the input, or the folder part of a glob."""
-    while not item.exists() and item != item.parent:
-        item = item.parent
-    return item
-
-
-def _merge_config(ctx: click.Context, given: dict[str, Any], config: ProjectConfig | None) -> dict[str, Any]:
-    """Command-line flags win; settings from the file fill in what the command line left at its default."""
-    options = dict(given, exclude=tuple(given["exclude"]), required_sections=(), limits=())
-    if config is None:
-        return options
-    explicit_formats = any(given[flag] for flag in ("want_html", "want_pdf", "want_docx", "want_all"))
-    for key, value in config.values.items():
-        if key == "formats":
-            if not explicit_formats:
-                for fmt in FORMATS:
-                    options[f"want_{fmt}"] = fmt in value  # type: ignore[operator]
-        elif key in ("exclude", "required_sections", "limits"):
-            options[key] = (*value, *options[key]) if key == "exclude" else value  # type: ignore[misc]
-        elif key in options and ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
-            options[key] = value
-    return options
-
-
-def _limits(options: dict[str, Any]) -> Limits:
-    """The config file's limits, then --limit flags on top."""
-    settings: dict[str, str] = {}
-    for item in (*options["limits"], *options["limit_settings"]):
-        name, equals, value = str(item).partition("=")
-        if not equals:
-            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--limit")
-        settings[name.strip()] = value.strip()
-    try:
-        return Limits().with_values(settings)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--limit") from None
-
-
-def _export_settings(options: dict[str, Any]) -> ExportSettings:
-    chosen: list[Format] = [fmt for fmt in FORMATS if options[f"want_{fmt}"]]
-    formats = FORMATS if options["want_all"] or not chosen else tuple(chosen)
-    try:
-        theme = load_theme(str(options["theme_name"]))
-    except ThemeError as error:
-        raise click.BadParameter(str(error), param_hint="--theme") from None
-    statuses = str(options["watermark_statuses"])
-    return ExportSettings(
-        formats=formats,
-        output_dir=options["output_dir"],
-        render=RenderOptions(
-            paper=options["paper"],
-            toc=not options["no_toc"],
-            pdf_variant=options["pdf_variant"] or "",
-            organization=options["organization"],
-            logo=options["logo"],
-            theme=theme,
-            reference_docx=options["reference_docx"],
-            watermark=not options["no_watermark"],
-            watermark_statuses=frozenset(
-                " ".join(item.split()).casefold() for item in statuses.split(",") if item.strip()
-            ),
-        ),
-        parse=ParseOptions(
-            number_sections=options["number_sections"],
-            toc_depth=0 if options["no_toc"] else options["toc_depth"],
-            limits=_limits(options),
-        ),
-        asset_root=options["asset_root"],
-        allow_remote=options["allow_remote"],
-    )
-
-
-def _strict_problems(job: Job, required_sections: tuple[str, ...]) -> list[Diagnostic]:
-    """Under --strict: the check's errors that stop a document's export; empty when it passes."""
-    try:
-        text = read_source(job.source)
-    except ExportError:
-        return []  # the export reports an unreadable file itself
-    template = TemplateSections({}, required_sections) if required_sections else None
-    findings = check_document(text, job.name, job.source.parent, template, "template")
-    return [
-        Diagnostic(finding.file, finding.line, "error", finding.code, finding.message)
-        for finding in findings
-        if finding.severity == "error" or finding.code == "missing-section"
-    ]
-
-
-def _write_report(
-    path: Path, summary: BatchSummary, options: dict[str, Any], config: ProjectConfig | None, errors: list[str]
-) -> None:
-    described = {
-        key: (str(value) if isinstance(value, Path) else value)
-        for key, value in options.items()
-        if key not in ("quiet", "verbose", "report_path")
-    }
-    described["config"] = str(config.path) if config else None
-    try:
-        write_atomic(path, report_json(summary, described, errors).encode("utf-8"), str(path))
-    except ExportError as error:
-        click.echo(str(error), err=True)
-        sys.exit(1)
+    run_export(ctx, inputs, config_path, given)
 
 
 @main.command("new")
@@ -370,18 +163,9 @@ def _write_report(
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(feature: str, req_id: str, status: str, template_path: Path | None, output: Path | None, force: bool) -> None:
     """Start a design document from the template: designexport new "Payment Retry" --req PAY-142."""
-    target = output or Path(document_file_name(feature))
-    if target.exists() and not force:
-        click.echo(f"{target}: error: file exists; use --force to overwrite it", err=True)
-        sys.exit(1)
-    template = (template_path or default_template_path()).read_text(encoding="utf-8")
-    try:
-        rendered = render_template(template, feature, req_id, status)
-        write_atomic(target, rendered.encode("utf-8"), str(target))
-    except (jinja2.TemplateError, ExportError) as error:
-        click.echo(f"{target}: error: {error}", err=True)
-        sys.exit(1)
-    click.echo(f"wrote {target}")
+    from exporter.commands import run_new
+
+    run_new(feature, req_id, status, template_path, output, force)
 
 
 @main.command("check")
@@ -405,27 +189,6 @@ def check(
     inputs: tuple[Path, ...], output_format: str, strict: bool, profile: Profile, template_path: Path | None
 ) -> None:
     """Lint design documents: placeholders, boilerplate, empty or missing sections, broken links."""
-    template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
-    config = _project_config(inputs, None)
-    settings = config.values if config else {}
-    if required := settings.get("required_sections"):
-        template = TemplateSections(template.bodies, tuple(required))  # type: ignore[arg-type]
-    sources, errors = collect_sources(inputs, tuple(settings.get("exclude", ())))  # type: ignore[arg-type]
-    files = [source.path for source in sources]
-    findings: list[Finding] = []
-    for source in files:
-        name = display_name(source)
-        try:
-            text = read_source(source)
-            findings.extend(check_document(text, name, source.parent, template, profile))
-        except ExportError as error:
-            errors.append(str(error))
-    if output_format == "json":
-        click.echo(json.dumps([dataclasses.asdict(finding) for finding in findings], indent=2))
-    else:
-        for finding in findings:
-            click.echo(str(finding))
-    for message in errors:
-        click.echo(message, err=True)
-    failing = {"error", "warning"} if strict else {"error"}
-    sys.exit(1 if errors or any(finding.severity in failing for finding in findings) else 0)
+    from exporter.commands import run_check
+
+    run_check(inputs, output_format, strict, profile, template_path)

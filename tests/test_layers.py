@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "exporter"
@@ -46,3 +48,27 @@ def test_only_the_docx_backend_imports_docx() -> None:
 def test_backends_do_not_import_the_parser() -> None:
     for path in (PACKAGE / "backends").rglob("*.py"):
         assert "exporter.parser" not in imported_modules(path), path
+
+
+def test_the_cli_module_imports_no_heavy_library() -> None:
+    """`designexport --version` and `--help` must stay instant: the backends load only when used."""
+    probe = (
+        "import sys, exporter.cli\n"
+        "heavy = ['weasyprint', 'docx', 'markdown_it', 'pygments.lexers', 'PIL', 'jinja2', 'exporter.parser']\n"
+        "print(','.join(name for name in heavy if name in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
+
+
+def test_version_and_help_import_no_backend() -> None:
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from exporter.cli import main\n"
+        "for args in (['--version'], ['--help'], ['export', '--help']):\n"
+        "    assert CliRunner().invoke(main, args).exit_code == 0\n"
+        "print(','.join(name for name in ('weasyprint', 'docx', 'markdown_it') if name in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
