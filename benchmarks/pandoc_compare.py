@@ -382,9 +382,9 @@ def main() -> None:
         totals: dict[str, Any] = {}
         failures: dict[str, list[str]] = {"designexport": [], "pandoc": []}
         for doc, results in per_doc.items():
-            for tool in failures:
+            for tool, failed in failures.items():
                 if any(not m.ok for m in results[tool].values()):
-                    failures[tool].append(doc.name)
+                    failed.append(doc.name)
         print()
         print(
             f"{'totals (sum of medians)':<26}{'docs':>5}{'DE wall':>9}{'DE cpu':>8}{'PD wall':>9}{'PD cpu':>8}"
@@ -435,7 +435,8 @@ def main() -> None:
             print(f"pandoc failed on {len(failures['pandoc'])} document(s): {', '.join(failures['pandoc'])}")
         if failures["designexport"]:
             print(
-                f"designexport failed on {len(failures['designexport'])} document(s): {', '.join(failures['designexport'])}"
+                f"designexport failed on {len(failures['designexport'])} document(s): "
+                + ", ".join(failures["designexport"])
             )
 
         print()

@@ -78,6 +78,8 @@ from exporter.tree import (
 
 # Characters XML 1.0 forbids (DOCX would be corrupt); tab, newline and carriage return stay.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Unicode line and paragraph separators: renderers disagree on them (WeasyPrint asserts); a space is safe.
+_SEPARATORS = re.compile("[\u2028\u2029]")
 MAX_CONTROL_WARNINGS = 5
 
 
@@ -106,7 +108,7 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     reporter = reporter or Reporter(source)
     options = options or ParseOptions()
     limits = options.limits
-    text = _strip_control_characters(text, reporter)
+    text = _SEPARATORS.sub(" ", _strip_control_characters(text, reporter))
     levels = _markdown_levels(limits.nesting_depth)
     tokens = _markdown(levels).parse(text)
     _refuse_truncation(tokens, source, levels)
@@ -748,8 +750,11 @@ class _HtmlConverter(HTMLParser):
         self.summary: _InlineStack | None = None
 
     def feed_all(self, raw: str) -> None:
-        self.feed(raw)
-        self.close()
+        try:
+            self.feed(raw)
+            self.close()
+        except AssertionError:  # Python's HTMLParser asserts on some malformed markup (`<![a(`)
+            self.reporter.warn(self.line, "raw-html", "dropped raw HTML that could not be parsed")
         if self.inline_target is None:
             self._flush()
 

@@ -8,6 +8,9 @@ the HTML or a leftover temporary file is a bug.
 The default suite runs a deterministic few hundred examples. The long run is marked `slow`:
 
     DESIGNEXPORT_FUZZ_EXAMPLES=20000 python -m pytest tests/test_properties.py -m slow -q
+
+(0.25-0.35 s an example on one core: 20,000 take one and a half to two hours). Bugs the properties found stay at the end
+of this file as minimal reproducers, marked as strict expected failures until they are fixed.
 """
 
 from __future__ import annotations
@@ -602,24 +605,23 @@ DEEP_LIST = "".join(f"{'  ' * level}- x\n" for level in range(25))  # 25 levels,
 INNERMOST = "  " * 25
 
 
-def _known_bug(document: str, name: str, reason: str) -> object:
-    return pytest.param(document, id=name, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
+def _fixed_bug(document: str, name: str, reason: str) -> object:
+    return pytest.param(document, id=name)
 
 
-# Minimal reproducers, kept as strict expected failures so the default suite stays green while they are open:
-# when a fix lands the test XPASSes, which fails the run until its mark is removed.
-KNOWN_BUGS = [
-    _known_bug(
+# Minimal reproducers of bugs the properties found (all fixed); each `reason` says what used to go wrong.
+FIXED_BUGS = [
+    _fixed_bug(
         "a \u2029b\n",
         "pdf-space-then-paragraph-separator",
         "could not render PDF: WeasyPrint asserts on a space followed by U+2029 in flowing text",
     ),
-    _known_bug(
+    _fixed_bug(
         f"{DEEP_LIST}{INNERMOST}- ![i](pic.png)\n",
         "docx-image-in-26-deep-list",
         "could not render DOCX: a picture 26 list levels deep gets a negative width",
     ),
-    _known_bug(
+    _fixed_bug(
         f"{DEEP_LIST}{INNERMOST}- x\n\n{INNERMOST}  | a |\n{INNERMOST}  |---|\n{INNERMOST}  | 1 |\n",
         "docx-table-in-26-deep-list",
         "could not render DOCX: a table 26 list levels deep gets negative column widths",
@@ -627,13 +629,13 @@ KNOWN_BUGS = [
 ]
 
 
-@pytest.mark.parametrize("document", KNOWN_BUGS)
+@pytest.mark.parametrize("document", FIXED_BUGS)
 def test_bugs_found_by_the_properties(document: str) -> None:
     check_export(document)
 
 
-KNOWN_PARSER_BUGS = [
-    _known_bug(
+FIXED_PARSER_BUGS = [
+    _fixed_bug(
         "<!--<![a(\n",
         "parser-marked-section-in-html-block",
         "html.parser raises AssertionError ('unknown status keyword') on `<![a(` inside a raw HTML block",
@@ -641,6 +643,6 @@ KNOWN_PARSER_BUGS = [
 ]
 
 
-@pytest.mark.parametrize("text", KNOWN_PARSER_BUGS)
+@pytest.mark.parametrize("text", FIXED_PARSER_BUGS)
 def test_parser_bugs_found_by_the_properties(text: str) -> None:
     check_parse(text)

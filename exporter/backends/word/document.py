@@ -97,6 +97,7 @@ CORE_PROPERTY_MAX_LENGTH = 255
 DEFAULT_AUTHOR = "designexport"
 UNSAFE_SCHEMES = ("javascript", "vbscript", "data")
 TWIPS_PER_PT = 20
+MIN_CONTENT_WIDTH_PT = 72.0  # an inch: what a very deeply nested picture or table still gets
 EMU_PER_PT = 12700
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -1062,7 +1063,8 @@ class WordWriter:
         return RunSink.of(paragraph, style, width_pt, self.book)
 
     def _width_pt(self, context: Context) -> float:
-        return self.page.text_width_pt - context.indent / TWIPS_PER_PT
+        """The width left beside the indent; deep nesting still leaves a usable column, never a negative one."""
+        return max(self.page.text_width_pt - context.indent / TWIPS_PER_PT, MIN_CONTENT_WIDTH_PT)
 
     def _inline_text(self, text: str) -> str:
         """Running text: line breaks and tabs inside it are plain spaces, as in HTML."""
