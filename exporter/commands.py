@@ -8,22 +8,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import jinja2
 from click.core import ParameterSource
 
 from exporter.batch import Job, PlanError, collect_sources, parse_shard, plan_jobs, shard
 from exporter.cache import BuildCache, settings_digest
-from exporter.check import (
-    Finding,
-    Profile,
-    TemplateSections,
-    check_document,
-    default_template_path,
-    load_template_sections,
-)
 from exporter.config import ConfigError, ProjectConfig, find_config, load_config
 from exporter.console import BatchConsole
 from exporter.diagnostics import Diagnostic, ExportError
@@ -35,6 +26,9 @@ from exporter.report import BatchSummary, DocumentEntry, Status, report_json
 from exporter.scaffold import document_file_name, render_template
 from exporter.theme import ThemeError, load_theme
 from exporter.workers import run_jobs
+
+if TYPE_CHECKING:
+    from exporter.check import Profile
 
 
 def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path | None, given: dict[str, Any]) -> None:
@@ -204,6 +198,8 @@ def _strict_problems(job: Job, required_sections: tuple[str, ...]) -> list[Diagn
         text = read_source(job.source)
     except ExportError:
         return []  # the export reports an unreadable file itself
+    from exporter.check import TemplateSections, check_document
+
     template = TemplateSections({}, required_sections) if required_sections else None
     findings = check_document(text, job.name, job.source.parent, template, "template")
     return [
@@ -237,6 +233,10 @@ def run_new(
     if target.exists() and not force:
         click.echo(f"{target}: error: file exists; use --force to overwrite it", err=True)
         sys.exit(1)
+    import jinja2
+
+    from exporter.check import default_template_path
+
     template = (template_path or default_template_path()).read_text(encoding="utf-8")
     try:
         rendered = render_template(template, feature, req_id, status)
@@ -251,6 +251,8 @@ def run_check(
     inputs: tuple[Path, ...], output_format: str, strict: bool, profile: Profile, template_path: Path | None
 ) -> None:
     """Lints documents and prints findings; exits 1 on errors (or warnings under --strict)."""
+    from exporter.check import Finding, TemplateSections, check_document, default_template_path, load_template_sections
+
     template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
     config = _project_config(inputs, None)
     settings = config.values if config else {}

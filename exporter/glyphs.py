@@ -76,14 +76,11 @@ def _any_installed_font_has(char: str) -> bool:
 def report_missing_glyphs(document: Document, theme: Theme, reporter: Reporter) -> list[str]:
     """Warns, with the line, about each character no installed font can draw; returns them."""
     families = (theme.font("text", ""), theme.font("heading", ""), theme.font("mono", ""), *FALLBACK_FAMILIES)
-    covered: set[int] = set()
-    for family in families:
-        path = _font_file(family) if family else ""
-        if path:
-            covered |= _font_characters(path)
+    paths = [path for path in dict.fromkeys(_font_file(family) for family in families if family) if path]
     missing: list[str] = []
     for char, line in document_characters(document).items():
-        if ord(char) in covered or _any_installed_font_has(char):
+        # A font's character map is read only when the fonts before it lack a character (CJK maps are big).
+        if any(ord(char) in _font_characters(path) for path in paths) or _any_installed_font_has(char):
             continue
         missing.append(char)
         name = unicodedata.name(char, "unnamed character")

@@ -9,7 +9,6 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import PurePath
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
@@ -184,6 +183,8 @@ def _strip_control_characters(text: str, reporter: Reporter) -> str:
 def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, object]:
     line = _line(node)
     try:
+        import yaml  # only documents with front matter pay for it
+
         loaded = yaml.safe_load(node.content)
     except yaml.YAMLError as error:
         reporter.warn(line, "front-matter", f"front matter is not valid YAML and was ignored: {_first_line(error)}")

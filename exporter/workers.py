@@ -7,7 +7,6 @@ failed and any half-written temporary file is removed, so the batch goes on.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
@@ -15,14 +14,17 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from exporter.batch import Job
 from exporter.diagnostics import ExportError
 from exporter.export import ExportResult, ExportSettings, Format, export_document
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 # Test hook: "crash:NAME" kills the worker while it writes NAME's output; "hang:NAME" makes it hang.
 FAULT_VARIABLE = "DESIGNEXPORT_TEST_FAULT"
@@ -109,6 +111,8 @@ class _WorkerPool:
     def __init__(self, size: int, settings: ExportSettings) -> None:
         self.size = size
         self.settings = settings
+        import multiprocessing  # only batches with workers pay for it
+
         self.context = multiprocessing.get_context("spawn")
 
     def _spawn(self) -> _Worker:
@@ -121,6 +125,8 @@ class _WorkerPool:
         return _Worker(process, parent_end)
 
     def run(self, jobs: Sequence[Job], timeout: float | None, started: JobStarted, finished: JobFinished) -> None:
+        from multiprocessing.connection import wait
+
         pending = deque(sorted(jobs, key=_input_size, reverse=True))  # longest first: workers finish together
         workers = [self._spawn() for _ in range(self.size)]
         try:

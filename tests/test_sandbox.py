@@ -17,12 +17,14 @@ import pytest
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
+import exporter.remote
 import exporter.resources
 from exporter.backends.pdf import SandboxFetcher
 from exporter.diagnostics import Reporter
 from exporter.export import ExportSettings, export_document
 from exporter.limits import Limits
-from exporter.resources import ResourceResolver, is_public_address
+from exporter.remote import is_public_address
+from exporter.resources import ResourceResolver
 
 PASSWD_MARK = "root:x:0:0"
 
@@ -367,7 +369,7 @@ def test_public_addresses() -> None:
 @pytest.fixture
 def pretend_public(monkeypatch: pytest.MonkeyPatch, trap: CountingServer) -> Iterator[CountingServer]:
     """A server on 127.0.0.2 that the resolver is told is public; it serves images and redirects."""
-    monkeypatch.setattr(exporter.resources, "is_public_address", lambda address: address == "127.0.0.2")
+    monkeypatch.setattr(exporter.remote, "is_public_address", lambda address: address == "127.0.0.2")
 
     def image(handler: http.server.BaseHTTPRequestHandler, content_type: str = "image/png") -> None:
         body = png_bytes()
