@@ -218,6 +218,8 @@ class ResourceResolver:
         from exporter.remote import fetch_public_image
 
         data, mime = fetch_public_image(reference, self.limits.image_bytes, shown)
+        # Recorded under its URL, which never names a local file: the build cache always re-exports.
+        self.dependencies[reference] = hashlib.sha256(data).hexdigest()
         name = PurePosixPath(parsed.path).name or (parsed.hostname or "remote-image")
         return self._checked(data, mime, name, shown, line)
 

@@ -406,6 +406,7 @@ def test_allow_remote_fetches_public_images_and_checks_every_redirect(
     resolver, reporter = resolver_in(doc, allow_remote=True)
     resource = resolver.load(f"{base}/a.png", 1)
     assert resource is not None and resource.data == png_bytes()
+    assert f"{base}/a.png" in resolver.dependencies  # so the build cache never trusts a stale download
     assert resolver.load(f"{base}/hop", 2) is not None
     assert reporter.diagnostics == []
     assert "redirected to" in refused(doc, f"{base}/to-trap", "resource-private-address", allow_remote=True)
