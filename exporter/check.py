@@ -21,27 +21,17 @@ from exporter.parser import parse
 from exporter.tree import (
     Anchor,
     Block,
-    BlockQuote,
-    BulletList,
-    Callout,
     CodeBlock,
-    Details,
     Diagram,
     Document,
-    Emphasis,
     Heading,
     Image,
     Inline,
-    Keyboard,
     Link,
-    OrderedList,
-    Paragraph,
-    Strikethrough,
-    Strong,
-    Subscript,
-    Superscript,
-    Table,
+    block_inlines,
     plain_text,
+    walk_blocks,
+    walk_inlines,
 )
 
 CheckSeverity = Literal["error", "warning", "info"]
@@ -211,56 +201,13 @@ def _duplicate_ids(document: Document, source: str) -> Iterator[Finding]:
 # ------------------------------------------------------------------ links and images
 
 
-def _walk_blocks(blocks: tuple[Block, ...]) -> Iterator[Block]:
-    for block in blocks:
-        yield block
-        match block:
-            case BlockQuote(children=children) | Callout(children=children) | Details(children=children):
-                yield from _walk_blocks(children)
-            case BulletList(items=items) | OrderedList(items=items):
-                for item in items:
-                    yield from _walk_blocks(item.children)
-            case _:
-                pass
-
-
-def _block_inlines(block: Block) -> tuple[Inline, ...]:
-    match block:
-        case Heading(children=children) | Paragraph(children=children):
-            return children
-        case Details(summary=summary):
-            return summary
-        case Table(header=header, rows=rows):
-            return tuple(node for row in (header, *rows) for cell in row for node in cell.children)
-        case _:
-            return ()
-
-
-def _walk_inlines(inlines: tuple[Inline, ...]) -> Iterator[Inline]:
-    for node in inlines:
-        yield node
-        match node:
-            case (
-                Emphasis(children=children)
-                | Strong(children=children)
-                | Strikethrough(children=children)
-                | Superscript(children=children)
-                | Subscript(children=children)
-                | Keyboard(children=children)
-                | Link(children=children)
-            ):
-                yield from _walk_inlines(children)
-            case _:
-                pass
-
-
 def _all_inlines(document: Document) -> Iterator[tuple[int, Inline]]:
     """Every inline with the line of its block, footnotes included."""
     block_lists = [document.blocks, *(footnote.children for footnote in document.footnotes)]
     for blocks in block_lists:
-        for block in _walk_blocks(blocks):
+        for block in walk_blocks(blocks):
             line = getattr(block, "line", 0)
-            for node in _walk_inlines(_block_inlines(block)):
+            for node in walk_inlines(block_inlines(block)):
                 yield line, node
 
 
@@ -301,7 +248,7 @@ def _links(document: Document, lines: list[str], folder: Path, source: str) -> I
 
 
 def _fence_languages(blocks: tuple[Block, ...], source: str) -> Iterator[Finding]:
-    for block in _walk_blocks(blocks):
+    for block in walk_blocks(blocks):
         match block:
             case CodeBlock(language=language, line=line):
                 pass

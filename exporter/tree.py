@@ -7,8 +7,9 @@ table column weights) are already made when a tree exists.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, assert_never
 
 # ---------------------------------------------------------------- inlines
 
@@ -346,6 +347,67 @@ class Document:
 Node: TypeAlias = Inline | Block | ListItem | TableCell | Footnote | MetadataField | TocEntry
 
 
+def inline_children(node: Inline) -> tuple[Inline, ...]:
+    """The inlines a container wraps; empty for a leaf."""
+    match node:
+        case (
+            Emphasis(children=children)
+            | Strong(children=children)
+            | Strikethrough(children=children)
+            | Superscript(children=children)
+            | Subscript(children=children)
+            | Keyboard(children=children)
+            | Link(children=children)
+        ):
+            return children
+        case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | SoftBreak() | HardBreak():
+            return ()
+        case _:
+            assert_never(node)
+
+
+def walk_inlines(inlines: tuple[Inline, ...]) -> Iterator[Inline]:
+    """Every inline, each container before what it wraps."""
+    for node in inlines:
+        yield node
+        yield from walk_inlines(inline_children(node))
+
+
+def block_children(block: Block) -> tuple[Block, ...]:
+    """The blocks a container holds, list items' contents included; empty for a leaf."""
+    match block:
+        case BlockQuote(children=children) | Callout(children=children) | Details(children=children):
+            return children
+        case BulletList(items=items) | OrderedList(items=items):
+            return tuple(child for item in items for child in item.children)
+        case Heading() | Paragraph() | CodeBlock() | Diagram() | Table() | ThematicBreak():
+            return ()
+        case _:
+            assert_never(block)
+
+
+def walk_blocks(blocks: tuple[Block, ...]) -> Iterator[Block]:
+    """Every block in document order, each container before what it holds."""
+    for block in blocks:
+        yield block
+        yield from walk_blocks(block_children(block))
+
+
+def block_inlines(block: Block) -> tuple[Inline, ...]:
+    """The inlines a block holds itself (not those of the blocks inside it)."""
+    match block:
+        case Heading(children=children) | Paragraph(children=children):
+            return children
+        case Details(summary=summary):
+            return summary
+        case Table(header=header, rows=rows):
+            return tuple(node for row in (header, *rows) for cell in row for node in cell.children)
+        case CodeBlock() | Diagram() | BulletList() | OrderedList() | BlockQuote() | Callout() | ThematicBreak():
+            return ()
+        case _:
+            assert_never(block)
+
+
 def plain_text(inlines: tuple[Inline, ...]) -> str:
     """The text a reader sees, with breaks as spaces."""
     parts: list[str] = []
@@ -353,24 +415,13 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
         match node:
             case Text(text=text) | InlineCode(text=text):
                 parts.append(text)
-            case (
-                Emphasis(children=children)
-                | Strong(children=children)
-                | Strikethrough(children=children)
-                | Superscript(children=children)
-                | Subscript(children=children)
-                | Keyboard(children=children)
-                | Link(children=children)
-            ):
-                parts.append(plain_text(children))
             case Image(alt=alt):
                 parts.append(alt)
-            case FootnoteRef():
-                pass  # a reference mark, not part of the text (titles, ids, TOC entries)
             case SoftBreak() | HardBreak():
                 parts.append(" ")
-            case Anchor():
-                pass
+            case _:
+                # containers give their text; footnote marks and anchors give none (titles, ids, TOC entries)
+                parts.append(plain_text(inline_children(node)))
     return "".join(parts)
 
 

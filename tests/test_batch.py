@@ -120,19 +120,20 @@ def three_docs(tmp_path: Path) -> Path:
     return docs
 
 
+def run_with_fault(
+    docs: Path, out: Path, fault: str, *options: str | Path, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """A batch export where the test hook crashes or hangs the worker on one document (`crash:NAME`, `hang:NAME`)."""
+    return run_cli(docs, "-o", out, *options, env={"DESIGNEXPORT_TEST_FAULT": fault}, timeout=timeout)
+
+
+def partial_files(folder: Path) -> list[Path]:
+    return [path for path in folder.iterdir() if path.name.endswith(".part")]
+
+
 def test_a_crashed_worker_fails_only_its_document_and_leaves_no_partial_file(three_docs: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    completed = run_cli(
-        three_docs,
-        "-o",
-        out,
-        "-j",
-        "2",
-        "--pdf",
-        "--report",
-        tmp_path / "r.json",
-        env={"DESIGNEXPORT_TEST_FAULT": "crash:bravo.md"},
-    )
+    completed = run_with_fault(three_docs, out, "crash:bravo.md", "-j", "2", "--pdf", "--report", tmp_path / "r.json")
     assert completed.returncode == 1
     assert "bravo.md: error: the export crashed (worker killed by SIGKILL); no output written" in completed.stderr
     assert statuses(report_of(tmp_path / "r.json")) == {
@@ -141,7 +142,7 @@ def test_a_crashed_worker_fails_only_its_document_and_leaves_no_partial_file(thr
         "charlie.md": "exported",
     }
     assert sorted(path.name for path in out.iterdir() if not path.name.startswith(".")) == ["alpha.pdf", "charlie.pdf"]
-    assert not [path for path in out.iterdir() if path.name.endswith(".part")]
+    assert not partial_files(out)
 
 
 def test_a_crash_keeps_the_previous_good_output(three_docs: Path, tmp_path: Path) -> None:
@@ -150,29 +151,17 @@ def test_a_crash_keeps_the_previous_good_output(three_docs: Path, tmp_path: Path
     before = (out / "bravo.pdf").read_bytes()
     write_doc(three_docs / "bravo.md", "Bravo", "Changed.\n")
     write_doc(three_docs / "charlie.md", "Charlie", "Changed.\n")  # two to export: a single one runs in-process
-    completed = run_cli(three_docs, "-o", out, "-j", "2", "--pdf", env={"DESIGNEXPORT_TEST_FAULT": "crash:bravo.md"})
+    completed = run_with_fault(three_docs, out, "crash:bravo.md", "-j", "2", "--pdf")
     assert completed.returncode == 1
     assert (out / "bravo.pdf").read_bytes() == before
-    assert not [path for path in out.iterdir() if path.name.endswith(".part")]
+    assert not partial_files(out)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_hanging_document_times_out_and_the_batch_goes_on(three_docs: Path, tmp_path: Path, jobs: str) -> None:
     out = tmp_path / "out"
-    completed = run_cli(
-        three_docs,
-        "-o",
-        out,
-        "-j",
-        jobs,
-        "--html",
-        "--timeout",
-        "3",
-        "--report",
-        tmp_path / "r.json",
-        env={"DESIGNEXPORT_TEST_FAULT": "hang:alpha.md"},
-        timeout=120,
-    )
+    options = ("-j", jobs, "--html", "--timeout", "3", "--report", tmp_path / "r.json")
+    completed = run_with_fault(three_docs, out, "hang:alpha.md", *options, timeout=120)
     assert completed.returncode == 1
     assert "alpha.md: error: timed out after 3 s (--timeout); no output written" in completed.stderr
     assert statuses(report_of(tmp_path / "r.json")) == {

@@ -137,6 +137,26 @@ def test_company_template_drives_boilerplate_and_sections(tmp_path: Path) -> Non
     assert codes(out) == ["missing-section", "boilerplate"]
 
 
+def test_check_finds_broken_links_however_deeply_they_are_nested(tmp_path: Path) -> None:
+    source = tmp_path / "nested.md"
+    source.write_text(
+        "# Nested\n\n## Real\n\n"
+        "> - item with **bold [a](#gone-quote)**\n\n"
+        "| a | b |\n|---|---|\n| x | ~~[b](#gone-table)~~ |\n\n"
+        "<details><summary>More</summary>\n\nInside *[c](#gone-details)*.\n\n</details>\n\n"
+        "Text.[^1] [fine](#real)\n\n[^1]: See <sup>[d](#gone-note)</sup>.\n",
+        encoding="utf-8",
+    )
+    _, out, _ = run("check", "--format", "json", "--profile", "none", str(source))
+    findings = [finding for finding in json.loads(out) if finding["code"] == "broken-link"]
+    assert [(finding["line"], finding["message"]) for finding in findings] == [
+        (5, "no heading or anchor '#gone-quote'"),
+        (9, "no heading or anchor '#gone-table'"),
+        (13, "no heading or anchor '#gone-details'"),
+        (19, "no heading or anchor '#gone-note'"),
+    ]
+
+
 def test_missing_file_is_one_line_error(tmp_path: Path) -> None:
     code, out, err = run("check", str(tmp_path / "absent.md"))
     assert code == 1 and out == ""
