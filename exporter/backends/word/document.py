@@ -720,12 +720,7 @@ class WordWriter:
             sink = self._sink(paragraph, item_style, self._width_pt(inner))
             if item.checked is not None:
                 sink.add_run("\u2612 " if item.checked else "\u2610 ", RunFormat(character_style=styles.TASK_BOX))
-            rest = item.children
-            if rest and isinstance(rest[0], Paragraph):
-                self._inlines(sink, rest[0].children, RunFormat())
-                rest = rest[1:]
-            for child in rest:
-                self._block(child, inner)
+            self._continue_with(sink, item.children, inner)
 
     def _landscape_table(self, table: Table, context: Context) -> None:
         """The table on pages of its own, turned landscape; headers and footers carry on."""
@@ -875,7 +870,11 @@ class WordWriter:
         sink = self._sink(paragraph, styles.FOOTNOTE_TEXT, self._width_pt(context))
         sink.add_run("", RunFormat(character_style=styles.FOOTNOTE_REFERENCE))._r.append(ooxml.footnote_mark())
         sink.add_run(" ", RunFormat())
-        rest = note.children
+        self._continue_with(sink, note.children, context)
+
+    def _continue_with(self, sink: RunSink, blocks: tuple[Block, ...], context: Context) -> None:
+        """A leading paragraph goes on in `sink` (after a list marker or note mark); other blocks follow."""
+        rest = blocks
         if rest and isinstance(rest[0], Paragraph):
             self._inlines(sink, rest[0].children, RunFormat())
             rest = rest[1:]
