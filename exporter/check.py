@@ -14,9 +14,9 @@ from typing import Literal
 from urllib.parse import unquote
 
 from exporter.assets import asset_dir
-from exporter.diagnostics import Reporter
+from exporter.diagnostics import Reporter, locate
 from exporter.highlight import is_known_language
-from exporter.outline import RESERVED_IDS, iter_headings, slugify
+from exporter.outline import RESERVED_IDS, dangling_fragment_links, iter_headings, slugify
 from exporter.parser import parse
 from exporter.tree import (
     Anchor,
@@ -45,7 +45,6 @@ _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _RAGGED_COLUMN = re.compile(r"^column (\d+): ")
 _WORD = re.compile(r"\w")
-_FOOTNOTE_ID = re.compile(r"^fn(ref)?-\d+(-\d+)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +124,8 @@ def check_document(
 
 def _parser_findings(reporter: Reporter, source: str) -> Iterator[Finding]:
     for diagnostic in reporter.diagnostics:
+        if diagnostic.code == "broken-link":
+            continue  # `_links` reports these itself, as errors and with a column
         column_match = _RAGGED_COLUMN.match(diagnostic.message)
         column = int(column_match.group(1)) if column_match else 1
         yield Finding(source, max(diagnostic.line, 1), column, diagnostic.severity, diagnostic.code, diagnostic.message)
@@ -211,38 +212,26 @@ def _all_inlines(document: Document) -> Iterator[tuple[int, Inline]]:
                 yield line, node
 
 
-def _locate(lines: list[str], needle: str, start_line: int) -> tuple[int, int]:
-    """The first line and column at or after `start_line` where `needle` appears, else the start line."""
-    for number in range(max(start_line, 1), len(lines) + 1):
-        column = lines[number - 1].find(needle)
-        if column >= 0:
-            return number, column + 1
-    return max(start_line, 1), 1
-
-
 def _links(document: Document, lines: list[str], folder: Path, source: str) -> Iterator[Finding]:
     ids = set(RESERVED_IDS) | {heading.id for heading in iter_headings(document.blocks)}
     targets: list[tuple[int, str, str]] = []
     for line, node in _all_inlines(document):
         if isinstance(node, Anchor):
             ids.add(node.id)
-        elif isinstance(node, Link):
+        elif isinstance(node, Link) and not node.target.startswith("#"):
             targets.append((line, node.target, "link"))
         elif isinstance(node, Image):
             targets.append((node.line or line, node.source, "image"))
+    every_block = (*document.blocks, *(block for note in document.footnotes for block in note.children))
+    for line, target in dangling_fragment_links(every_block, ids):
+        where, column = locate(lines, target, line)
+        yield Finding(source, where, column, "error", "broken-link", f"no heading or anchor {target!r}")
     for line, target, kind in targets:
-        if target.startswith("#"):
-            anchor = unquote(target[1:])
-            known = anchor in ids or anchor.casefold() in {identifier.casefold() for identifier in ids}
-            if anchor and not known and not _FOOTNOTE_ID.match(anchor):
-                where, column = _locate(lines, target, line)
-                yield Finding(source, where, column, "error", "broken-link", f"no heading or anchor {target!r}")
-            continue
         if _SCHEME.match(target) or target.startswith(("/", "//")):
             continue
         path = unquote(target.split("#", 1)[0].split("?", 1)[0])
         if path and not (folder / path).exists():
-            where, column = _locate(lines, target, line)
+            where, column = locate(lines, target, line)
             code = "missing-image" if kind == "image" else "missing-file"
             yield Finding(source, where, column, "warning", code, f"{kind} target not found: {path!r}")
 

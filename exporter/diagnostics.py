@@ -43,3 +43,13 @@ class ExportError(Exception):
         self.message = message
         where = f"{source}:{line}" if line > 0 else source
         super().__init__(f"{where}: error: {message}")
+
+
+def locate(lines: list[str], needle: str, start_line: int, reach: int = 1000) -> tuple[int, int]:
+    """The first line and column where `needle` appears, searching `reach` lines from `start_line`
+    (the start of its block); else the start line."""
+    for number in range(max(start_line, 1), min(len(lines), start_line + reach) + 1):
+        column = lines[number - 1].find(needle)
+        if column >= 0:
+            return number, column + 1
+    return max(start_line, 1), 1

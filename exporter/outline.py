@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import assert_never
+from urllib.parse import unquote
 
 from exporter.tree import (
     Anchor,
@@ -37,12 +38,15 @@ from exporter.tree import (
     Text,
     ThematicBreak,
     TocEntry,
+    block_inlines,
     plain_text,
+    walk_blocks,
+    walk_inlines,
 )
 
 # Ids the backends use for their own parts; headings never take them.
 RESERVED_IDS = frozenset({"toc", "contents", "footnotes", "document-control", "title-page"})
-_RESERVED_PATTERN = re.compile(r"^fn(ref)?-\d+(-\d+)?$")
+FOOTNOTE_ID = re.compile(r"^fn(ref)?-\d+(-\d+)?$")  # the backends' ids for footnotes and their marks
 _NOT_SLUG = re.compile(r"[^\w\- ]")
 
 
@@ -65,7 +69,7 @@ class IdRegistry:
     def unique(self, base: str) -> str:
         candidate = base
         counter = 0
-        while candidate in self.taken or _RESERVED_PATTERN.match(candidate):
+        while candidate in self.taken or FOOTNOTE_ID.match(candidate):
             counter += 1
             candidate = f"{base}-{counter}"
         self.taken.add(candidate)
@@ -161,6 +165,16 @@ def resolve_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> tuple[Bl
         return f"#{found}" if found else link.target
 
     return map_blocks(blocks, lambda node: replace(node, target=target(node)) if isinstance(node, Link) else node)
+
+
+def dangling_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> Iterator[tuple[int, str]]:
+    """(line, target) of every `#fragment` link that names no id in the document."""
+    for block in walk_blocks(blocks):
+        for node in walk_inlines(block_inlines(block)):
+            if isinstance(node, Link) and node.target.startswith("#"):
+                fragment = unquote(node.target[1:])
+                if fragment and fragment not in ids and not FOOTNOTE_ID.match(fragment):
+                    yield block.line, node.target
 
 
 def map_inlines(inlines: tuple[Inline, ...], change: Callable[[Inline], Inline]) -> tuple[Inline, ...]:

@@ -16,7 +16,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from exporter.diagnostics import ExportError, Reporter
+from exporter.diagnostics import ExportError, Reporter, locate
 from exporter.language import detect_language
 from exporter.layout import (
     column_weights,
@@ -30,6 +30,7 @@ from exporter.limits import Limits
 from exporter.outline import (
     IdRegistry,
     build_toc,
+    dangling_fragment_links,
     iter_headings,
     number_sections,
     resolve_fragment_links,
@@ -138,6 +139,11 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     footnotes = tuple(
         replace(note, children=resolve_fragment_links(note.children, builder.ids.taken)) for note in footnotes
     )
+    note_blocks = tuple(block for note in footnotes for block in note.children)
+    source_lines = text.split("\n")
+    for block_line, target in dangling_fragment_links((*blocks, *note_blocks), builder.ids.taken):
+        line, _ = locate(source_lines, target, block_line)
+        reporter.warn(line, "broken-link", f"no heading or anchor {target!r}")
     if options.number_sections:
         blocks = number_sections(blocks)
     title = _title(blocks, front_matter, source)

@@ -253,6 +253,18 @@ def test_docx_header_carries_the_watermark(tmp_path: Path) -> None:
     assert "textpath" not in header_xml(approved.with_suffix(".docx"))
 
 
+def test_export_warns_of_a_dangling_link_once_with_its_line_in_every_format(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("# T\n\n## A\n\nSee the\n[appendix](#nowhere) and [A](#a).[^1]\n\n[^1]: Or [b](#gone).\n", "utf-8")
+    code, _, err = run(str(doc), "--html", "--pdf", "--docx")
+    assert code == 0
+    warnings = [line for line in err.splitlines() if ": warning: " in line]
+    assert warnings == [
+        f"{doc}:6: warning: no heading or anchor '#nowhere' [broken-link]",
+        f"{doc}:8: warning: no heading or anchor '#gone' [broken-link]",
+    ]  # not repeated per format, and no line-less "No anchor" from WeasyPrint
+
+
 def test_strict_export_fails_on_errors(tmp_path: Path) -> None:
     doc = tmp_path / "doc.md"
     doc.write_text("# T\n\n## A\n\nOwned by {{OWNER}}; see [b](#nowhere).\n", encoding="utf-8")
