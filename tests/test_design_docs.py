@@ -26,7 +26,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def codes(output: str) -> list[str]:
-    return [line.split(": ", 2)[1].split()[1] for line in output.splitlines()]
+    return [line.rsplit(" [", 1)[1].rstrip("]") for line in output.splitlines()]
 
 
 # ---------------------------------------------------------------- new
@@ -83,7 +83,7 @@ def test_new_then_check_has_boilerplate_but_no_placeholders(tmp_path: Path) -> N
 def test_check_reports_each_placeholder_of_the_seed_template() -> None:
     code, out, _ = run("check", str(TEMPLATE))
     assert code == 1
-    placeholders = [line for line in out.splitlines() if " error placeholder: " in line]
+    placeholders = [line for line in out.splitlines() if ": error: " in line and line.endswith(" [placeholder]")]
     assert [line.split(": error")[0].split(":")[-2:] for line in placeholders] == [
         ["1", "3"],
         ["3", "18"],
