@@ -207,9 +207,8 @@ def _all_inlines(document: Document) -> Iterator[tuple[int, Inline]]:
     block_lists = [document.blocks, *(footnote.children for footnote in document.footnotes)]
     for blocks in block_lists:
         for block in walk_blocks(blocks):
-            line = getattr(block, "line", 0)
             for node in walk_inlines(block_inlines(block)):
-                yield line, node
+                yield block.line, node
 
 
 def _links(document: Document, lines: list[str], folder: Path, source: str) -> Iterator[Finding]:
