@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from exporter.diagnostics import ExportError
+from exporter.diagnostics import Diagnostic, ExportError
 from exporter.export import Format, display_name
+from exporter.inputs import special_location
 
 GLOB_CHARACTERS = frozenset("*?[")
 CACHE_DIR_NAME = ".designexport-cache"
@@ -25,6 +26,8 @@ class PlanError(ValueError):
 class Source:
     path: Path
     relative: PurePosixPath  # where it sits under the folder or glob it came from; mirrored under -o
+    root: Path | None = None  # that folder (a named file's own folder); a symlink may not lead out of it
+    named: bool = False  # named on the command line, not found in a folder or by a pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +54,9 @@ def collect_sources(inputs: Iterable[Path], exclude: Sequence[str] = ()) -> tupl
     for item in inputs:
         if item.is_dir():
             found = [
-                Source(path, PurePosixPath(path.relative_to(item).as_posix()))
+                Source(path, PurePosixPath(path.relative_to(item).as_posix()), item)
                 for path in sorted(item.rglob("*.md"))
-                if path.is_file() and not _hidden(path.relative_to(item))
+                if not _hidden(path.relative_to(item)) and not path.is_dir()
             ]
             kept = [source for source in found if not excluded(source.relative, exclude)]
             if not found:
@@ -63,14 +66,56 @@ def collect_sources(inputs: Iterable[Path], exclude: Sequence[str] = ()) -> tupl
             root = _glob_root(item)
             matches = sorted(Path(match) for match in glob.glob(str(item), recursive=True))
             found = [
-                Source(path, PurePosixPath(path.relative_to(root).as_posix())) for path in matches if path.is_file()
+                Source(path, PurePosixPath(path.relative_to(root).as_posix()), root)
+                for path in matches
+                if not path.is_dir()
             ]
             if not found:
                 errors.append(str(ExportError(str(item), "pattern matches no files")))
             sources.extend(source for source in found if not excluded(source.relative, exclude))
         elif not excluded(PurePosixPath(item.name), exclude) and not excluded(_from_cwd(item), exclude):
-            sources.append(Source(item, PurePosixPath(item.name)))
+            sources.append(Source(item, PurePosixPath(item.name), item.parent, named=True))
     return _unique(sources), errors
+
+
+def screen_sources(sources: Sequence[Source], follow_symlinks: bool = False) -> tuple[list[Source], list[Diagnostic]]:
+    """The sources that may be read as documents, and a warning for each one refused.
+
+    A document reached through a symlink whose real path leaves its folder (or glob root) is refused
+    unless `follow_symlinks`; nothing under /proc, /sys or /dev, and nothing but a regular file, is
+    ever read, however it is named."""
+    kept: list[Source] = []
+    refused: list[Diagnostic] = []
+    for source in sources:
+        try:
+            real = source.path.resolve()
+        except (OSError, RuntimeError):
+            message = "skipped: a symlink loop"
+            refused.append(Diagnostic(str(source.path), 0, "warning", "symlink-loop", message))
+            continue
+        name = display_name(source.path)
+        if special_location(real):
+            message = f"skipped: it is a link to {real}, which is never read as a document"
+            refused.append(Diagnostic(name, 0, "warning", "special-file", message))
+        elif not source.named and source.path.exists() and not source.path.is_file():  # a named one fails to read
+            message = "skipped: not a regular file (a FIFO, socket or device would block or never end)"
+            refused.append(Diagnostic(name, 0, "warning", "special-file", message))
+        elif not follow_symlinks and source.root is not None and _leaves(real, source.root):
+            outside = display_name(source.root)
+            message = f"skipped: it is a symlink to {real}, outside {outside}; --follow-symlinks allows it"
+            refused.append(Diagnostic(name, 0, "warning", "symlink-outside", message))
+        else:
+            kept.append(source)
+    return kept, refused
+
+
+def _leaves(real: Path, root: Path) -> bool:
+    """True when the file's real path is outside the folder it was found in (or named in)."""
+    try:
+        real_root = root.resolve()
+    except (OSError, RuntimeError):
+        return True
+    return not real.is_relative_to(real_root)
 
 
 def excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
@@ -119,11 +164,14 @@ def _unique(sources: list[Source]) -> list[Source]:
     return unique
 
 
-def plan_jobs(sources: Sequence[Source], formats: Sequence[Format], output_dir: Path | None) -> list[Job]:
-    """One job per source, outputs mirrored under `output_dir`; refuses collisions before any work starts."""
+def plan_jobs(
+    sources: Sequence[Source], formats: Sequence[Format], output_dir: Path | None, protected: Iterable[Path] = ()
+) -> list[Job]:
+    """One job per source, outputs mirrored under `output_dir`; refuses collisions, and outputs over an
+    input (a document, or a `protected` file such as the theme or the config), before any work starts."""
     jobs: list[Job] = []
     claimed: dict[Path, Path] = {}
-    inputs = {source.path.resolve() for source in sources}
+    inputs = {source.path.resolve() for source in sources} | {path.resolve() for path in protected}
     for source in sources:
         root = source.path.parent if output_dir is None else output_dir
         base = root / (source.path.name if output_dir is None else Path(*source.relative.parts))
@@ -149,6 +197,16 @@ def plan_jobs(sources: Sequence[Source], formats: Sequence[Format], output_dir: 
         cache_dir = output_dir / CACHE_DIR_NAME if output_dir is not None else _user_cache_dir(root)
         jobs.append(Job(source.path, display_name(source.path), targets, root, cache_dir))
     return jobs
+
+
+def check_report_path(report: Path, jobs: Sequence[Job], protected: Iterable[Path]) -> None:
+    """Refuses a --report path that is an input (a document, the theme, the config...) or an output."""
+    resolved = report.resolve()
+    inputs = {job.source.resolve() for job in jobs} | {path.resolve() for path in protected}
+    if resolved in inputs:
+        raise PlanError(f"--report {report}: error: it would overwrite an input file")
+    if any(resolved == target.resolve() for job in jobs for target in job.targets.values()):
+        raise PlanError(f"--report {report}: error: it would overwrite an exported file")
 
 
 def _user_cache_dir(folder: Path) -> Path:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from exporter import __version__
-from exporter.limits import limit_names
+from exporter.limits import MAX_JOBS, MAX_SECONDS, limit_names
 from exporter.options import PDF_VARIANTS
 from exporter.theme import DEFAULT_THEME, available_themes
 
@@ -27,6 +28,15 @@ Examples:
 \b
 Exit codes: 0 all exported, 1 a document failed, 2 usage error.
 """
+
+
+def finite_seconds(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A positive number of seconds up to a day; `inf` and `nan` are refused, not taken literally."""
+    if value is not None and (not math.isfinite(value) or not 0 < value <= MAX_SECONDS):
+        raise click.BadParameter(
+            f"{value!r} must be a number of seconds above 0 and at most {MAX_SECONDS:g}", param=param
+        )
+    return value
 
 
 class DefaultCommandGroup(click.Group):
@@ -103,19 +113,30 @@ def main() -> None:
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_JOBS),
     default=None,
     help="Worker processes [default: CPU count; 1: in-process].",
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=float,
+    callback=finite_seconds,
     help="Fail a document after this many seconds [default: 600, the 'seconds' limit].",
 )
 @click.option(
     "--asset-root",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Let documents load images from anywhere below this folder, not only their own folder.",
+    help="Let documents load images from anywhere below this folder (inside the project), not only their own folder.",
+)
+@click.option(
+    "--allow-asset-root-outside",
+    is_flag=True,
+    help="Accept an --asset-root outside the project folder (never / itself).",
+)
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Export documents reached through symlinks that lead out of their folder (never into /proc, /sys, /dev).",
 )
 @click.option(
     "--allow-remote",

@@ -13,12 +13,30 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from exporter.batch import Job, PlanError, collect_sources, parse_shard, plan_jobs, shard
+from exporter.batch import (
+    Job,
+    PlanError,
+    check_report_path,
+    collect_sources,
+    parse_shard,
+    plan_jobs,
+    screen_sources,
+    shard,
+)
 from exporter.cache import BuildCache, settings_digest
 from exporter.config import ConfigError, ProjectConfig, find_config, load_config
 from exporter.console import BatchConsole
 from exporter.diagnostics import Diagnostic, ExportError
 from exporter.export import FORMATS, ExportResult, ExportSettings, Format, display_name, read_source, write_atomic
+from exporter.inputs import (
+    REFERENCE_DOCX_MAX_BYTES,
+    THEME_MAX_BYTES,
+    Origin,
+    UnsafeInputError,
+    checked_file,
+    checked_folder,
+    project_folder,
+)
 from exporter.limits import Limits
 from exporter.options import RenderOptions
 from exporter.parser import ParseOptions
@@ -36,19 +54,30 @@ def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path |
     started = time.perf_counter()
     config = _project_config(inputs, config_path)
     options = _merge_config(ctx, given, config)
+    project = project_folder(config.path if config else None, inputs[0])
+    auxiliary = _checked_auxiliary_files(options, project)
     settings = _export_settings(options)
-    sources, errors = collect_sources(inputs, options["exclude"])
+    collected, errors = collect_sources(inputs, options["exclude"])
+    sources, refused = screen_sources(collected, options["follow_symlinks"])
+    protected = {*auxiliary, *([config.path] if config else [])}
     try:
-        jobs = plan_jobs(sources, settings.formats, settings.output_dir)
+        jobs = plan_jobs(sources, settings.formats, settings.output_dir, protected)
         if options["shard"]:
             jobs = shard(jobs, *parse_shard(options["shard"]))
+        if options["report_path"]:
+            check_report_path(options["report_path"], jobs, [*protected, *(source.path for source in collected)])
     except PlanError as error:
         raise click.UsageError(str(error)) from None
 
     console = BatchConsole(len(jobs), options["quiet"], options["verbose"])
-    for message in errors:
+    for message in (*getattr(settings.render.theme, "warnings", ()), *errors):  # TODO(lead): theme warnings
         console.message(message)
     summary = BatchSummary()
+    for warning in refused:
+        entry = DocumentEntry(warning.source, "skipped", diagnostics=[warning])
+        summary.entries.append(entry)
+        if not options["quiet"]:
+            console.message(str(warning))
     build_cache = BuildCache(
         settings_digest(settings, {"strict": options["strict"], "required": options["required_sections"]})
     )
@@ -142,6 +171,43 @@ def _merge_config(ctx: click.Context, given: dict[str, Any], config: ProjectConf
         elif key in options and ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
             options[key] = value
     return options
+
+
+def _checked_auxiliary_files(options: dict[str, Any], project: Path) -> list[Path]:
+    """Puts the theme, logo, reference DOCX and asset root through the input sandbox, replacing each
+    with its real path; returns the files, so no output may overwrite them. Paths from the config file
+    were held to the stricter config rules when it was read."""
+    origin = Origin(project, from_config=False)
+    files: list[Path] = []
+    checks = (
+        ("logo", "--logo", Limits().image_bytes),
+        ("reference_docx", "--reference-docx", REFERENCE_DOCX_MAX_BYTES),
+        ("theme_name", "--theme", THEME_MAX_BYTES),
+    )
+    for key, flag, max_bytes in checks:
+        value = options[key]
+        if value is None or (key == "theme_name" and not _is_theme_path(str(value))):
+            continue
+        try:
+            real = checked_file(Path(value), flag.removeprefix("--").replace("-", " "), origin, max_bytes)
+        except UnsafeInputError as error:
+            raise click.BadParameter(str(error), param_hint=flag) from None
+        options[key] = str(real) if key == "theme_name" else real
+        files.append(real)
+    if options["asset_root"] is not None:
+        allow_outside = options["allow_asset_root_outside"]
+        try:
+            options["asset_root"] = checked_folder(options["asset_root"], "asset root", origin, allow_outside)
+        except UnsafeInputError as error:
+            message = str(error)
+            if "outside the project" in message:
+                message += " (--allow-asset-root-outside allows it)"
+            raise click.BadParameter(message, param_hint="--asset-root") from None
+    return files
+
+
+def _is_theme_path(name: str) -> bool:
+    return name.endswith(".css") or "/" in name
 
 
 def _limits(options: dict[str, Any]) -> Limits:
@@ -258,7 +324,10 @@ def run_check(
     settings = config.values if config else {}
     if required := settings.get("required_sections"):
         template = TemplateSections(template.bodies, tuple(required))  # type: ignore[arg-type]
-    sources, errors = collect_sources(inputs, tuple(settings.get("exclude", ())))  # type: ignore[arg-type]
+    collected, errors = collect_sources(inputs, tuple(settings.get("exclude", ())))  # type: ignore[arg-type]
+    sources, refused = screen_sources(collected)
+    for refusal in refused:  # a document the export would refuse is not read here either
+        click.echo(str(refusal), err=True)
     files = [source.path for source in sources]
     findings: list[Finding] = []
     for source in files:
@@ -276,4 +345,5 @@ def run_check(
     for message in errors:
         click.echo(message, err=True)
     failing = {"error", "warning"} if strict else {"error"}
-    sys.exit(1 if errors or any(finding.severity in failing for finding in findings) else 0)
+    refused_fails = strict and bool(refused)  # under --strict a refused document is a failure, as any warning
+    sys.exit(1 if errors or refused_fails or any(finding.severity in failing for finding in findings) else 0)

@@ -12,7 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from exporter.limits import Limits, limit_names
+from exporter.inputs import (
+    CONFIG_MAX_BYTES,
+    REFERENCE_DOCX_MAX_BYTES,
+    THEME_MAX_BYTES,
+    Origin,
+    UnsafeInputError,
+    checked_file,
+    checked_folder,
+    special_location,
+)
+from exporter.limits import MAX_JOBS, MAX_SECONDS, Limits, limit_names
 from exporter.options import PDF_VARIANTS
 from exporter.theme import available_themes
 
@@ -92,7 +102,11 @@ def load_config(path: Path) -> ProjectConfig:
 
 
 def _read(path: Path) -> str:
+    if special_location(path.resolve()):
+        raise ConfigError(path, f"lies in {path.resolve().parent}, which is never read as a config file")
     try:
+        if path.stat().st_size > CONFIG_MAX_BYTES:
+            raise ConfigError(path, f"is over the {CONFIG_MAX_BYTES}-byte limit for a config file")
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(path, "no such file") from None
@@ -268,10 +282,10 @@ def _integer(low: int, high: int | None = None) -> Converter:
 
 
 def _seconds(value: object, _folder: Path) -> float:
-    expected = "a positive number of seconds"
+    expected = f"a positive number of seconds, at most {MAX_SECONDS:g}"
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or not 0 < value <= MAX_SECONDS:
         raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
     return float(value)
 
@@ -297,13 +311,21 @@ def _relative_path(value: object, folder: Path) -> Path:
     return _absolute(folder / text)
 
 
-def _existing_file(value: object, folder: Path) -> Path:
+def _existing_file(value: object, folder: Path, what: str, max_bytes: int) -> Path:
+    """A file inside the project (the config file's folder), after the input sandbox's checks: its real path."""
     path = _relative_path(value, folder)
     if not path.exists():
         raise _InvalidValue(f"file not found: {_display(path)}")
     if not path.is_file():
         raise _InvalidValue(f"not a file: {_display(path)}")
-    return path
+    try:
+        return checked_file(path, what, Origin(folder, from_config=True), max_bytes)
+    except UnsafeInputError as error:
+        raise _InvalidValue(str(error)) from None
+
+
+def _logo(value: object, folder: Path) -> Path:
+    return _existing_file(value, folder, "logo", Limits().image_bytes)
 
 
 def _theme(value: object, folder: Path) -> str:
@@ -311,7 +333,7 @@ def _theme(value: object, folder: Path) -> str:
     expected = f"a built-in theme ({_quoted(builtin)}) or a path to a .css file"
     name = _string(value, expected)
     if name.endswith(".css"):
-        return str(_existing_file(name, folder))
+        return str(_existing_file(name, folder, "theme", THEME_MAX_BYTES))
     if name not in builtin:
         raise _InvalidValue(f"expected {expected}, got {name!r}")
     return name
@@ -321,6 +343,10 @@ def _output_dir(value: object, folder: Path) -> Path:
     path = _relative_path(value, folder)
     if path.is_file():
         raise _InvalidValue(f"expected a folder, but {_display(path)} is a file")
+    try:
+        checked_folder(path, "output folder", Origin(folder, from_config=True))
+    except UnsafeInputError as error:
+        raise _InvalidValue(str(error)) from None
     return path
 
 
@@ -328,7 +354,7 @@ def _reference_docx(value: object, folder: Path) -> Path:
     text = _string(value, "a path to a .docx file")
     if not text.lower().endswith(".docx"):
         raise _InvalidValue(f"expected a path to a .docx file, got {text!r}")
-    return _existing_file(text, folder)
+    return _existing_file(text, folder, "reference DOCX", REFERENCE_DOCX_MAX_BYTES)
 
 
 def _watermark_statuses(value: object, _folder: Path) -> str:
@@ -341,11 +367,15 @@ def _watermark_statuses(value: object, _folder: Path) -> str:
     return ",".join(statuses)
 
 
-def _existing_folder(value: object, folder: Path) -> Path:
+def _asset_root(value: object, folder: Path) -> Path:
+    """A folder inside the project: a committed config may not open the image sandbox to the whole disk."""
     path = _relative_path(value, folder)
     if not path.is_dir():
         raise _InvalidValue(f"folder not found: {_display(path)}")
-    return path
+    try:
+        return checked_folder(path, "asset root", Origin(folder, from_config=True))
+    except UnsafeInputError as error:
+        raise _InvalidValue(str(error)) from None
 
 
 def _limits(value: object, _folder: Path) -> tuple[str, ...]:
@@ -378,13 +408,13 @@ _KEYS: dict[str, tuple[str, Converter]] = {
     "watermark": ("no_watermark", _flag(negate=True)),
     "watermark-statuses": ("watermark_statuses", _watermark_statuses),
     "organization": ("organization", _any_string),
-    "logo": ("logo", _existing_file),
+    "logo": ("logo", _logo),
     "pdf-variant": ("pdf_variant", _choice(PDF_VARIANTS)),
     "reference-docx": ("reference_docx", _reference_docx),
     "exclude": ("exclude", _strings("non-empty glob patterns")),
-    "jobs": ("jobs", _integer(1)),
+    "jobs": ("jobs", _integer(1, MAX_JOBS)),
     "timeout": ("timeout", _seconds),
-    "asset-root": ("asset_root", _existing_folder),
+    "asset-root": ("asset_root", _asset_root),
     "allow-remote": ("allow_remote", _flag()),
     "limits": ("limits", _limits),
 }

@@ -7,6 +7,9 @@ import dataclasses
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+# Bounds on run settings (--jobs, --timeout, config `jobs` and `timeout`): beyond them a value is a mistake.
+MAX_JOBS = 256  # each worker process loads its own backends; more only exhausts memory
+MAX_SECONDS = 86_400.0  # a day
 
 
 @dataclass(frozen=True, slots=True)

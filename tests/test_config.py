@@ -201,9 +201,9 @@ def test_an_empty_designexport_toml_sets_nothing(tmp_path: Path) -> None:
             "toc-depth = true\n",
             "designexport.toml:1: error: toc-depth: expected a whole number from 1 to 6, got true",
         ),
-        ("jobs = 0\n", "designexport.toml:1: error: jobs: expected a whole number of at least 1, got 0"),
-        ("timeout = -5\n", "designexport.toml:1: error: timeout: expected a positive number of seconds, got -5"),
-        ("timeout = nan\n", "designexport.toml:1: error: timeout: expected a positive number of seconds, got nan"),
+        ("jobs = 0\n", "designexport.toml:1: error: jobs: expected a whole number from 1 to 256, got 0"),
+        ("timeout = -5\n", "designexport.toml:1: error: timeout: expected a positive number of seconds, at most 86400, got -5"),
+        ("timeout = nan\n", "designexport.toml:1: error: timeout: expected a positive number of seconds, at most 86400, got nan"),
         (
             'required-sections = ["Context", ""]\n',
             "designexport.toml:1: error: required-sections: expected a list of non-empty section titles, "
@@ -306,7 +306,7 @@ def test_a_config_outside_the_working_folder_is_shown_absolute(tmp_path: Path, m
     config = write(tmp_path / "project" / CONFIG_FILE_NAME, "jobs = 0\n")
     monkeypatch.chdir(write(tmp_path / "elsewhere" / "keep", "").parent)
 
-    assert config_error(config) == f"{config}:1: error: jobs: expected a whole number of at least 1, got 0"
+    assert config_error(config) == f"{config}:1: error: jobs: expected a whole number from 1 to 256, got 0"
 
 
 def test_a_missing_config_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,8 @@ import pypdf
 import pytest
 
 PASSWD_MARKER = "root:x:0:0"
+# A CI secret in the exporting process's environment: /proc/self/environ would hold it.
+SECRET_VARIABLE, SECRET_VALUE = "DESIGNEXPORT_TEST_SECRET", "s3cret-token-5c1f0e"
 DOC_HEAD = "# Hostile Technical Design\n\n**Status:** Draft\n\n## Overview\n\n"
 
 
@@ -170,10 +172,17 @@ def _write_special(folder: Path) -> dict[str, tuple[str, str]]:
     (folder / "fifty-megabyte-line.md").write_bytes(b"# Big\n\n" + b"x" * (50 * 1024 * 1024))
     (folder / "invalid-utf8.md").write_bytes(DOC_HEAD.encode() + b"caf\xe9 \xff\xfe\n")
     (folder / "utf16-bom.md").write_bytes((DOC_HEAD + "Unicode text: caf\u00e9 \u65e5\u672c\n").encode("utf-16"))
+    # Documents that are not what their name says: committed links to secrets, and a FIFO.
+    (folder / "environment.md").symlink_to("/proc/self/environ")
+    (folder / "passwd-link.md").symlink_to("/etc/passwd")
+    os.mkfifo(folder / "pipe.md")
     return {
         "fifty-megabyte-line.md": ("failed", "over the 20971520-byte limit"),
         "invalid-utf8.md": ("failed", "not valid UTF-8"),
         "utf16-bom.md": ("exported", "encoding"),
+        "environment.md": ("skipped", "special-file"),
+        "passwd-link.md": ("skipped", "symlink-outside"),
+        "pipe.md": ("skipped", "special-file"),
     }
 
 
@@ -221,7 +230,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory, server: tuple[str, lis
         text=True,
         check=False,
         timeout=900,
-        env={**os.environ, "XDG_CACHE_HOME": str(base / "cache")},
+        env={**os.environ, "XDG_CACHE_HOME": str(base / "cache"), SECRET_VARIABLE: SECRET_VALUE},
         stdin=subprocess.DEVNULL,
     )
     report = json.loads((base / "report.json").read_text(encoding="utf-8"))
@@ -258,18 +267,33 @@ def test_refusals_name_the_file_line_and_reference(hostile_run: dict[str, Any]) 
 
 
 def test_no_output_leaks_local_files(hostile_run: dict[str, Any]) -> None:
+    secrets = (PASSWD_MARKER, SECRET_VALUE)
     for path in hostile_run["out"].rglob("*.*"):
         if not path.is_file():
             continue
         data = path.read_bytes()
-        assert PASSWD_MARKER.encode() not in data, path
+        assert not any(secret.encode() in data for secret in secrets), path
         if path.suffix == ".docx":
             with zipfile.ZipFile(path) as package:
                 for member in package.namelist():
-                    assert PASSWD_MARKER.encode() not in package.read(member), (path, member)
+                    content = package.read(member)
+                    assert not any(secret.encode() in content for secret in secrets), (path, member)
         if path.suffix == ".pdf":
             text = "".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
-            assert PASSWD_MARKER not in text, path
+            assert not any(secret in text for secret in secrets), path
+    assert not (hostile_run["out"] / "environment.html").exists()
+    assert not (hostile_run["out"] / "passwd-link.html").exists()
+
+
+def test_refused_documents_are_named_in_the_log_and_the_report(hostile_run: dict[str, Any]) -> None:
+    stderr = hostile_run["completed"].stderr
+    assert re.search(
+        r"passwd-link\.md: warning: skipped: it is a symlink to /etc/passwd, outside .*--follow-symlinks", stderr
+    )
+    assert re.search(r"environment\.md: warning: skipped: it is a link to /proc/\S+, which is never read", stderr)
+    summary = hostile_run["report"]["summary"]
+    assert summary["skipped"] == 3
+    assert summary["documents"] == summary["exported"] + summary["skipped"] + summary["failed"]
 
 
 class _ActiveContent(HTMLParser):
