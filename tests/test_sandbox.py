@@ -6,8 +6,11 @@ import base64
 import http.server
 import io
 import os
+import re
 import struct
+import subprocess
 import threading
+import tracemalloc
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -19,12 +22,17 @@ from pypdf import PdfReader
 
 import exporter.remote
 import exporter.resources
+from exporter.backends.html import render_html
 from exporter.backends.pdf import SandboxFetcher
 from exporter.diagnostics import Reporter
 from exporter.export import ExportSettings, export_document
 from exporter.limits import Limits
+from exporter.options import RenderOptions
+from exporter.parser import parse
 from exporter.remote import is_public_address
 from exporter.resources import ResourceResolver
+from exporter.svg_sanitize import MAX_ELEMENTS as MAX_SVG_ELEMENTS
+from tests.browser import chromium
 
 PASSWD_MARK = "root:x:0:0"
 
@@ -317,6 +325,147 @@ def test_unsafe_or_broken_svg_is_refused(doc: Path, content: str, why: str) -> N
 def test_svg_in_another_encoding_is_refused(doc: Path) -> None:
     (doc / "wide.svg").write_bytes(BILLION_LAUGHS.encode("utf-16"))
     assert "UTF-8" in refused(doc, "wide.svg", "resource-unsafe-svg")
+
+
+# Every way an SVG opened on its own could fetch something; TRAP is replaced by the trap server's URL.
+FETCHING_SVG = """<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+  xmlns:h="http://www.w3.org/1999/xhtml" width="200" height="100">
+  <h:iframe src="TRAP/iframe"/>
+  <x:img xmlns:x="http://www.w3.org/1999/xhtml" src="TRAP/prefixed-img"/>
+  <h:link rel="stylesheet" href="TRAP/link.css"/>
+  <foreignObject width="100" height="50"><h:img src="TRAP/fo-img"/>
+    <div xmlns="http://www.w3.org/1999/xhtml"><img src="TRAP/fo-div-img"/></div></foreignObject>
+  <style>rect { fill: blue }<h:b/>@import url(TRAP/after-a-child.css);</style>
+  <style>@font-face { font-family: f; src: url(TRAP/font.woff) } text { font-family: f }</style>
+  <image href="TRAP/image.png" width="10" height="10"/>
+  <image xlink:href="TRAP/xlink-image.png" width="10" height="10"/>
+  <rect width="10" height="10" style="fill: url(TRAP/style-attribute#a)"/>
+  <use href="TRAP/use.svg#a"/>
+  <filter id="f"><feImage href="TRAP/feimage.png"/></filter>
+  <rect width="10" height="10" filter="url(#f)"/>
+  <image width="10" height="10"><set attributeName="href" to="TRAP/set.png"/></image>
+  <script href="TRAP/script.js"/>
+  <text>drawing</text>
+</svg>"""
+
+
+@pytest.fixture
+def own_trap() -> Iterator[CountingServer]:
+    """A trap of the test's own, since the shared one must never count a connection."""
+    yield from _serve("127.0.0.1", {})
+
+
+def connections_when_opened(svg: Path, trap: CountingServer) -> int:
+    """How many connections the trap gets while headless Chromium shows `svg` as a page of its own."""
+    before = trap.connections
+    subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+         "--dump-dom", svg.as_uri()],
+        capture_output=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    return trap.connections - before
+
+
+def test_a_cleaned_svg_opened_on_its_own_makes_no_requests(doc: Path, own_trap: CountingServer) -> None:
+    trap = own_trap
+    hostile = doc / "fetching.svg"
+    hostile.write_text(FETCHING_SVG.replace("TRAP", trap.base_url), encoding="utf-8")
+    assert connections_when_opened(hostile, trap) > 0  # the trap sees what an unclean SVG fetches
+
+    resource = resolver_in(doc)[0].load("fetching.svg", 1)
+
+    assert resource is not None
+    cleaned = doc / "cleaned.svg"
+    cleaned.write_bytes(resource.data)
+    assert connections_when_opened(cleaned, trap) == 0
+    assert trap.base_url.encode() not in resource.data
+    assert b"<text>drawing</text>" in resource.data
+
+
+def test_html_elements_go_whatever_their_prefix(doc: Path) -> None:
+    (doc / "prefixed.svg").write_text(FETCHING_SVG.replace("TRAP", "http://127.0.0.1:1"), encoding="utf-8")
+    resolver, reporter = resolver_in(doc)
+    resource = resolver.load("prefixed.svg", 3)
+    assert resource is not None
+    cleaned = resource.data.decode("utf-8")
+    for gone in ("iframe", "img", "link", "xhtml", "foreignObject", "<h:", "<x:", "@import", "font.woff", "<script"):
+        assert gone not in cleaned, gone
+    [warning] = reporter.diagnostics
+    assert "HTML <iframe>" in warning.message and "<style> that loads other files" in warning.message
+
+
+def test_style_keeps_only_text_that_loads_nothing(doc: Path) -> None:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg"><style>rect { fill: red }<b xmlns="http://www.w3.org/1999/xhtml">'
+        "</b>circle { fill: url(#paint) }</style><rect width='5' height='5'/></svg>"
+    )
+    (doc / "styled.svg").write_text(svg, encoding="utf-8")
+    resource = resolver_in(doc)[0].load("styled.svg", 1)
+    assert resource is not None
+    assert b"<style>rect { fill: red }circle { fill: url(#paint) }</style>" in resource.data
+
+
+def test_an_svg_without_a_namespace_is_written_as_svg(doc: Path) -> None:
+    (doc / "bare.svg").write_text("<svg width='5' height='5'><rect width='5' height='5'/><script/></svg>", "utf-8")
+    resource = resolver_in(doc)[0].load("bare.svg", 1)
+    assert resource is not None
+    assert (
+        resource.data
+        == b'<svg xmlns="http://www.w3.org/2000/svg" width="5" height="5"><rect width="5" height="5"/></svg>'
+    )
+
+
+def test_an_svg_of_a_million_elements_is_refused_in_bounded_memory(doc: Path) -> None:
+    (doc / "huge.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<desc/>" * 1_000_000 + b"</svg>")
+    tracemalloc.start()
+    try:
+        message = refused(doc, "huge.svg", "resource-unsafe-svg")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f"more than {MAX_SVG_ELEMENTS} elements" in message
+    assert peak < 96 * 1024 * 1024, peak  # the file itself is 7 MB; a full tree of it would be far more
+
+
+def test_an_svg_logo_is_cleaned_in_every_format(tmp_path: Path, trap: CountingServer) -> None:
+    logo = tmp_path / "brand" / "logo.svg"
+    logo.parent.mkdir()
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><script>alert("logo")</script>'
+        f'<image href="{trap.base_url}/logo-pixel.png" width="4" height="4"/>'
+        '<rect id="mark" width="40" height="20" fill="#336699"/></svg>',
+        encoding="utf-8",
+    )
+    source = tmp_path / "doc.md"
+    source.write_text("# Logo test\n\nText.\n", encoding="utf-8")
+    settings = ExportSettings(output_dir=tmp_path / "out", render=RenderOptions(logo=logo, organization="Org"))
+
+    result = export_document(source, settings)
+
+    assert result.error == ""
+    [warning] = [str(item) for item in result.diagnostics if item.code == "cover-logo"]
+    assert "logo.svg" in warning and "<script>" in warning and "external link" in warning
+    html = (tmp_path / "out" / "doc.html").read_text(encoding="utf-8")
+    reporter = Reporter("doc.md")
+    print_html = render_html(  # the page WeasyPrint turns into the PDF, where the cover shows the logo
+        parse(source.read_text(encoding="utf-8"), "doc.md", reporter),
+        ResourceResolver(tmp_path, reporter),
+        settings.render,
+        for_print=True,
+    )
+    [logo_uri] = re.findall(r'class="cover-logo" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', print_html)
+    cleaned = base64.b64decode(logo_uri)
+    assert b'id="mark"' in cleaned and b"<script" not in cleaned and b"<image" not in cleaned
+    docx = zipfile.ZipFile(tmp_path / "out" / "doc.docx")
+    for name, data in [
+        ("html", html.encode("utf-8")),
+        ("print html", print_html.encode("utf-8")),
+        ("pdf", (tmp_path / "out" / "doc.pdf").read_bytes()),
+        *((name, docx.read(name)) for name in docx.namelist()),
+    ]:
+        for gone in (b"alert(", trap.base_url.encode(), b"logo-pixel"):
+            assert gone not in data, (name, gone)
+    assert trap.connections == 0
 
 
 # ---------------------------------------------------------------- the network

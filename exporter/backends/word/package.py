@@ -1,11 +1,15 @@
 """The package around the document: parts python-docx doesn't make (footnotes, custom properties),
-template leftovers it keeps, and reproducible zip output."""
+template leftovers it keeps, reproducible zip output, and reading a zip someone else made within limits."""
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 from docx.document import Document as DocxDocument
@@ -35,6 +39,15 @@ SETTINGS_AFTER_FOOTNOTES = (
     "w:readModeInkLockDown", "w:smartTagType", "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol",
     "w:listSeparator",
 )  # fmt: skip
+MIB = 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
+# The zip's end record: signature, disk numbers, entry counts, directory size and offset, comment length.
+END_RECORD = struct.Struct("<4s4H2LH")
+END_RECORD_SIGNATURE = b"PK\x05\x06"
+MAX_ZIP_COMMENT_BYTES = 0xFFFF
+ZIP64_MARKERS = (0xFFFF, 0xFFFFFFFF)
+DIRECTORY_BYTES_PER_ENTRY = 1024  # a central directory entry is 46 bytes plus its name; 1 KiB is generous
+ENCRYPTED_FLAG = 0x1
 
 
 def save(document: DocxDocument) -> bytes:
@@ -144,3 +157,110 @@ def _declare_footnote_separators(document: DocxDocument) -> None:
         following.addprevious(properties)
     else:
         settings.append(properties)
+
+
+# ---------------------------------------------------------------- reading a zip within limits
+
+
+class UnsafePackageError(ValueError):
+    """A zip package we won't unpack; the message says why, in a few words."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLimits:
+    max_entries: int
+    max_unpacked_bytes: int  # all entries together, declared and as actually read
+    max_ratio: int  # unpacked size over packed size, for entries larger than ratio_checked_from
+    ratio_checked_from: int
+
+
+class BoundedZip:
+    """A zip archive whose directory is within the limits, read part by part against one byte budget.
+
+    The directory is checked before zipfile parses it (its size bounds the entries zipfile builds), the
+    declared sizes and ratios before anything is unpacked, and every read is streamed and counted, so a
+    header that understates a part's size can't make us hold more than the budget."""
+
+    def __init__(self, file: BinaryIO, size: int, limits: ZipLimits) -> None:
+        self.limits = limits
+        _check_directory(file, size, limits)
+        try:
+            self._zip = zipfile.ZipFile(file)
+            entries = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, struct.error):
+            raise UnsafePackageError("it is not a zip package") from None
+        _check_entries(entries, limits)
+        self._entries: dict[str, zipfile.ZipInfo] = {}
+        for entry in entries:
+            key = entry.filename.casefold()  # package part names are case-insensitive
+            if key in self._entries:
+                raise UnsafePackageError(f"it holds two entries named {entry.filename!r}")
+            self._entries[key] = entry
+        self._budget = limits.max_unpacked_bytes
+
+    def read(self, name: str, max_bytes: int | None = None) -> bytes | None:
+        """The entry's bytes (name matched regardless of case), None when there is none. More than
+        `max_bytes`, or than what is left of the budget, is refused as soon as it is unpacked."""
+        entry = self._entries.get(name.casefold())
+        if entry is None:
+            return None
+        cap = self._budget if max_bytes is None else min(max_bytes, self._budget)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with self._zip.open(entry) as stream:
+                while chunk := stream.read(READ_CHUNK_BYTES):
+                    size += len(chunk)
+                    if size > cap and cap == self._budget:
+                        total = _mib(self.limits.max_unpacked_bytes)
+                        raise UnsafePackageError(f"it unpacks to more than {total} (at its entry {entry.filename!r})")
+                    if size > cap:
+                        raise UnsafePackageError(f"its entry {entry.filename!r} unpacks to more than {_mib(cap)}")
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, OSError, EOFError) as error:
+            raise UnsafePackageError(f"its entry {entry.filename!r} can't be unpacked ({error})") from None
+        self._budget -= size
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def _check_directory(file: BinaryIO, size: int, limits: ZipLimits) -> None:
+    """Entry count and directory size from the end record, found the way zipfile finds it."""
+    tail_start = max(size - END_RECORD.size - MAX_ZIP_COMMENT_BYTES, 0)
+    file.seek(tail_start)
+    tail = file.read(size - tail_start)
+    file.seek(0)
+    start = len(tail) - END_RECORD.size
+    if not (start >= 0 and tail[start:].startswith(END_RECORD_SIGNATURE) and tail.endswith(b"\0\0")):
+        start = tail.rfind(END_RECORD_SIGNATURE)
+    if start < 0 or len(tail) - start < END_RECORD.size:
+        raise UnsafePackageError("it is not a zip package")
+    record = END_RECORD.unpack_from(tail, start)
+    entries, directory_bytes = record[4], record[5]
+    if entries in ZIP64_MARKERS or directory_bytes in ZIP64_MARKERS:
+        raise UnsafePackageError("it is a ZIP64 archive, which no Word file needs")
+    if entries > limits.max_entries or directory_bytes > limits.max_entries * DIRECTORY_BYTES_PER_ENTRY:
+        raise UnsafePackageError(f"it has more than {limits.max_entries} entries")
+
+
+def _check_entries(entries: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    if len(entries) > limits.max_entries:
+        raise UnsafePackageError(f"it has more than {limits.max_entries} entries")
+    declared = sum(entry.file_size for entry in entries)
+    if declared > limits.max_unpacked_bytes:
+        raise UnsafePackageError(f"it unpacks to {_mib(declared)}, over the {_mib(limits.max_unpacked_bytes)} limit")
+    for entry in entries:
+        if entry.flag_bits & ENCRYPTED_FLAG:
+            raise UnsafePackageError(f"its entry {entry.filename!r} is encrypted")
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > limits.ratio_checked_from and ratio > limits.max_ratio:
+            raise UnsafePackageError(
+                f"its entry {entry.filename!r} is compressed {ratio:.0f} to 1, more than {limits.max_ratio} to 1"
+            )
+
+
+def _mib(size: int) -> str:
+    mib = size / MIB
+    return f"{mib:.0f} MiB" if size % MIB == 0 else f"{mib:.1f} MiB"
