@@ -7,9 +7,11 @@ local HTTP server the documents point at receives no request at all.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -200,14 +202,23 @@ class _CountingHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, list[str]]]:
+@contextlib.contextmanager
+def counting_server() -> Iterator[tuple[str, list[str]]]:
+    """A loopback HTTP server that records every request path; its URL and that list."""
     handler = type("Handler", (_CountingHandler,), {"requests": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler.requests
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler.requests
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, list[str]]]:
+    with counting_server() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -449,3 +460,114 @@ def test_limits_are_configurable_from_the_command_line_and_the_config(tmp_path: 
     cells = export()
     assert cells.returncode == 1 and "doc.md:7: error: table has 6 cells, over the 4-cell limit" in cells.stderr
     assert export("--limit", "table-cells=6").returncode == 0  # the flag overrides the file
+
+
+# ---------------------------------------------------------------- the files around the document
+
+
+def hostile_theme(url: str) -> str:
+    """Every way a theme was seen to load, break out or hide the watermark."""
+    return f"""@import "{url}/import.css";
+@import url({url}/import2.css);
+:root {{ --color-accent: #aa3300; --font-heading: "Noto Sans\\"><v:imagedata src=\\"{url}/vml.png\\"/>"; }}
+body {{ background: url("{url}/bg.png"); /* data: only looks allowed */ }}
+@font-face {{ font-family: Trap; src: url({url}/font.woff2); }}
+.watermark {{ display: none; }}
+body::after {{ content: "APPROVED"; }}
+h1 {{ color: #aa3300; }}
+</style><script>fetch("{url}/script")</script><meta http-equiv="refresh" content="0;url={url}/refresh">
+"""
+
+
+def hostile_logo(url: str) -> str:
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+ xmlns:html="http://www.w3.org/1999/xhtml" width="80" height="20">
+<style>@import url({url}/logo-style.css); rect {{ fill: url({url}/fill.svg#p); }}</style>
+<html:iframe src="{url}/logo-frame"/><image xlink:href="{url}/logo.png" width="10" height="10"/>
+<script>fetch("{url}/logo-script")</script><rect width="80" height="20" fill="teal"/></svg>"""
+
+
+def hostile_reference_docx(path: Path, url: str) -> None:
+    """Our own reference DOCX with an external template, an external image, an altChunk and a macro part."""
+    source = Path(__file__).resolve().parents[1] / "styles" / "reference.docx"
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            if item.filename == "word/settings.xml":
+                data = data.replace(b"<w:zoom", b'<w:attachedTemplate r:id="rIdTrap"/><w:zoom', 1)
+                if b"xmlns:r=" not in data.split(b">", 2)[1]:
+                    data = data.replace(b"<w:settings ", f'<w:settings xmlns:r="{relationships}" '.encode(), 1)
+            if item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    f'<Relationship Id="rIdImg" Type="{relationships}/image" Target="{url}/rel-image.png" '
+                    f'TargetMode="External"/><Relationship Id="rIdChunk" Type="{relationships}/aFChunk" '
+                    f'Target="chunk.html"/><Relationship Id="rIdVba" '
+                    f'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" '
+                    f'Target="vbaProject.bin"/></Relationships>'.encode(),
+                )
+            target.writestr(item, data)
+        target.writestr(
+            "word/_rels/settings.xml.rels",
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rIdTrap" Type="{relationships}/attachedTemplate" Target="{url}/template.dotm" '
+            f'TargetMode="External"/></Relationships>',
+        )
+        target.writestr("word/chunk.html", f'<html><body><img src="{url}/chunk.png"></body></html>')
+        target.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 not really a macro")
+
+
+@pytest.mark.xdist_group("libreoffice")
+def test_hostile_theme_logo_and_reference_docx_reach_nothing(tmp_path: Path) -> None:
+    """The theme, logo and reference DOCX are committed by the same authors as the documents: the
+    outputs they shape make no request when the HTML is opened in Chromium and the DOCX in LibreOffice,
+    keep the DRAFT watermark, and carry no external, macro or altChunk part."""
+    from tests.browser import chromium
+
+    with counting_server() as (url, requests):
+        (tmp_path / "doc.md").write_text(DOC_HEAD + "Body text.\n", encoding="utf-8")
+        (tmp_path / "brand.css").write_text(hostile_theme(url), encoding="utf-8")
+        (tmp_path / "logo.svg").write_text(hostile_logo(url), encoding="utf-8")
+        hostile_reference_docx(tmp_path / "corporate.docx", url)
+        command = [sys.executable, "-m", "exporter", "doc.md", "-o", "out", "--theme", "brand.css"]
+        command += ["--logo", "logo.svg", "--reference-docx", "corporate.docx"]
+        completed = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300, stdin=subprocess.DEVNULL
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert "Traceback" not in completed.stderr
+        assert "[theme-dropped]" in completed.stderr  # what the theme lost is said, with its line
+        out = tmp_path / "out"
+        page = (out / "doc.html").read_text(encoding="utf-8")
+        checker = _ActiveContent()
+        checker.feed(page)
+        assert checker.found == []
+        # The heading font's odd name may stay a CSS string, inert; nothing that loads may stay.
+        assert "@import" not in page and "APPROVED" not in page and '<meta http-equiv="refresh' not in page
+        assert not any(f"{url}/{name}" in page for name in ("import.css", "bg.png", "font.woff2", "script"))
+        pdf_text = "".join(page.extract_text() or "" for page in pypdf.PdfReader(out / "doc.pdf").pages)
+        assert "DRAFT" in pdf_text and "APPROVED" not in pdf_text
+        with zipfile.ZipFile(out / "doc.docx") as package:
+            names = package.namelist()
+            assert not any(name.endswith((".bin", ".html", ".dotm")) for name in names), names
+            for name in names:
+                content = package.read(name)
+                assert b"imagedata" not in content and b"rel-image" not in content and b"template" not in content, name
+                assert b'TargetMode="External"' not in content or b"hyperlink" in content, name
+        # Open both as a reader would: Chromium renders the page, LibreOffice the Word file.
+        subprocess.run(
+            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+             "--dump-dom", (out / "doc.html").as_uri()],
+            capture_output=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        soffice = shutil.which("soffice") or shutil.which("libreoffice")
+        assert soffice, "LibreOffice is installed by `make test` (scripts/setup.sh --dev)"
+        subprocess.run(
+            [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+             "--convert-to", "pdf", "--outdir", str(tmp_path / "lo"), str(out / "doc.docx")],
+            capture_output=True, timeout=180, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert (tmp_path / "lo" / "doc.pdf").is_file()
+    assert requests == []

@@ -40,6 +40,10 @@ def test_only_the_pdf_backend_imports_weasyprint() -> None:
     assert modules_importing("weasyprint") == {"backends/pdf.py"}
 
 
+def test_only_the_theme_module_imports_tinycss2() -> None:
+    assert modules_importing("tinycss2") == {"theme.py"}
+
+
 def test_only_the_docx_backend_imports_docx() -> None:
     assert modules_importing("docx")
     assert all(module.startswith("backends/word/") for module in modules_importing("docx"))

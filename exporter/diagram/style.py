@@ -31,13 +31,11 @@ class DiagramStyle:
 def style_from_theme(theme: Theme) -> DiagramStyle:
     """Diagram style from a theme: its mono font, `--color-text` for labels, `--color-muted` for
     strokes and arrowheads, and `--color-code-background` inside boxes."""
-    families = theme.value("font-mono", "") or DEFAULT_MONO_FAMILIES
-    if "var(" in families or "url(" in families:
-        families = DEFAULT_MONO_FAMILIES
-    names = [name.strip().strip("\"'") for name in families.split(",")]
+    # Only plain names (exporter.theme.plain_font_name) reach the SVG and fontconfig; the theme warned of others.
+    names = list(theme.font_families("mono")) or [name.strip(" '") for name in DEFAULT_MONO_FAMILIES.split(",")]
     wide = next((name for name in names if "CJK" in name), "Noto Sans CJK JP")
     return DiagramStyle(
-        font_families=", ".join(_quoted(name) for name in names if name),
+        font_families=", ".join(_quoted(name) for name in names),
         mono_font=theme.font("mono", "DejaVu Sans Mono"),
         wide_font=wide,
         text="#" + theme.color("text", "1F2328"),

@@ -20,6 +20,8 @@ from docx.shared import Twips
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from exporter.theme import plain_font_name
+
 Element = BaseOxmlElement
 
 # Schema order of the children of each property element (ECMA-376 part 1, §17).
@@ -267,25 +269,38 @@ def right_margin_tab() -> Element:
 # ---------------------------------------------------------------- sections
 
 
+VML_NAMESPACE = "urn:schemas-microsoft-com:vml"
+WATERMARK_FALLBACK_FONT = "Noto Sans"
+
+
 def watermark_run(text: str, font: str) -> Element:
-    """A run holding Word's kind of text watermark: light grey WordArt behind the text, turned -35 degrees."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    """A run holding Word's kind of text watermark: light grey WordArt behind the text, turned -35 degrees.
+
+    The markup is a constant; the text and font go in as attribute values, which lxml escapes. The font
+    is also quoted inside a VML style, where only a plain name is safe: any other falls back to Noto Sans.
+    """
     style = (
         "position:absolute;margin-left:0;margin-top:0;width:460pt;height:110pt;rotation:325;z-index:-251654144;"
         "mso-position-horizontal:center;mso-position-horizontal-relative:margin;"
         "mso-position-vertical:center;mso-position-vertical-relative:margin"
     )
-    return parse_xml(
-        f'<w:r xmlns:w="{nsmap["w"]}" xmlns:v="urn:schemas-microsoft-com:vml"'
+    run = parse_xml(
+        f'<w:r xmlns:w="{nsmap["w"]}" xmlns:v="{VML_NAMESPACE}"'
         ' xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w10="urn:schemas-microsoft-com:office:word">'
         "<w:rPr><w:noProof/></w:rPr><w:pict>"
         f'<v:shape id="DesignStatusWatermark" o:spt="136" style="{style}" o:allowincell="f"'
         ' fillcolor="#d9d9d9" stroked="f">'
         '<v:fill opacity=".6"/><v:path textpathok="t"/>'
-        f'<v:textpath on="t" fitshape="t" style="font-family:&quot;{font}&quot;;font-size:1pt" string="{escaped}"/>'
+        '<v:textpath on="t" fitshape="t"/>'
         '<w10:wrap anchorx="margin" anchory="margin"/>'
         "</v:shape></w:pict></w:r>"
     )
+    family = font if plain_font_name(font) else WATERMARK_FALLBACK_FONT
+    textpath = run.find(f".//{{{VML_NAMESPACE}}}textpath")
+    assert textpath is not None
+    textpath.set("style", f'font-family:"{family}";font-size:1pt')
+    textpath.set("string", text)
+    return run
 
 
 def section_properties(template: CT_SectPr, width: int, height: int, landscape: bool) -> CT_SectPr:

@@ -15,16 +15,21 @@ from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
 from docx.styles.styles import Styles
 
 from exporter.backends.word import ooxml
-from exporter.theme import Theme
+from exporter.theme import Theme, plain_font_name
 
 MONO_FONT = "DejaVu Sans Mono"  # fixed: diagrams need its exact metrics
 EAST_ASIAN_FONT = "Noto Sans CJK JP"
 SYMBOL_FONT = "DejaVu Sans"  # has the bullets and ballot boxes the text fonts lack
+_RRGGBB = re.compile(r"[0-9A-F]{6}")
 
 
 @dataclass(frozen=True, slots=True)
 class Palette:
-    """The theme's fonts and colours, as Word takes them: one family per slot, RRGGBB colours."""
+    """The theme's fonts and colours, as Word takes them: one family per slot, RRGGBB colours.
+
+    Theme.font and Theme.color already fall back to the defaults below for anything else (the theme's
+    warnings say so); the check here keeps any other value from ever reaching the XML.
+    """
 
     body_font: str
     heading_font: str
@@ -36,6 +41,15 @@ class Palette:
     code_fill: str
     header_fill: str
     stripe_fill: str
+
+    def __post_init__(self) -> None:
+        for font in (self.body_font, self.heading_font):
+            if not plain_font_name(font):
+                raise ValueError(f"not a plain font name for Word: {font!r}")
+        colors = (self.text, self.heading, self.muted, self.link, self.border)
+        for color in (*colors, self.code_fill, self.header_fill, self.stripe_fill):
+            if _RRGGBB.fullmatch(color) is None:
+                raise ValueError(f"not an RRGGBB colour for Word: {color!r}")
 
     @classmethod
     def from_theme(cls, theme: Theme) -> Palette:
