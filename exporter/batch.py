@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from exporter.diagnostics import Diagnostic, ExportError
-from exporter.export import Format, display_name
+from exporter.export import Format, display_name, relative_name
 from exporter.inputs import special_location
 
 GLOB_CHARACTERS = frozenset("*?[")
@@ -33,7 +33,7 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Job:
     source: Path
-    name: str  # as shown to the user
+    name: str  # as the user would write it; not escaped, so printers escape it (exporter.export.printable)
     targets: dict[Format, Path]
     output_root: Path  # the -o folder, or the source's folder
     cache_dir: Path  # under the -o folder; without -o, in the user's cache, so doc folders stay clean
@@ -195,7 +195,7 @@ def plan_jobs(
                 )
             claimed[resolved] = source.path.resolve()
         cache_dir = output_dir / CACHE_DIR_NAME if output_dir is not None else _user_cache_dir(root)
-        jobs.append(Job(source.path, display_name(source.path), targets, root, cache_dir))
+        jobs.append(Job(source.path, relative_name(source.path), targets, root, cache_dir))
     return jobs
 
 

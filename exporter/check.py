@@ -162,7 +162,11 @@ def _similarity(text: str, other: str) -> float:
     """difflib's ratio over words, so a table's pipes and rules do not make edited cells look unchanged."""
     words = [word for word in text.split() if _WORD.search(word)]
     other_words = [word for word in other.split() if _WORD.search(word)]
-    return difflib.SequenceMatcher(None, words, other_words, autojunk=False).ratio()
+    matcher = difflib.SequenceMatcher(None, words, other_words, autojunk=False)
+    # An upper bound from the lengths alone: a long section is not the template's short one, and the full
+    # comparison of a section of a million words took minutes.
+    bound = matcher.real_quick_ratio()
+    return matcher.ratio() if bound >= BOILERPLATE_RATIO else bound
 
 
 def _missing_sections(document: Document, template: TemplateSections, source: str) -> Iterator[Finding]:

@@ -115,7 +115,7 @@ def main() -> None:
     "--jobs",
     type=click.IntRange(min=1, max=MAX_JOBS),
     default=None,
-    help="Worker processes [default: CPU count; 1: in-process].",
+    help="Worker processes [default: CPU count; 1: one document at a time].",
 )
 @click.option(
     "--timeout",
@@ -206,10 +206,21 @@ def new(feature: str, req_id: str, status: str, template_path: Path | None, outp
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The template documents were written from (default: templates/technical-template.md).",
 )
+@click.option(
+    "--timeout",
+    type=float,
+    callback=finite_seconds,
+    help="Fail a document's check after this many seconds [default: 600, the 'seconds' limit].",
+)
 def check(
-    inputs: tuple[Path, ...], output_format: str, strict: bool, profile: Profile, template_path: Path | None
+    inputs: tuple[Path, ...],
+    output_format: str,
+    strict: bool,
+    profile: Profile,
+    template_path: Path | None,
+    timeout: float | None,
 ) -> None:
     """Lint design documents: placeholders, boilerplate, empty or missing sections, broken links."""
     from exporter.commands import run_check
 
-    run_check(inputs, output_format, strict, profile, template_path)
+    run_check(inputs, output_format, strict, profile, template_path, timeout)

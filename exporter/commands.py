@@ -27,7 +27,7 @@ from exporter.cache import BuildCache, settings_digest
 from exporter.config import ConfigError, ProjectConfig, find_config, load_config
 from exporter.console import BatchConsole
 from exporter.diagnostics import Diagnostic, ExportError
-from exporter.export import FORMATS, ExportResult, ExportSettings, Format, display_name, read_source, write_atomic
+from exporter.export import FORMATS, ExportResult, ExportSettings, Format, printable, read_source, write_atomic
 from exporter.inputs import (
     REFERENCE_DOCX_MAX_BYTES,
     THEME_MAX_BYTES,
@@ -43,7 +43,7 @@ from exporter.parser import ParseOptions
 from exporter.report import BatchSummary, DocumentEntry, Status, report_json
 from exporter.scaffold import document_file_name, render_template
 from exporter.theme import ThemeError, load_theme
-from exporter.workers import run_jobs
+from exporter.workers import Interrupted, interrupts_raised, remove_leftovers, run_checks, run_jobs
 
 if TYPE_CHECKING:
     from exporter.check import Profile
@@ -70,7 +70,7 @@ def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path |
         raise click.UsageError(str(error)) from None
 
     console = BatchConsole(len(jobs), options["quiet"], options["verbose"])
-    for message in (*getattr(settings.render.theme, "warnings", ()), *errors):  # TODO(lead): theme warnings
+    for message in (*settings.render.theme.warnings, *errors):
         console.message(message)
     summary = BatchSummary()
     for warning in refused:
@@ -121,12 +121,16 @@ def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path |
         console.job_finished(entry, job)
 
     workers = options["jobs"] or os.cpu_count() or 1
+    timeout = options["timeout"] or settings.parse.limits.seconds
+    for leftover in remove_leftovers(jobs):
+        if options["verbose"]:
+            console.message(f"removed {leftover}, a temporary file left by an interrupted run")
     try:
-        timeout = options["timeout"] or settings.parse.limits.seconds
-        run_jobs(to_export, settings, workers, timeout, console.job_started, finished)
-    except KeyboardInterrupt:
-        console.message("interrupted; unfinished documents were not written")
-        sys.exit(130)
+        with interrupts_raised():
+            run_jobs(to_export, settings, workers, timeout, console.job_started, finished)
+    except Interrupted as interrupt:  # workers stopped, temporary files gone, earlier outputs untouched
+        console.stopped(interrupt.message())
+        sys.exit(interrupt.exit_status)
     summary.seconds = time.perf_counter() - started
     order = {job.name: index for index, job in enumerate(jobs)}
     summary.entries.sort(key=lambda entry: order.get(entry.source, len(order)))
@@ -192,7 +196,8 @@ def _checked_auxiliary_files(options: dict[str, Any], project: Path) -> list[Pat
             real = checked_file(Path(value), flag.removeprefix("--").replace("-", " "), origin, max_bytes)
         except UnsafeInputError as error:
             raise click.BadParameter(str(error), param_hint=flag) from None
-        options[key] = str(real) if key == "theme_name" else real
+        if key != "theme_name":  # the theme keeps the name the user gave, which its warnings show
+            options[key] = real
         files.append(real)
     if options["asset_root"] is not None:
         allow_outside = options["allow_asset_root_outside"]
@@ -314,10 +319,15 @@ def run_new(
 
 
 def run_check(
-    inputs: tuple[Path, ...], output_format: str, strict: bool, profile: Profile, template_path: Path | None
+    inputs: tuple[Path, ...],
+    output_format: str,
+    strict: bool,
+    profile: Profile,
+    template_path: Path | None,
+    timeout: float | None = None,
 ) -> None:
     """Lints documents and prints findings; exits 1 on errors (or warnings under --strict)."""
-    from exporter.check import Finding, TemplateSections, check_document, default_template_path, load_template_sections
+    from exporter.check import Finding, TemplateSections, default_template_path, load_template_sections
 
     template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
     config = _project_config(inputs, None)
@@ -327,23 +337,29 @@ def run_check(
     collected, errors = collect_sources(inputs, tuple(settings.get("exclude", ())))  # type: ignore[arg-type]
     sources, refused = screen_sources(collected)
     for refusal in refused:  # a document the export would refuse is not read here either
-        click.echo(str(refusal), err=True)
+        click.echo(printable(str(refusal)), err=True)
     files = [source.path for source in sources]
+    configured = settings.get("timeout")
+    timeout = timeout or (float(configured) if isinstance(configured, int | float) else Limits().seconds)
+    try:
+        with interrupts_raised():  # each file is checked in a worker, so the timeout holds in C code too
+            outcomes = run_checks(files, template, profile, timeout)
+    except Interrupted as interrupt:
+        click.echo(f"interrupted by {interrupt.signal_name}; the check stopped", err=True)
+        sys.exit(interrupt.exit_status)
     findings: list[Finding] = []
-    for source in files:
-        name = display_name(source)
-        try:
-            text = read_source(source)
-            findings.extend(check_document(text, name, source.parent, template, profile))
-        except ExportError as error:
-            errors.append(str(error))
+    for _source, outcome in outcomes:
+        if isinstance(outcome, str):
+            errors.append(outcome)
+        else:
+            findings.extend(outcome)
     if output_format == "json":
         click.echo(json.dumps([dataclasses.asdict(finding) for finding in findings], indent=2))
     else:
         for finding in findings:
-            click.echo(str(finding))
+            click.echo(printable(str(finding)))
     for message in errors:
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
     failing = {"error", "warning"} if strict else {"error"}
     refused_fails = strict and bool(refused)  # under --strict a refused document is a failure, as any warning
     sys.exit(1 if errors or refused_fails or any(finding.severity in failing for finding in findings) else 0)

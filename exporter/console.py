@@ -1,4 +1,7 @@
-"""What a batch prints: a progress bar on a terminal, one plain line per document in CI logs."""
+"""What a batch prints: a progress bar on a terminal, one plain line per document in CI logs.
+
+Every line is printed with unprintable characters escaped (`\\n`), so no file name or message can
+start a line of its own, such as a forged `::error::` workflow command in CI."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import click
 
 from exporter.batch import Job
+from exporter.export import printable
 from exporter.report import BatchSummary, DocumentEntry
 
 
@@ -28,7 +32,7 @@ class BatchConsole:
                 label="Exporting",
                 show_pos=True,
                 show_eta=True,
-                item_show_func=lambda job: job.name if job is not None else None,
+                item_show_func=lambda job: printable(job.name) if job is not None else None,
                 file=sys.stderr,
                 width=24,
             )
@@ -41,7 +45,7 @@ class BatchConsole:
             self.bar.current_item = job
             self.bar.render_progress()
         elif self.verbose:
-            click.echo(f"exporting {job.name}", err=True)
+            click.echo(f"exporting {printable(job.name)}", err=True)
 
     def job_finished(self, entry: DocumentEntry, job: Job) -> None:
         lines: list[tuple[str, bool]] = []
@@ -62,6 +66,13 @@ class BatchConsole:
     def message(self, text: str) -> None:
         self._print([(text, True)])
 
+    def stopped(self, text: str) -> None:
+        """The last line of a run cut short: the bar is cleared and not drawn again."""
+        if self.bar is not None:
+            click.echo("\r\033[K", nl=False, err=True)
+            self.bar = None
+        click.echo(printable(text), err=True)
+
     def finish(self, summary: BatchSummary) -> None:
         if self.bar is not None:
             self.bar.current_item = None
@@ -75,7 +86,7 @@ class BatchConsole:
         if self.bar is not None:
             click.echo("\r\033[K", nl=False, err=True)  # clear the bar, print above it, draw it again
         for text, to_stderr in lines:
-            click.echo(text, err=to_stderr)
+            click.echo(printable(text), err=to_stderr)
         if self.bar is not None:
             self.bar.render_progress()
 

@@ -27,10 +27,12 @@ class Reporter:
 
     source: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    _seen: set[Diagnostic] = field(default_factory=set, repr=False, compare=False)  # a list search was quadratic
 
     def warn(self, line: int, code: str, message: str) -> None:
         item = Diagnostic(self.source, line, "warning", code, message)
-        if item not in self.diagnostics:
+        if item not in self._seen:
+            self._seen.add(item)
             self.diagnostics.append(item)
 
 

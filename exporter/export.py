@@ -1,13 +1,23 @@
-"""One document in, chosen formats out: read safely, parse once, render, write atomically."""
+"""One document in, chosen formats out: read safely, parse once, render, write atomically.
+
+A document's outputs are replaced together or not at all: every format is first written to a
+temporary file beside its target (`.NAME.designexport-PID.RANDOM.part`, so a later run can tell
+its own leftovers from anyone else's files), and only when all are written are they renamed into
+place, in one short step with SIGINT and SIGTERM held back.
+"""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
 import os
+import re
+import signal
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,6 +33,10 @@ Format = Literal["html", "pdf", "docx"]
 FORMATS: tuple[Format, ...] = ("html", "pdf", "docx")
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 Renderer = Callable[[Document, ResourceResolver, RenderOptions], "str | bytes"]
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+TEMPORARY_MARK = ".designexport-"  # between the target's name and the writer's pid in a temporary file's name
+_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.designexport-(?P<pid>[1-9][0-9]{0,9})\.[A-Za-z0-9_]+\.part")
+START_TIME_SLACK_SECONDS = 2.0  # process start times read from /proc are this precise, with room to spare
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +71,39 @@ class ExportResult:
     input_sha256: str = ""
     parse_seconds: float = 0.0
     error: str = ""
+    staged: list[StagedOutput] = field(default_factory=list)  # written, not yet in place (see commit_outputs)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedOutput:
+    """A finished output in its temporary file beside the target, waiting to replace it."""
+
+    temporary: Path
+    target: Path
 
 
 def display_name(path: Path) -> str:
-    """The path as the user would recognise it: relative to the working folder when inside it."""
+    """The path as the user would recognise it, escaped for log lines (see `printable`)."""
+    return printable(relative_name(path))
+
+
+def relative_name(path: Path) -> str:
+    """The path as the user would recognise it: relative to the working folder when inside it. Not
+    escaped: for data such as the JSON report; a log line takes `display_name`."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return str(path)
+
+
+def printable(text: str) -> str:
+    """`text` with newlines, control characters and other unprintable characters (bidi overrides,
+    undecodable bytes) escaped as Python writes them, `\\n`, `\\x1b`, `\\u202e`, so no file name can
+    start a log line of its own (a forged `::error::` in CI). Backslashes stay as they are, so escaping
+    twice changes nothing and Windows paths read as usual."""
+    if text.isprintable():
+        return text
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
 
 
 def read_source(path: Path, max_bytes: int = Limits().input_bytes, reporter: Reporter | None = None) -> str:
@@ -134,8 +173,13 @@ def _renderer(fmt: Format) -> Renderer:
             return render_docx
 
 
-def export_document(source: Path, settings: ExportSettings, targets: dict[Format, Path] | None = None) -> ExportResult:
-    """Exports one file to `targets` (default: `settings`' formats and folder); failures become a one-line error."""
+def export_document(
+    source: Path, settings: ExportSettings, targets: dict[Format, Path] | None = None, *, commit: bool = True
+) -> ExportResult:
+    """Exports one file to `targets` (default: `settings`' formats and folder); failures become a one-line error.
+
+    With `commit=False` the outputs are left staged in `result.staged` for `commit_outputs` (a worker
+    process writes them; the CLI, which handles interrupts, puts them in place)."""
     result = ExportResult(source)
     name = display_name(source)
     reporter = Reporter(name)
@@ -147,6 +191,7 @@ def export_document(source: Path, settings: ExportSettings, targets: dict[Format
         limits=settings.parse.limits,
         allow_remote=settings.allow_remote,
     )
+    staged: list[StagedOutput] = []
     try:
         started = time.perf_counter()
         text = read_source(source, settings.parse.limits.input_bytes, reporter)
@@ -161,18 +206,43 @@ def export_document(source: Path, settings: ExportSettings, targets: dict[Format
                 raise
             except Exception as error:  # a backend bug must not take the batch down
                 raise ExportError(name, f"could not render {fmt.upper()}: {type(error).__name__}: {error}") from None
-            write_atomic(target, data, name)
-            result.outputs.append(target)
+            staged.append(stage_output(target, data, name))
             digest = hashlib.sha256(data).hexdigest()
             seconds = time.perf_counter() - started
             result.records.append(OutputRecord(fmt, target, digest, len(data), pages, seconds))
+        if commit:
+            commit_staged(staged, name)
+            result.outputs = [item.target for item in staged]
+        else:
+            result.staged = list(staged)
+        staged.clear()  # in place or handed over: nothing left to clean up
     except ExportError as error:
         result.error = str(error)
     except RecursionError:
         result.error = str(ExportError(name, "document is nested too deeply to export"))
+    finally:
+        discard_staged(staged)  # a failure or an interrupt: the earlier outputs stay as they were
+    if result.error:
+        result.records.clear()
     result.diagnostics = list(reporter.diagnostics)
     result.dependencies = dict(resolver.dependencies)
     return result
+
+
+def commit_outputs(result: ExportResult, source_name: str) -> None:
+    """Puts a worker's staged outputs in place, all together; on failure the result carries the error
+    and the earlier outputs stay as they were."""
+    staged, result.staged = result.staged, []
+    if result.error:
+        discard_staged(staged)
+        return
+    try:
+        commit_staged(staged, source_name)
+    except ExportError as error:
+        result.error = str(error)
+        result.records.clear()
+    else:
+        result.outputs = [item.target for item in staged]
 
 
 def _render(
@@ -189,23 +259,156 @@ def _render(
 
 def write_atomic(target: Path, data: bytes, source_name: str) -> None:
     """Writes through a temporary file in the same folder, so readers never see half a file."""
+    commit_staged([stage_output(target, data, source_name)], source_name)
+
+
+def stage_output(target: Path, data: bytes, source_name: str) -> StagedOutput:
+    """Writes `data` to a new temporary file beside `target`, flushed to disk and with the mode any new
+    file gets; the caller puts it in place with `commit_staged` or removes it with `discard_staged`."""
+    prefix = f".{target.name}{TEMPORARY_MARK}{os.getpid()}."
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=target.parent)
     except OSError as error:
-        raise ExportError(source_name, f"cannot write {target}: {error.strerror or error}") from None
+        raise ExportError(source_name, f"cannot write {printable(str(target))}: {error.strerror or error}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode any new file gets
-        os.replace(temporary, target)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise ExportError(source_name, f"cannot write {target}: {error.strerror or error}") from None
+            raise ExportError(
+                source_name, f"cannot write {printable(str(target))}: {error.strerror or error}"
+            ) from None
         raise
+    return StagedOutput(Path(temporary), target)
+
+
+def commit_staged(staged: Sequence[StagedOutput], source_name: str) -> None:
+    """Renames every staged file over its target in one short step that SIGINT and SIGTERM cannot
+    split: an interrupt leaves a document's outputs all old or all new. Whatever is not put in place
+    is removed."""
+    remaining = list(staged)
+    try:
+        for item in remaining:
+            if item.target.is_dir():  # the one rename that would fail after others succeeded
+                raise ExportError(source_name, f"cannot write {printable(str(item.target))}: it is a folder")
+        with interrupts_deferred():
+            while remaining:
+                os.replace(remaining[0].temporary, remaining[0].target)
+                remaining.pop(0)
+    except OSError as error:
+        failed = printable(str(remaining[0].target))
+        raise ExportError(source_name, f"cannot write {failed}: {error.strerror or error}") from None
+    finally:
+        discard_staged(remaining)
+
+
+def discard_staged(staged: Iterable[StagedOutput]) -> None:
+    for item in staged:
+        item.temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Holds SIGINT and SIGTERM back until the block ends (they are delivered then), where the platform
+    allows it. Only the calling thread is affected; Python runs signal handlers in the main thread."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPT_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def remove_temporaries(targets: Iterable[Path], writer_pid: int) -> None:
+    """Removes the temporary files process `writer_pid` left beside `targets` (a killed worker's)."""
+    for folder, names in _by_folder(targets).items():
+        for entry in _entries(folder):
+            owner = _temporary_owner(entry.name, names)
+            if owner == writer_pid and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(targets: Iterable[Path]) -> list[Path]:
+    """Removes the temporary files beside `targets` that an earlier, killed run left; returns them.
+
+    Only a file named as `stage_output` names them, for one of `targets`, is considered, and it is
+    removed only when its writer provably is gone: no process has its pid any more, or the process
+    that has it started after the file was last written."""
+    removed: list[Path] = []
+    for folder, names in _by_folder(targets).items():
+        for entry in _entries(folder):
+            owner = _temporary_owner(entry.name, names)
+            if owner is None:
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if _writer_may_be_alive(owner, entry.stat(follow_symlinks=False).st_mtime):
+                    continue
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _by_folder(targets: Iterable[Path]) -> dict[Path, set[str]]:
+    folders: dict[Path, set[str]] = {}
+    for target in targets:
+        folders.setdefault(target.parent, set()).add(target.name)
+    return folders
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return []
+
+
+def _temporary_owner(file_name: str, target_names: set[str]) -> int | None:
+    """The pid of the process that wrote `file_name`, if it is a temporary file for one of the targets."""
+    match = _TEMPORARY_NAME.fullmatch(file_name)
+    if match is None or match["target"] not in target_names:
+        return None
+    return int(match["pid"])
+
+
+def _writer_may_be_alive(pid: int, modified: float) -> bool:
+    if pid == os.getpid() or os.name != "posix":  # elsewhere, signal 0 would not merely probe the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # alive, someone else's; or a pid no process can have: not provably ours
+    status = _process_status(pid)
+    if status is None:
+        return True
+    state, started = status
+    return state not in ("Z", "X") and started <= modified + START_TIME_SLACK_SECONDS  # a zombie writes nothing
+
+
+def _process_status(pid: int) -> tuple[str, float] | None:
+    """Process `pid`'s state letter and start as a Unix time, where /proc tells (Linux); else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rpartition(")")[2].split()
+        ticks = int(fields[19])  # field 22, starttime: clock ticks after boot; fields[0] is field 3, the state
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+        return fields[0], time.time() - since_boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def _umask() -> int:

@@ -7,8 +7,9 @@ from functools import lru_cache
 from itertools import pairwise
 
 from exporter.cells import display_width
-from exporter.diagram.recognize import Recognition, recognize
+from exporter.diagram.recognize import STROKE_TEXT, Recognition, recognize
 from exporter.diagram.redraw import cell_tokens
+from exporter.limits import Limits
 from exporter.tree import DiagramDrawing, TableCell, TableFit, plain_text
 
 # Fences kept on an exact grid when their content draws; `no-diagram` and the plain-text
@@ -19,13 +20,19 @@ DIAGRAM_TAB_SIZE = 8
 MIN_STROKE_SHARE = 0.1  # an ASCII drawing without box-drawing characters is at least this much line
 BOX_DRAWING = re.compile(r"[\u2500-\u257f]")
 ARROWS = re.compile(r"[\u25b2\u25b6\u25bc\u25c0\u25ba\u25c4\u2190-\u2193]")
+# Characters a diagram draws with; how many of them a diagram has is what recognising it costs.
+NOT_STROKE = re.compile("[^" + "".join(sorted(re.escape(char) for char in (*STROKE_TEXT, ".", "v", "V"))) + "]+")
+DEFAULT_MAX_STROKES = Limits().diagram_strokes
 ASCII_BOX_EDGE = re.compile(r"[+.'][-=]{2,}[+.']")
-ASCII_ARROW = re.compile(r"-{2,}>|<-{2,}|-{2,}\+|\|\s*$")
-ASCII_LINE_ENDS = re.compile(r"-{2,}>|<-{2,}|[+.'][-=]{2,}|[-=]{2,}[+.']|[+.']- -")
+# A run of dashes is tried from its first character only (the lookbehinds): tried from every one, a
+# 100 KB line of dashes took minutes, each start scanning to the end of the run.
+ASCII_LINE_ENDS = re.compile(r"(?<!-)-{2,}+>|<-{2,}|[+.'][-=]{2,}|(?<![-=])[-=]{2,}+[+.']|[+.']- -")
 
 
-def is_diagram(text: str, language: str) -> bool:
-    """Whether a code block draws a picture with box-drawing or ASCII art, to keep on a strict grid."""
+def is_diagram(text: str, language: str, max_strokes: int = DEFAULT_MAX_STROKES) -> bool:
+    """Whether a code block draws a picture with box-drawing or ASCII art, to keep on a strict grid.
+
+    ASCII art without box edges is recognised to decide; past `max_strokes` it is taken for code."""
     if language not in DIAGRAM_LANGUAGES or not text.strip():
         return False
     if len(BOX_DRAWING.findall(text)) >= 6:
@@ -37,6 +44,8 @@ def is_diagram(text: str, language: str) -> bool:
         return True
     if len(ASCII_LINE_ENDS.findall(text)) < 2:
         return False  # most code: not worth recognising
+    if stroke_count(text) > max_strokes:
+        return False
     return _draws_in_ascii(recognize_diagram(diagram_lines(text)[0]).drawing)
 
 
@@ -52,6 +61,11 @@ def _draws_in_ascii(drawing: DiagramDrawing | None) -> bool:
     tokens = cell_tokens(drawing).values()
     strokes = sum(1 for token in tokens if not token.startswith("T"))
     return strokes >= MIN_STROKE_SHARE * len(tokens)
+
+
+def stroke_count(text: str) -> int:
+    """How many characters of `text` could be part of a drawing's lines, boxes and arrows."""
+    return len(NOT_STROKE.sub("", text))
 
 
 def converts_to_drawing(language: str) -> bool:

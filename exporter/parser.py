@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from html.parser import HTMLParser
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
@@ -24,6 +29,7 @@ from exporter.layout import (
     diagram_lines,
     is_diagram,
     recognize_diagram,
+    stroke_count,
     table_fit,
 )
 from exporter.limits import Limits
@@ -73,8 +79,13 @@ from exporter.tree import (
     TableCell,
     Text,
     ThematicBreak,
+    block_inlines,
     plain_text,
+    walk_blocks,
 )
+
+if TYPE_CHECKING:
+    import yaml
 
 # Characters XML 1.0 forbids (DOCX would be corrupt); tab, newline and carriage return stay.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -91,8 +102,8 @@ class ParseOptions:
 
 
 def _markdown_levels(nesting_depth: int) -> int:
-    """markdown-it counts two levels per list or quote, plus the paragraph inside."""
-    return 2 * nesting_depth + 2
+    """markdown-it counts two levels per list (list and item), one per quote, then the paragraph and its inline."""
+    return 2 * nesting_depth + 3
 
 
 @lru_cache(maxsize=4)
@@ -100,7 +111,56 @@ def _markdown(max_levels: int) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"linkify": True, "maxNesting": max_levels})
     md.enable(["table", "strikethrough", "linkify"])
     md.use(front_matter_plugin).use(footnote_plugin).use(tasklists_plugin)
+    md.block.ruler.before(md.block.ruler.get_all_rules()[0], "element_budget", _block_budget)
+    md.core.ruler.before("inline", "element_budget_lines", _note_inline_lines)
+    md.inline.ruler.before(md.inline.ruler.get_all_rules()[0], "element_budget", _inline_budget)
     return md
+
+
+# markdown-it turns each paragraph, cell and formatted word into tokens, at about 400 bytes and 20 µs
+# apiece, and every backend then renders them one by one: 4 MB of `code spans` took 20 s and 1 GiB to
+# parse alone. These rules stop it once the document holds more than the `elements` limit.
+_BUDGET = "designexport_elements"  # the limit, in the parse's env
+_DONE = "designexport_inline_done"  # inline tokens of the paragraphs finished so far
+_CURRENT = "designexport_inline_current"  # id and token count of the paragraph being parsed
+_LINES = "designexport_inline_lines"  # id(children list) -> its block's line
+
+
+class _TooManyElements(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _block_budget(state: StateBlock, start_line: int, _end_line: int, _silent: bool) -> bool:
+    if len(state.tokens) > state.env.get(_BUDGET, len(state.tokens)):
+        raise _TooManyElements(start_line + 1)
+    return False  # never parses anything itself
+
+
+def _note_inline_lines(state: StateCore) -> None:
+    lines: dict[int, int] = {}
+    for token in state.tokens:
+        if token.type == "inline":
+            if token.children is None:
+                token.children = []
+            lines[id(token.children)] = token.map[0] + 1 if token.map else 0
+    state.env[_LINES] = lines
+    state.env[_DONE] = len(state.tokens)
+
+
+def _inline_budget(state: StateInline, _silent: bool) -> bool:
+    env = state.env
+    if _BUDGET not in env:
+        return False
+    current = env.get(_CURRENT)
+    if current is None or current[0] != id(state.tokens):
+        env[_DONE] += current[1] if current else 0
+        current = (id(state.tokens), 0)
+    env[_CURRENT] = (current[0], len(state.tokens))
+    if env[_DONE] + len(state.tokens) > env[_BUDGET]:
+        raise _TooManyElements(env[_LINES].get(id(state.tokens), 0))
+    return False
 
 
 def parse(text: str, source: str, reporter: Reporter | None = None, options: ParseOptions | None = None) -> Document:
@@ -110,8 +170,11 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     limits = options.limits
     text = _SEPARATORS.sub(" ", _strip_control_characters(text, reporter))
     levels = _markdown_levels(limits.nesting_depth)
-    tokens = _markdown(levels).parse(text)
-    _refuse_truncation(tokens, source, levels)
+    try:
+        tokens = _markdown(levels).parse(text, {_BUDGET: limits.elements})
+    except _TooManyElements as error:
+        raise _too_many_elements(source, limits.elements, error.line) from None
+    _refuse_deep_nesting(tokens, source, limits.nesting_depth, levels)
     builder = _TreeBuilder(reporter, limits)
     root = SyntaxTreeNode(tokens)
     front_matter: dict[str, object] = {}
@@ -131,6 +194,10 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
 
     blocks = builder.blocks(body_nodes)
     footnotes = tuple(builder.footnote(node) for node in footnote_nodes)
+    every_block = (*blocks, *(block for note in footnotes for block in note.children))
+    _refuse_too_much_code(tokens, every_block, source, limits.elements)
+    if not text.isascii():
+        _refuse_zero_width_runs(every_block, source, limits)
     blocks, metadata = _split_metadata(blocks)
     metadata = _merge_front_matter(metadata, front_matter)
     _check_metadata(metadata, reporter)
@@ -158,17 +225,87 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     )
 
 
-def _refuse_truncation(tokens: list[Token], source: str, levels: int) -> None:
-    """markdown-it silently drops everything past its nesting limit; that must be an error, not data loss."""
+_CONTAINER_OPENS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
+_CONTAINER_CLOSES = frozenset({"bullet_list_close", "ordered_list_close", "blockquote_close"})
+
+
+def _refuse_deep_nesting(tokens: list[Token], source: str, limit: int, levels: int) -> None:
+    """Lists and quotes more than `limit` deep are an error; so is anything markdown-it cut off at its own
+    nesting limit (it drops it silently), which only content past `limit` reaches."""
+    depth = 0
     for token in tokens:
-        if token.level >= levels - 1 or any(child.level >= levels - 1 for child in token.children or []):
+        if token.type in _CONTAINER_OPENS:
+            depth += 1
+        elif token.type in _CONTAINER_CLOSES:
+            depth -= 1
+        too_deep = depth > limit or token.level >= levels - 1
+        if too_deep or any(child.level >= levels - 1 for child in token.children or []):
             line = token.map[0] + 1 if token.map else 0
-            limit = levels // 2 - 1
             raise ExportError(
                 source,
                 f"content is nested too deeply (more than {limit} levels of lists or quotes; --limit nesting-depth=N)",
                 line,
             )
+
+
+@cache
+def _zero_width_characters() -> re.Pattern[str]:
+    """Combining marks and format characters (ZWJ, ZWSP, bidi marks, variation selectors, tags)."""
+    found = [code for code in range(0x20000) if unicodedata.category(chr(code)) in ("Mn", "Me", "Cf")]
+    found += range(0xE0000, 0xE1000)  # tags and the variation selectors supplement
+    ranges: list[list[int]] = []
+    for code in found:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in ranges) + "]")
+
+
+def _too_many_elements(source: str, limit: int, line: int) -> ExportError:
+    return ExportError(
+        source,
+        f"the document has more than {limit} elements (paragraphs, formatted words, table cells, code lines "
+        "and words), more than any format renders in a minute (--limit elements=N)",
+        line,
+    )
+
+
+CODE_CHARACTERS_PER_ELEMENT = 4  # about one highlighted token, each its own run or span
+
+
+def _refuse_too_much_code(tokens: list[Token], blocks: tuple[Block, ...], source: str, limit: int) -> None:
+    """Code blocks are one token but many lines and highlighted words to render: they count too."""
+    total = len(tokens) + sum(len(token.children or ()) for token in tokens)
+    for block in walk_blocks(blocks):
+        if isinstance(block, CodeBlock):
+            total += block.text.count("\n") + 1 + len(block.text) // CODE_CHARACTERS_PER_ELEMENT
+            if total > limit:
+                raise _too_many_elements(source, limit, block.line)
+
+
+def _refuse_zero_width_runs(blocks: tuple[Block, ...], source: str, limits: Limits) -> None:
+    """A paragraph (heading, table cell, code line) with more characters that take no width than the limit
+    is an error: PDF layout measures lines in characters and lays out the whole rest of such a paragraph for
+    every line, so a megabyte of "Zalgo" text took minutes."""
+    pattern = _zero_width_characters()
+    limit = limits.combining_marks
+    for block in walk_blocks(blocks):
+        match block:
+            case Table(header=header, rows=rows):
+                texts = [plain_text(cell.children) for row in (header, *rows) for cell in row]
+            case CodeBlock(text=code):
+                texts = code.split("\n")
+            case _:
+                texts = [plain_text(block_inlines(block))]
+        for text in texts:
+            if len(text) > limit and len(found := pattern.findall(text)) > limit:
+                raise ExportError(
+                    source,
+                    f"a paragraph holds {len(found)} combining marks and other zero-width characters, over the "
+                    f"{limit} limit (--limit combining-marks=N)",
+                    block.line,
+                )
 
 
 def _strip_control_characters(text: str, reporter: Reporter) -> str:
@@ -191,7 +328,7 @@ def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, ob
     try:
         import yaml  # only documents with front matter pay for it
 
-        loaded = yaml.safe_load(node.content)
+        loaded = _load_yaml(node.content, line, reporter)
     except yaml.YAMLError as error:
         reporter.warn(line, "front-matter", f"front matter is not valid YAML and was ignored: {_first_line(error)}")
         return {}
@@ -200,7 +337,106 @@ def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, ob
     if not isinstance(loaded, dict):
         reporter.warn(line, "front-matter", "front matter is not a mapping of keys to values and was ignored")
         return {}
-    return {str(key): value for key, value in loaded.items()}
+    removed: set[str] = set()
+    cleaned = {_clean_text(str(key), removed): _clean_value(value, removed) for key, value in loaded.items()}
+    if removed:
+        names = ", ".join(sorted(f"U+{ord(char):04X}" for char in removed))
+        reporter.warn(line, "control-character", f"removed control character(s) {names} from the front matter")
+    return cleaned
+
+
+def _clean_text(text: str, removed: set[str]) -> str:
+    """`text` without the characters body text loses too (YAML escapes such as "\\a" can write them)."""
+    if _XML_ILLEGAL.search(text):
+        removed.update(_XML_ILLEGAL.findall(text))
+        text = _XML_ILLEGAL.sub("", text)
+    return _SEPARATORS.sub(" ", text)
+
+
+def _clean_value(value: object, removed: set[str]) -> object:
+    if isinstance(value, str):
+        return _clean_text(value, removed)
+    if isinstance(value, list):
+        return [_clean_value(item, removed) for item in value]
+    if isinstance(value, dict):
+        return {_clean_value(key, removed): _clean_value(item, removed) for key, item in value.items()}
+    return value
+
+
+# YAML aliases repeat a node without writing it again: nine levels of nine turn 600 bytes into 387
+# million strings (the "billion laughs"). Aliases may add this much to what is written out; more is refused.
+MAX_ALIAS_EXTRA_NODES = 10_000
+MAX_ALIAS_EXTRA_CHARACTERS = 1024 * 1024
+
+
+def _load_yaml(content: str, line: int, reporter: Reporter) -> object:
+    """The front matter's data, built only after counting what its aliases expand to; None after a warning."""
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class(content)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        refusal = _alias_expansion_refusal(root, content)
+        if refusal:
+            where, message = refusal
+            reporter.warn(line + 1 + where, "front-matter", f"front matter ignored: {message}")
+            return None
+        return loader.construct_document(root)
+    except RecursionError:
+        reporter.warn(line, "front-matter", "front matter ignored: it is nested too deeply")
+        return None
+    finally:
+        loader.dispose()
+
+
+def _alias_expansion_refusal(root: yaml.Node, content: str) -> tuple[int, str] | None:
+    """(line offset, reason) when aliases make the data much larger than its text, or refer to themselves."""
+    import yaml
+
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, characters) once expanded
+    in_progress: set[int] = set()
+    written_nodes = 0
+    aliased_line = -1
+
+    def expand(node: yaml.Node) -> tuple[int, int]:
+        nonlocal written_nodes, aliased_line
+        key = id(node)
+        if key in sizes:  # met again: an alias (the composer hands out the anchored node itself)
+            if aliased_line < 0:
+                aliased_line = node.start_mark.line
+            return sizes[key]
+        if key in in_progress:
+            raise _RecursiveAlias(node.start_mark.line)
+        in_progress.add(key)
+        written_nodes += 1
+        nodes, characters = 1, 0
+        if isinstance(node, yaml.ScalarNode):
+            characters = len(node.value)
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else [c for pair in node.value for c in pair]
+            for child in children:
+                child_nodes, child_characters = expand(child)
+                nodes, characters = nodes + child_nodes, characters + child_characters
+        in_progress.discard(key)
+        sizes[key] = (nodes, characters)
+        return nodes, characters
+
+    try:
+        nodes, characters = expand(root)
+    except _RecursiveAlias as recursion:
+        return recursion.line, "a YAML alias refers to the node that contains it"
+    if nodes > written_nodes + MAX_ALIAS_EXTRA_NODES or characters > len(content) + MAX_ALIAS_EXTRA_CHARACTERS:
+        return max(aliased_line, 0), f"its YAML aliases expand to {nodes:,} values and {characters:,} characters"
+    return None
+
+
+class _RecursiveAlias(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 def _first_line(error: Exception) -> str:
@@ -399,7 +635,7 @@ class _TreeBuilder:
         info = node.info.strip() if node.type == "fence" else ""
         language = info.split()[0].strip("{}.").lower() if info else ""
         text = node.content[:-1] if node.content.endswith("\n") else node.content
-        if is_diagram(text, language):
+        if is_diagram(text, language, self.limits.diagram_strokes):
             lines, columns = diagram_lines(text)
             if len(lines) > self.limits.diagram_lines or columns > self.limits.diagram_columns:
                 raise self._over_limit(
@@ -414,6 +650,16 @@ class _TreeBuilder:
     def _drawing(self, lines: tuple[str, ...], language: str, first_line: int) -> DiagramDrawing | None:
         """The vector drawing of a diagram when it passes the round trip; ragged spots become warnings."""
         if not converts_to_drawing(language):
+            return None
+        strokes = stroke_count("\n".join(lines))
+        if strokes > self.limits.diagram_strokes:
+            # Recognising it would take hundreds of MiB, and the PDF would lay out thousands of shapes.
+            self.reporter.warn(
+                first_line,
+                "diagram-too-large",
+                f"diagram kept as text, not redrawn: {strokes} line characters, over the "
+                f"{self.limits.diagram_strokes} limit (--limit diagram-strokes=N)",
+            )
             return None
         recognition = recognize_diagram(lines)
         for offset, column, message in recognition.problems:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import exporter
 from exporter.diagnostics import Diagnostic
-from exporter.export import OutputRecord, display_name
+from exporter.export import OutputRecord, relative_name
 
 REPORT_SCHEMA = "https://designexport.dev/schemas/report-1.json"
 Status = Literal["exported", "skipped", "failed"]
@@ -95,7 +95,7 @@ def _entry_json(entry: DocumentEntry) -> dict[str, Any]:
         "outputs": [
             {
                 "format": record.format,
-                "path": display_name(Path(record.path)),
+                "path": relative_name(Path(record.path)),
                 "sha256": record.sha256,
                 "bytes": record.size,
                 "pages": record.pages,

@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from exporter.diagnostics import Reporter
+from exporter.diagnostics import ExportError, Reporter
 from exporter.limits import Limits
 from exporter.svg_sanitize import UnsafeSvgError, sanitize_svg
 
@@ -38,6 +38,9 @@ PILLOW_FORMATS = {
     "BMP": "image/bmp",
 }
 REMOTE_SCHEMES = ("http", "https")
+# How the print page names an image for WeasyPrint's fetcher: one short URL per distinct image, so an
+# image used 2,000 times is held once, not inlined 2,000 times into the page.
+PRINT_SCHEME = "designexport-image"
 SHOWN_REFERENCE_LENGTH = 80
 
 # The placeholder's short reason, by warning code.
@@ -100,17 +103,58 @@ class ResourceResolver:
         self.dependencies: dict[str, str | None] = {}
         self._cache: dict[str, Resource | None] = {}
         self._reasons: dict[str, str] = {}
+        self._by_digest: dict[str, Resource] = {}  # every distinct image loaded, by the sha256 of its bytes
+        self._digests: dict[str, str] = {}  # reference -> that digest
+        self._data_uris: dict[str, str] = {}  # digest -> data: URI, built once however often it is used
+        self.loaded_bytes = 0  # of distinct images: every output holds each of them
 
     def load(self, reference: str, line: int) -> Resource | None:
-        """The resource, or None after a warning (at `line`) that names the reference."""
+        """The resource, or None after a warning (at `line`) that names the reference.
+
+        ExportError when the document's distinct images together pass the output-bytes limit:
+        no output could hold them."""
         if reference not in self._cache:
             try:
-                self._cache[reference] = self._load(reference, line)
+                resource = self._load(reference, line)
             except Refused as refusal:
                 self._cache[reference] = None
                 self._reasons[reference] = self._reason(refusal.code)
                 self.reporter.warn(line, refusal.code, refusal.message)
+            else:
+                self._cache[reference] = self._remember(reference, resource, line)
         return self._cache[reference]
+
+    def _remember(self, reference: str, resource: Resource, line: int) -> Resource:
+        digest = hashlib.sha256(resource.data).hexdigest()
+        self._digests[reference] = digest
+        if digest in self._by_digest:
+            return self._by_digest[digest]
+        self.loaded_bytes += len(resource.data)
+        if self.loaded_bytes > self.limits.output_bytes:
+            raise ExportError(
+                self.reporter.source,
+                f"the document's images add up to over {self.limits.output_bytes} bytes, more than an output may "
+                "hold (--limit output-bytes=N)",
+                line,
+            )
+        self._by_digest[digest] = resource
+        return resource
+
+    def data_uri(self, reference: str) -> str:
+        """The loaded image of `reference` as a data: URI (the same string for every use)."""
+        digest = self._digests[reference]
+        if digest not in self._data_uris:
+            self._data_uris[digest] = self._by_digest[digest].data_uri()
+        return self._data_uris[digest]
+
+    def print_url(self, reference: str) -> str:
+        """A short URL for the loaded image of `reference`, which `print_resource` turns back into it."""
+        return f"{PRINT_SCHEME}:{self._digests[reference]}"
+
+    def print_resource(self, url: str) -> Resource | None:
+        """The image a `print_url` names; None for any other URL."""
+        scheme, colon, digest = url.partition(":")
+        return self._by_digest.get(digest) if colon and scheme == PRINT_SCHEME else None
 
     def refusal_reason(self, reference: str) -> str:
         """Why `reference` wasn't loaded, in a few words for a placeholder; "" if it was (or wasn't tried)."""

@@ -150,7 +150,7 @@ def test_a_crash_keeps_the_previous_good_output(three_docs: Path, tmp_path: Path
     assert run_cli(three_docs, "-o", out, "-j", "2", "--pdf").returncode == 0
     before = (out / "bravo.pdf").read_bytes()
     write_doc(three_docs / "bravo.md", "Bravo", "Changed.\n")
-    write_doc(three_docs / "charlie.md", "Charlie", "Changed.\n")  # two to export: a single one runs in-process
+    write_doc(three_docs / "charlie.md", "Charlie", "Changed.\n")
     completed = run_with_fault(three_docs, out, "crash:bravo.md", "-j", "2", "--pdf")
     assert completed.returncode == 1
     assert (out / "bravo.pdf").read_bytes() == before

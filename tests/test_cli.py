@@ -165,7 +165,7 @@ def test_nesting_past_the_parser_limit_is_an_error_not_silent_loss(tmp_path: Pat
     deep.write_text("".join("  " * level + f"- level {level}\n" for level in range(40)) + "\nlast words\n")
     code, _, err = run(str(deep), "--html")
     assert code == 1
-    assert "deep.md:32: error: content is nested too deeply (more than 32 levels" in err
+    assert "deep.md:33: error: content is nested too deeply (more than 32 levels" in err
     assert not (tmp_path / "deep.html").exists()
 
 

@@ -202,8 +202,14 @@ def test_an_empty_designexport_toml_sets_nothing(tmp_path: Path) -> None:
             "designexport.toml:1: error: toc-depth: expected a whole number from 1 to 6, got true",
         ),
         ("jobs = 0\n", "designexport.toml:1: error: jobs: expected a whole number from 1 to 256, got 0"),
-        ("timeout = -5\n", "designexport.toml:1: error: timeout: expected a positive number of seconds, at most 86400, got -5"),
-        ("timeout = nan\n", "designexport.toml:1: error: timeout: expected a positive number of seconds, at most 86400, got nan"),
+        (
+            "timeout = -5\n",
+            "designexport.toml:1: error: timeout: expected a positive number of seconds, at most 86400, got -5",
+        ),
+        (
+            "timeout = nan\n",
+            "designexport.toml:1: error: timeout: expected a positive number of seconds, at most 86400, got nan",
+        ),
         (
             'required-sections = ["Context", ""]\n',
             "designexport.toml:1: error: required-sections: expected a list of non-empty section titles, "

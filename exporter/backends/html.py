@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime
 import html
-import io
-import mimetypes
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -20,19 +19,18 @@ from typing import assert_never
 
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup
-from PIL import Image as PILImage
 
 import exporter
 from exporter.assets import asset_dir
 from exporter.cells import cell_width
-from exporter.diagnostics import Reporter
+from exporter.diagnostics import ExportError, Reporter
 from exporter.diagram.style import DiagramStyle, style_from_theme
 from exporter.diagram.svg import render_svg
 from exporter.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.language import CALLOUT_TITLES
 from exporter.moment import document_moment, w3c_datetime
 from exporter.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
-from exporter.resources import IMAGE_TYPES, MAX_RESOURCE_BYTES, Resource, ResourceResolver, shown_reference
+from exporter.resources import ResourceResolver, shown_reference
 from exporter.theme import DEFAULT_THEME, Theme, load_theme
 from exporter.tree import (
     Anchor,
@@ -211,32 +209,20 @@ def _cover(options: RenderOptions, resolver: ResourceResolver, requirement: str)
 def _logo_data_uri(path: Path, reporter: Reporter) -> str:
     """The cover logo as a data URI, or "" after a warning.
 
-    The logo is the user's own command-line option, so it is read from wherever it is, not
-    through the resolver, which only serves the document's folder.
+    The logo is an image like any other: it is read through a resolver rooted at its own folder (the
+    input sandbox has already allowed the file itself), so it gets the same checks as a document's
+    images: a regular file within the size limit, of the image type its content says, within the pixel
+    limit, and an SVG logo cleaned of scripts, foreign elements and external references.
     """
-    mime = mimetypes.guess_type(path.name)[0] or ""
-    try:
-        if mime not in IMAGE_TYPES:
-            raise ValueError("not a supported image type")
-        if path.stat().st_size > MAX_RESOURCE_BYTES:
-            raise ValueError(f"larger than {MAX_RESOURCE_BYTES} bytes")
-        data = path.read_bytes()
-        if mime != "image/svg+xml" and not _decodes_as_image(data):
-            raise ValueError("not a readable image")
-    except (OSError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        reporter.warn(0, "cover-logo", f"leaving the logo {str(path)!r} off the cover: {reason}")
-        return ""
-    return Resource(data, mime, path.name).data_uri()
-
-
-def _decodes_as_image(data: bytes) -> bool:
-    try:
-        with PILImage.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
-        return False
-    return True
+    real = path.resolve()
+    checks = Reporter(reporter.source)
+    resource = ResourceResolver(real.parent, checks).load(urllib.parse.quote(real.name), 0)
+    for found in checks.diagnostics:
+        # The last one says why a refused logo was refused; any other says what cleaning took out.
+        refusal = resource is None and found is checks.diagnostics[-1]
+        where = f"leaving the logo {str(path)!r} off the cover" if refusal else f"cover logo {str(path)!r}"
+        reporter.warn(0, "cover-logo", f"{where}: {found.message}")
+    return resource.data_uri() if resource is not None else ""
 
 
 # ---------------------------------------------------------------- cached resources
@@ -260,18 +246,21 @@ def _template() -> Template:
 
 @lru_cache(maxsize=8)
 def stylesheet_text(for_print: bool, theme: Theme) -> str:
-    """base.css, the highlight rules, screen.css or print.css, then the theme (whose rules win).
+    """base.css, the highlight rules, screen.css or print.css, then the theme (whose rules win over
+    ours), and in print the watermark's rules, which win over the theme's.
 
-    The default theme goes first, so a user's theme may set only the properties it changes.
+    The default theme goes first, so a user's theme may set only the properties it changes. A theme's
+    CSS is what exporter.theme wrote out again from its tokens, so it cannot end the style element.
     """
-    media_sheet = "print.css" if for_print else "screen.css"
+    styles = asset_dir("styles")
     default_theme = load_theme(DEFAULT_THEME)
     parts = [
-        (asset_dir("styles") / "base.css").read_text(encoding="utf-8"),
+        (styles / "base.css").read_text(encoding="utf-8"),
         _highlight_css(),
-        (asset_dir("styles") / media_sheet).read_text(encoding="utf-8"),
+        (styles / ("print.css" if for_print else "screen.css")).read_text(encoding="utf-8"),
         default_theme.css if theme != default_theme else "",
         theme.css,
+        (styles / "watermark.css").read_text(encoding="utf-8") if for_print else "",
     ]
     return "\n".join(parts)
 
@@ -360,6 +349,7 @@ class _BodyRenderer:
     floated_notes: set[int] = field(default_factory=set)
     plain_refs_depth: int = 0
     diagram_style: DiagramStyle = field(default_factory=DiagramStyle)
+    inlined_bytes: int = 0  # data: URIs written so far
 
     # ------------------------------------------------------------ blocks
 
@@ -703,7 +693,24 @@ class _BodyRenderer:
                 f'<span class="image-missing-note">{_escape(note)}</span></span>'
             )
         title = f' title="{_escape(image.title)}"' if image.title else ""
-        return f'<img src="{_escape(resource.data_uri())}" alt="{_escape(image.alt)}"{title}>'
+        return f'<img src="{_escape(self.image_source(image))}" alt="{_escape(image.alt)}"{title}>'
+
+    def image_source(self, image: Image) -> str:
+        """A short URL the PDF backend's fetcher serves; on screen, the image inlined as a data: URI,
+        as long as the page stays within the output-bytes limit (an image used 2,000 times is inlined 2,000 times)."""
+        if self.for_print:
+            return self.resolver.print_url(image.source)
+        uri = self.resolver.data_uri(image.source)
+        self.inlined_bytes += len(uri)
+        limit = self.resolver.limits.output_bytes
+        if self.inlined_bytes > limit:
+            raise ExportError(
+                self.resolver.reporter.source,
+                f"the HTML page would be over {limit} bytes: its inlined images alone pass that here "
+                "(--limit output-bytes=N)",
+                image.line,
+            )
+        return uri
 
 
 def _code_run(run: StyledRun) -> str:
