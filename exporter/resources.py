@@ -27,7 +27,6 @@ from exporter.limits import Limits
 from exporter.svg_sanitize import UnsafeSvgError, sanitize_svg
 
 DEFAULT_LIMITS = Limits()
-MAX_RESOURCE_BYTES = DEFAULT_LIMITS.image_bytes  # the cover logo's limit (see html.py)
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp", "image/bmp"}
 SVG_TYPE = "image/svg+xml"
 PILLOW_FORMATS = {
