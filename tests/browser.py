@@ -21,7 +21,8 @@ function probe(doc, win) {
     const walker = doc.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (node.parentElement.closest('a, code, .image-missing')) continue;  // URLs and code may break anywhere
-      for (const word of node.data.matchAll(/[^\\s\\/-]+[\\/-]?/g)) {  // a break after "-" or "/" is a fair one
+      // A break after "-" or "/" is a fair one, and so is one between CJK characters (no spaces there).
+      for (const word of node.data.matchAll(/[^\\s\\/\\u2e80-\\u9fff\\uac00-\\ud7af\\uf900-\\ufaff\\uff00-\\uffef-]+[\\/-]?/g)) {
         const range = doc.createRange();
         range.setStart(node, word.index);
         range.setEnd(node, word.index + word[0].length);
