@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 PROBE = """
+const WORD = /[^\\s\\/\\u2e80-\\u9fff\\uac00-\\ud7af\\uf900-\\ufaff\\uff00-\\uffef-]+[\\/-]?/g;
 function probe(doc, win) {
   const brokenWords = [];
   for (const cell of doc.querySelectorAll('table.data-table th, table.data-table td')) {
@@ -22,7 +23,7 @@ function probe(doc, win) {
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (node.parentElement.closest('a, code, .image-missing')) continue;  // URLs and code may break anywhere
       // A break after "-" or "/" is a fair one, and so is one between CJK characters (no spaces there).
-      for (const word of node.data.matchAll(/[^\\s\\/\\u2e80-\\u9fff\\uac00-\\ud7af\\uf900-\\ufaff\\uff00-\\uffef-]+[\\/-]?/g)) {
+      for (const word of node.data.matchAll(WORD)) {
         const range = doc.createRange();
         range.setStart(node, word.index);
         range.setEnd(node, word.index + word[0].length);
