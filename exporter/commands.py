@@ -204,10 +204,8 @@ def _checked_auxiliary_files(options: dict[str, Any], project: Path) -> list[Pat
         try:
             options["asset_root"] = checked_folder(options["asset_root"], "asset root", origin, allow_outside)
         except UnsafeInputError as error:
-            message = str(error)
-            if "outside the project" in message:
-                message += " (--allow-asset-root-outside allows it)"
-            raise click.BadParameter(message, param_hint="--asset-root") from None
+            hint = " (--allow-asset-root-outside allows it)" if error.outside_project else ""
+            raise click.BadParameter(f"{error}{hint}", param_hint="--asset-root") from None
     return files
 
 

@@ -25,6 +25,10 @@ CONFIG_MAX_BYTES = 1 * MIB
 class UnsafeInputError(ValueError):
     """A file or folder the sandbox won't read; the message names it and says why."""
 
+    def __init__(self, message: str, outside_project: bool = False) -> None:
+        super().__init__(message)
+        self.outside_project = outside_project  # only because it lies outside the project (an opt-in may allow it)
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:
@@ -103,7 +107,7 @@ def _check_place(path: Path, real: Path, what: str, origin: Origin, inside_requi
             "a config file may only name paths inside it"
         )
     if inside_required:
-        raise UnsafeInputError(f"{what} {shown!r} lies outside the project folder {str(project)!r}")
+        raise UnsafeInputError(f"{what} {shown!r} lies outside the project folder {str(project)!r}", True)
 
 
 def _special_root(real: Path) -> str:

@@ -10,28 +10,20 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from exporter.batch import Source, screen_sources
 from exporter.inputs import Origin, UnsafeInputError, checked_file, checked_folder, project_folder
+from tests.cli_run import run_in
 
 DOC = "# Input Rules Technical Design\n\n**Status:** Draft\n\n## Overview\n\nText.\n"
 SECRET = "hunter2-not-for-outputs"
 
 
 def run(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "exporter", *arguments],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_in(project, *arguments, timeout=180)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import io
 import os
 import re
 import subprocess
-import sys
 import tracemalloc
 import uuid
 import zipfile
@@ -24,6 +23,7 @@ from docx.shared import RGBColor
 
 from exporter.backends.word import reference
 from exporter.backends.word.reference import ReferenceDocxError, user_document
+from tests.cli_run import run_in
 
 MIB = 1024 * 1024
 BOMB_BYTES = 200 * MIB
@@ -160,15 +160,7 @@ def understate_size(path: Path, entry: str, claimed: int) -> None:
 
 
 def run_cli(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "exporter", *arguments],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_in(folder, *arguments)
 
 
 def relationships_of(package: zipfile.ZipFile) -> dict[str, str]:
@@ -269,18 +261,23 @@ def test_embedded_fonts_and_picture_bullets_stay_behind(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- zip limits
 
 
+def refusal_and_peak_memory(reference: Path) -> tuple[pytest.ExceptionInfo[ReferenceDocxError], int]:
+    """The error opening `reference` gives, and the most memory Python held while refusing it."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReferenceDocxError) as refused:
+            user_document(reference)
+        return refused, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_zip_bomb_reference_is_refused_without_unpacking_it(project: Path) -> None:
     bomb = project / "bomb.docx"
     bomb_docx(bomb)
     assert bomb.stat().st_size < 2 * MIB
 
-    tracemalloc.start()
-    try:
-        with pytest.raises(ReferenceDocxError) as refused:
-            user_document(bomb)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    refused, peak = refusal_and_peak_memory(bomb)
     assert peak < 16 * MIB, peak
     message = str(refused.value)
     assert "\n" not in message and "bomb.docx" in message and "64 MiB" in message
@@ -309,13 +306,7 @@ def test_a_part_larger_than_its_header_says_is_never_unpacked_whole(tmp_path: Pa
     )
     understate_size(bomb, "word/styles2.xml", len(styles))
 
-    tracemalloc.start()
-    try:
-        with pytest.raises(ReferenceDocxError) as refused:
-            user_document(bomb)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    refused, peak = refusal_and_peak_memory(bomb)
     assert peak < 16 * MIB, peak
     assert "liar.docx" in str(refused.value) and "styles2.xml" in str(refused.value)
 
