@@ -30,8 +30,8 @@ LAYERS = [
     ("glyph coverage check", "report_missing_glyphs"),
     ("our HTML rendering", "render_html"),
     ("our DOCX writer", "render_docx"),
-    ("parsing Markdown", "  parse  exporter/parser.py"),
-    ("imports", "<module>  exporter/commands.py"),
+    ("parsing Markdown", "  parse  exporter/read/markdown.py"),
+    ("imports", "<module>  exporter/cli/commands.py"),
 ]
 
 

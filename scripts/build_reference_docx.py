@@ -1,6 +1,6 @@
 """Builds styles/reference.docx, the Word file every DOCX export starts from, from the backend's style code.
 
-Run it after changing exporter/backends/word/styles.py; the output is the same bytes every time,
+Run it after changing exporter/render/word/styles.py; the output is the same bytes every time,
 and tests/test_docx_word.py fails while the committed file is out of date.
 
     .venv/bin/python scripts/build_reference_docx.py [--check]
@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from exporter.assets import asset_dir
-from exporter.backends.word.reference import REFERENCE_FILE, build_reference_docx
+from exporter.render.word.reference import REFERENCE_FILE, build_reference_docx
 
 
 def main(arguments: list[str]) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pdfplumber
 
-from exporter.options import MARGIN_SIDE_PT
+from exporter.render.options import MARGIN_SIDE_PT
 
 OVERFLOW_TOLERANCE_PT = 0.5
 # The status watermark (80 pt, turned across the page) may cross the margins, not the page's edge.

@@ -17,8 +17,8 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from exporter.batch import PlanError, Source, collect_sources, excluded, parse_shard, plan_jobs, shard
-from exporter.cli import main
+from exporter.cli.main import main
+from exporter.run.batch import PlanError, Source, collect_sources, excluded, parse_shard, plan_jobs, shard
 from tests.conftest import CORPUS_DOCS, SAMPLES
 
 # A 1x1 PNG, and the same pixel in another colour.
@@ -361,14 +361,14 @@ def test_ci_log_gets_one_line_per_document_and_a_summary(three_docs: Path, tmp_p
 
 
 def test_terminal_gets_a_progress_bar(three_docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import exporter.console
+    import exporter.run.console
 
-    original = exporter.console.BatchConsole.__init__
+    original = exporter.run.console.BatchConsole.__init__
 
     def on_a_terminal(self: Any, total: int, quiet: bool, verbose: bool, interactive: bool | None = None) -> None:
         original(self, total, quiet, verbose, True)
 
-    monkeypatch.setattr(exporter.console.BatchConsole, "__init__", on_a_terminal)
+    monkeypatch.setattr(exporter.run.console.BatchConsole, "__init__", on_a_terminal)
     result = CliRunner().invoke(main, [str(three_docs), "-o", str(tmp_path / "out"), "--html", "-j", "1"])
     assert result.exit_code == 0, result.output
     assert "Exporting" in result.stderr and "3/3" in result.stderr

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from exporter import __version__
-from exporter.cli import main
-from exporter.export import ExportSettings, export_document
+from exporter.cli.main import main
+from exporter.run.export import ExportSettings, export_document
 
 DOC = """# Retry Technical Design
 
@@ -131,7 +131,7 @@ def test_failed_render_keeps_the_earlier_good_output(doc: Path, monkeypatch: pyt
     def explode(*_args: object) -> str:
         raise RuntimeError("renderer bug")
 
-    import exporter.backends.html as html_backend
+    import exporter.render.html as html_backend
 
     monkeypatch.setattr(html_backend, "render_html", explode)
     result = export_document(doc, ExportSettings(formats=("html",)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.config import CONFIG_FILE_NAME, ConfigError, find_config, load_config
+from exporter.cli.config import CONFIG_FILE_NAME, ConfigError, find_config, load_config
 
 
 def write(path: Path, text: str) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from docx import Document as open_docx
 from pypdf import PdfReader
 
-from exporter.export import ExportSettings, export_document
+from exporter.run.export import ExportSettings, export_document
 from tests.conftest import CORPUS_DOCS
 from tests.html_text import html_headings, normalize
 from tests.pdf_checks import overflowing_characters

@@ -12,8 +12,8 @@ import pdfplumber
 import pytest
 from click.testing import CliRunner
 
-from exporter.check import check_document, default_template_path, load_template_sections
-from exporter.cli import main
+from exporter.cli.main import main
+from exporter.run.check import check_document, default_template_path, load_template_sections
 from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES, TEMPLATE
 
 CHECK_FIXTURES = ROOT / "tests" / "fixtures" / "check"
@@ -276,7 +276,7 @@ def test_strict_export_fails_on_errors(tmp_path: Path) -> None:
 
 
 def test_configured_watermark_statuses(tmp_path: Path) -> None:
-    from exporter.options import RenderOptions
+    from exporter.render.options import RenderOptions
 
     only_review = RenderOptions(watermark_statuses=frozenset({"in review"}))
     assert only_review.watermark_text("In  Review") == "IN REVIEW"

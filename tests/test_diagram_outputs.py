@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.export import ExportSettings, export_document
+from exporter.run.export import ExportSettings, export_document
 from tests.conftest import TEMPLATE
 
 

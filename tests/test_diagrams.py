@@ -20,16 +20,16 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from exporter.diagnostics import Reporter
 from exporter.diagram.raster import render_png
 from exporter.diagram.recognize import recognize
 from exporter.diagram.redraw import redraw_text
 from exporter.diagram.style import DiagramStyle, style_from_theme
 from exporter.diagram.svg import render_svg
-from exporter.layout import converts_to_drawing, diagram_lines, is_diagram
-from exporter.parser import parse
-from exporter.theme import load_theme
-from exporter.tree import CodeBlock, Diagram, DiagramDrawing, DiagramLabel, DiagramPath
+from exporter.enrich.layout import converts_to_drawing, diagram_lines, is_diagram
+from exporter.model.diagnostics import Reporter
+from exporter.model.tree import CodeBlock, Diagram, DiagramDrawing, DiagramLabel, DiagramPath
+from exporter.read.markdown import parse
+from exporter.read.theme import load_theme
 from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES, TEMPLATE
 from tests.fixture_files import Fixture, read_fixtures, write_fixtures
 

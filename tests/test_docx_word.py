@@ -19,14 +19,14 @@ from docx.document import Document as DocxDocument
 from docx.shared import Pt, RGBColor
 from lxml import etree
 
-from exporter.backends.word import render_docx
-from exporter.backends.word.reference import REFERENCE_FILE, build_reference_docx
-from exporter.diagnostics import Reporter
-from exporter.export import ExportSettings, export_document
-from exporter.options import RenderOptions
-from exporter.parser import ParseOptions, parse
-from exporter.resources import ResourceResolver
-from exporter.tree import BlockQuote, Callout, Details, Document, ListItem, Table, TocEntry, plain_text
+from exporter.model.diagnostics import Reporter
+from exporter.model.tree import BlockQuote, Callout, Details, Document, ListItem, Table, TocEntry, plain_text
+from exporter.read.markdown import ParseOptions, parse
+from exporter.render.options import RenderOptions
+from exporter.render.word.document import render_docx
+from exporter.render.word.reference import REFERENCE_FILE, build_reference_docx
+from exporter.run.export import ExportSettings, export_document
+from exporter.safety.resources import ResourceResolver
 from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES
 from tests.html_text import normalize
 from tests.source_headings import source_headings

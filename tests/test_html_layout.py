@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from exporter.export import ExportSettings, export_document
+from exporter.run.export import ExportSettings, export_document
 from tests.browser import measure_layout
 from tests.conftest import CORPUS_DOCS, SAMPLES, TEMPLATE
 

@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from exporter.batch import Source, screen_sources
-from exporter.inputs import Origin, UnsafeInputError, checked_file, checked_folder, project_folder
+from exporter.run.batch import Source, screen_sources
+from exporter.safety.inputs import Origin, UnsafeInputError, checked_file, checked_folder, project_folder
 from tests.cli_run import run_in
 
 DOC = "# Input Rules Technical Design\n\n**Status:** Draft\n\n## Overview\n\nText.\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.export import ExportSettings, export_document, printable
+from exporter.run.export import ExportSettings, export_document, printable
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="sends POSIX signals and reads processes from /proc"

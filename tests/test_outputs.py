@@ -13,8 +13,8 @@ from docx.shared import Emu
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
-from exporter.export import ExportSettings, export_document
-from exporter.options import RenderOptions
+from exporter.render.options import RenderOptions
+from exporter.run.export import ExportSettings, export_document
 
 DOC = """# Ledger Sync Technical Design
 

@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image as PILImage
 
-from exporter.backends.pdf import ZERO_WIDTH_SPACE, with_break_chances
-from exporter.cli import main
-from exporter.diagnostics import ExportError, Reporter
-from exporter.layout import is_diagram
-from exporter.limits import Limits
-from exporter.parser import ParseOptions, parse
+from exporter.cli.main import main
+from exporter.enrich.layout import is_diagram
+from exporter.model.diagnostics import ExportError, Reporter
+from exporter.model.limits import Limits
+from exporter.read.markdown import ParseOptions, parse
+from exporter.render.pdf import ZERO_WIDTH_SPACE, with_break_chances
 
 ALIAS_BOMB = """---
 title: Alias bomb

@@ -11,9 +11,9 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from exporter.export import ExportSettings, export_document
-from exporter.options import RenderOptions
-from exporter.parser import ParseOptions
+from exporter.read.markdown import ParseOptions
+from exporter.render.options import RenderOptions
+from exporter.run.export import ExportSettings, export_document
 from tests.conftest import CORPUS_DOCS, SAMPLES
 from tests.pdf_checks import overflowing_characters
 

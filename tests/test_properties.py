@@ -34,10 +34,10 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, not
 from hypothesis import strategies as st
 from PIL import Image as PILImage
 
-from exporter.diagnostics import ExportError
-from exporter.export import ExportSettings, display_name, export_document
-from exporter.parser import parse
-from exporter.tree import Document
+from exporter.model.diagnostics import ExportError
+from exporter.model.tree import Document
+from exporter.read.markdown import parse
+from exporter.run.export import ExportSettings, display_name, export_document
 
 # ------------------------------------------------------------------ run sizes
 

@@ -21,8 +21,8 @@ from docx import Document as open_docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import RGBColor
 
-from exporter.backends.word import reference
-from exporter.backends.word.reference import ReferenceDocxError, user_document
+from exporter.render.word import reference
+from exporter.render.word.reference import ReferenceDocxError, user_document
 from tests.cli_run import run_in
 
 MIB = 1024 * 1024

@@ -17,9 +17,9 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject
 
-from exporter.moment import UNIX_EPOCH, document_moment, parse_date
-from exporter.parser import parse
-from exporter.tree import Document
+from exporter.enrich.moment import UNIX_EPOCH, document_moment, parse_date
+from exporter.model.tree import Document
+from exporter.read.markdown import parse
 from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES
 
 EPOCH = 1_700_000_000  # 2023-11-14 22:13:20 UTC

@@ -9,9 +9,9 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from exporter.export import ExportSettings, export_document
-from exporter.parser import parse
-from exporter.tree import Diagram
+from exporter.model.tree import Diagram
+from exporter.read.markdown import parse
+from exporter.run.export import ExportSettings, export_document
 from tests.conftest import ROOT, SAMPLES
 
 GRID_TOLERANCE_PT = 0.5

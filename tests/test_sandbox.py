@@ -20,18 +20,18 @@ import pytest
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
-import exporter.remote
-import exporter.resources
-from exporter.backends.html import render_html
-from exporter.backends.pdf import SandboxFetcher
-from exporter.diagnostics import Reporter
-from exporter.export import ExportSettings, export_document
-from exporter.limits import Limits
-from exporter.options import RenderOptions
-from exporter.parser import parse
-from exporter.remote import is_public_address
-from exporter.resources import ResourceResolver
-from exporter.svg_sanitize import MAX_ELEMENTS as MAX_SVG_ELEMENTS
+import exporter.safety.remote
+import exporter.safety.resources
+from exporter.model.diagnostics import Reporter
+from exporter.model.limits import Limits
+from exporter.read.markdown import parse
+from exporter.render.html import render_html
+from exporter.render.options import RenderOptions
+from exporter.render.pdf import SandboxFetcher
+from exporter.run.export import ExportSettings, export_document
+from exporter.safety.remote import is_public_address
+from exporter.safety.resources import ResourceResolver
+from exporter.safety.svg import MAX_ELEMENTS as MAX_SVG_ELEMENTS
 from tests.browser import chromium
 
 PASSWD_MARK = "root:x:0:0"
@@ -148,7 +148,7 @@ def refused(folder: Path, reference: str, code: str, **options: object) -> str:
     [warning] = [item for item in reporter.diagnostics if item.code == code]
     text = str(warning)
     assert text.startswith("doc.md:7: warning:")
-    assert repr(exporter.resources.shown_reference(reference)) in text
+    assert repr(exporter.safety.resources.shown_reference(reference)) in text
     assert resolver.refusal_reason(reference)
     return text
 
@@ -518,7 +518,7 @@ def test_public_addresses() -> None:
 @pytest.fixture
 def pretend_public(monkeypatch: pytest.MonkeyPatch, trap: CountingServer) -> Iterator[CountingServer]:
     """A server on 127.0.0.2 that the resolver is told is public; it serves images and redirects."""
-    monkeypatch.setattr(exporter.remote, "is_public_address", lambda address: address == "127.0.0.2")
+    monkeypatch.setattr(exporter.safety.remote, "is_public_address", lambda address: address == "127.0.0.2")
 
     def image(handler: http.server.BaseHTTPRequestHandler, content_type: str = "image/png") -> None:
         body = png_bytes()

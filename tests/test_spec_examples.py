@@ -12,13 +12,13 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from exporter.backends.html import render_html
-from exporter.backends.pdf import render_pdf
-from exporter.backends.word import render_docx
-from exporter.diagnostics import Reporter
-from exporter.options import RenderOptions
-from exporter.parser import parse
-from exporter.resources import ResourceResolver
+from exporter.model.diagnostics import Reporter
+from exporter.read.markdown import parse
+from exporter.render.html import render_html
+from exporter.render.options import RenderOptions
+from exporter.render.pdf import render_pdf
+from exporter.render.word.document import render_docx
+from exporter.safety.resources import ResourceResolver
 from tests.conftest import spec_examples
 from tests.html_text import visible_text
 

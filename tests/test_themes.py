@@ -19,10 +19,10 @@ from lxml import etree
 from PIL import Image
 
 from exporter.assets import asset_dir
-from exporter.cli import main
-from exporter.export import ExportSettings, export_document
-from exporter.options import RenderOptions
-from exporter.theme import available_themes, load_theme
+from exporter.cli.main import main
+from exporter.read.theme import available_themes, load_theme
+from exporter.render.options import RenderOptions
+from exporter.run.export import ExportSettings, export_document
 
 DOC = "# Themed Technical Design\n\n**Status:** Draft\n\n## Overview\n\nBody text.\n"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from exporter.diagnostics import Reporter
-from exporter.parser import parse
-from exporter.tree import dump
+from exporter.model.diagnostics import Reporter
+from exporter.model.tree import dump
+from exporter.read.markdown import parse
 from tests.fixture_files import Fixture, read_fixtures, write_fixtures
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "tree"

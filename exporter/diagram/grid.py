@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from exporter.cells import cell_width
+from exporter.model.text_width import cell_width
 
 N, E, S, W, NE, SE, SW, NW = 1, 2, 4, 8, 16, 32, 64, 128
 DIRECTIONS = (N, E, S, W, NE, SE, SW, NW)

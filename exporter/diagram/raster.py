@@ -16,11 +16,11 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from exporter.cells import cell_width
 from exporter.diagram.redraw import joined_corners
 from exporter.diagram.style import BASELINE_EM, CELL_HEIGHT_EM, CELL_WIDTH_EM, DiagramStyle
 from exporter.diagram.svg import point_toward
-from exporter.tree import DiagramBox, DiagramDrawing, DiagramPath
+from exporter.model.text_width import cell_width
+from exporter.model.tree import DiagramBox, DiagramDrawing, DiagramPath
 
 DEFAULT_DPI = 300
 DEFAULT_FONT_SIZE_PT = 9.0

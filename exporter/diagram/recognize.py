@@ -47,7 +47,7 @@ from exporter.diagram.grid import (
     make_grid,
 )
 from exporter.diagram.redraw import cell_tokens
-from exporter.tree import DiagramBox, DiagramBoxStyle, DiagramDrawing, DiagramLabel, DiagramPath
+from exporter.model.tree import DiagramBox, DiagramBoxStyle, DiagramDrawing, DiagramLabel, DiagramPath
 
 # Kinds of drawing cells.
 H_LINE = "h"  # ASCII - =

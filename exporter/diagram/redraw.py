@@ -10,9 +10,9 @@ from __future__ import annotations
 import bisect
 import itertools
 
-from exporter.cells import cell_width
 from exporter.diagram.grid import OPPOSITE, STEP, WIDE_TAIL, E, N, S, W
-from exporter.tree import DiagramDrawing, DiagramPath
+from exporter.model.text_width import cell_width
+from exporter.model.tree import DiagramDrawing, DiagramPath
 
 UNIT = 20  # path coordinates are compared in twentieths of a cell
 _CENTRE = UNIT // 2

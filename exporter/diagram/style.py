@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exporter.theme import Theme
+from exporter.read.theme import Theme
 
 # The grid: a monospace cell is 0.602 em wide (DejaVu Sans Mono's advance) and 1.2 em tall.
 CELL_WIDTH_EM = 0.602
@@ -31,7 +31,7 @@ class DiagramStyle:
 def style_from_theme(theme: Theme) -> DiagramStyle:
     """Diagram style from a theme: its mono font, `--color-text` for labels, `--color-muted` for
     strokes and arrowheads, and `--color-code-background` inside boxes."""
-    # Only plain names (exporter.theme.plain_font_name) reach the SVG and fontconfig; the theme warned of others.
+    # Only plain names (exporter.read.theme.plain_font_name) reach the SVG and fontconfig; the theme warned of others.
     names = list(theme.font_families("mono")) or [name.strip(" '") for name in DEFAULT_MONO_FAMILIES.split(",")]
     wide = next((name for name in names if "CJK" in name), "Noto Sans CJK JP")
     return DiagramStyle(

@@ -11,10 +11,10 @@ import math
 import re
 from xml.sax.saxutils import escape, quoteattr
 
-from exporter.cells import cell_width
 from exporter.diagram.redraw import joined_corners
 from exporter.diagram.style import BASELINE_EM, CELL_HEIGHT_EM, CELL_WIDTH_EM, DiagramStyle
-from exporter.tree import DiagramBox, DiagramDrawing, DiagramLabel, DiagramPath
+from exporter.model.text_width import cell_width
+from exporter.model.tree import DiagramBox, DiagramDrawing, DiagramLabel, DiagramPath
 
 UNITS_PER_EM = 10.0
 CELL_X = CELL_WIDTH_EM * UNITS_PER_EM

@@ -1,0 +1,420 @@
+"""Project settings for the CLI: `[tool.designexport]` in pyproject.toml, or designexport.toml, found from the input."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from exporter.model.limits import MAX_JOBS, MAX_SECONDS, Limits, limit_names
+from exporter.read.theme import available_themes
+from exporter.render.options import PDF_VARIANTS
+from exporter.safety.inputs import (
+    CONFIG_MAX_BYTES,
+    REFERENCE_DOCX_MAX_BYTES,
+    THEME_MAX_BYTES,
+    Origin,
+    UnsafeInputError,
+    checked_file,
+    checked_folder,
+    special_location,
+)
+
+CONFIG_FILE_NAME = "designexport.toml"
+_PYPROJECT = "pyproject.toml"
+_FORMATS = ("html", "pdf", "docx")  # the order `formats` is normalised to
+_PAPERS = ("a4", "letter")
+
+
+class ConfigError(Exception):
+    """One line: 'path/to/pyproject.toml:LINE: error: [tool.designexport] key: message' (":LINE" only when known)."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{_display(path)}:{line}" if line else _display(path)
+        super().__init__(f"{where}: error: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    path: Path  # the file the settings came from
+    values: dict[str, object]  # validated, normalised, keyed by CLI parameter name; only keys the file set
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest designexport.toml, or pyproject.toml with a [tool.designexport] table, from `start` up to /."""
+    absolute = _absolute(start)
+    folder = absolute if absolute.is_dir() else absolute.parent
+    for candidate in (folder, *folder.parents):
+        own_file = candidate / CONFIG_FILE_NAME
+        if own_file.is_file():
+            return own_file
+        pyproject = candidate / _PYPROJECT
+        if pyproject.is_file():
+            tool = _parse(pyproject, _read(pyproject)).get("tool")
+            if isinstance(tool, dict) and "designexport" in tool:
+                return pyproject
+    return None
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Reads and validates one config file (designexport.toml: all of it; pyproject.toml: [tool.designexport])."""
+    path = _absolute(path)
+    text = _read(path)
+    document = _parse(path, text)
+    table: tuple[str, ...] = ()
+    scope = ""
+    settings = document
+    if path.name == _PYPROJECT:
+        table = ("tool", "designexport")
+        scope = "[tool.designexport] "
+        tool = document.get("tool")
+        if not isinstance(tool, dict) or "designexport" not in tool:
+            raise ConfigError(path, "no [tool.designexport] table")
+        settings = tool["designexport"]
+        if not isinstance(settings, dict):
+            line = _key_line(text, ("tool",), "designexport")
+            raise ConfigError(path, f"[tool.designexport] must be a table, got {_describe(settings)}", line)
+
+    values: dict[str, object] = {}
+    for key, value in settings.items():
+        line = _key_line(text, table, key)
+        known = _KEYS.get(key)
+        if known is None:
+            raise ConfigError(path, f"{scope}{_key_label(key)}: unknown key; {_unknown_key_hint(key)}", line)
+        parameter, convert = known
+        try:
+            values[parameter] = convert(value, path.parent)
+        except _InvalidValue as error:
+            raise ConfigError(path, f"{scope}{key}: {error}", line) from None
+    return ProjectConfig(path=path, values=values)
+
+
+# --- reading ---------------------------------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> str:
+    if special_location(path.resolve()):
+        raise ConfigError(path, f"lies in {path.resolve().parent}, which is never read as a config file")
+    try:
+        if path.stat().st_size > CONFIG_MAX_BYTES:
+            raise ConfigError(path, f"is over the {CONFIG_MAX_BYTES}-byte limit for a config file")
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(path, "no such file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "invalid TOML: the file is not UTF-8 text") from None
+    except OSError as error:
+        raise ConfigError(path, f"cannot read: {error.strerror or error}") from None
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def _parse(path: Path, text: str) -> dict[str, object]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        position = _TOML_POSITION.search(message)
+        if position is None:
+            raise ConfigError(path, f"invalid TOML: {message}") from None
+        reason = message[: position.start()]
+        raise ConfigError(path, f"invalid TOML: {reason} (column {position[2]})", int(position[1])) from None
+
+
+_HEADER = re.compile(r"^\s*\[\[?([^\[\]#]+)\]\]?\s*(?:#.*)?$")
+_ASSIGNMENT = re.compile(r"^\s*([\w\-.\"' ]+?)\s*=")
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in name.split("."))
+
+
+def _key_line(text: str, table: tuple[str, ...], key: str) -> int | None:
+    """The line that sets `key` inside `table`, by a cheap scan of headers and `key =` lines; None if not found."""
+    wanted = (*table, key)
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.split("\n"), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _dotted(header[1])
+            if current[: len(wanted)] == wanted:
+                return number
+            continue
+        assignment = _ASSIGNMENT.match(line)
+        if assignment and (*current, *_dotted(assignment[1]))[: len(wanted)] == wanted:
+            return number
+    return None
+
+
+# --- messages --------------------------------------------------------------------------------------------------------
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _display(path: Path) -> str:
+    """Relative to the working folder when inside it, else absolute."""
+    absolute = _absolute(path)
+    try:
+        cwd = Path.cwd()
+    except OSError:
+        return str(absolute)
+    for folder, candidate in ((cwd, absolute), (cwd.resolve(), absolute.resolve())):
+        if candidate.is_relative_to(folder):
+            return str(candidate.relative_to(folder))
+    return str(absolute)
+
+
+def _describe(value: object) -> str:
+    """A value as TOML would spell it, for 'got ...'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, datetime.datetime):
+        return "a date-time"
+    if isinstance(value, datetime.date):
+        return "a date"
+    if isinstance(value, datetime.time):
+        return "a time"
+    return type(value).__name__
+
+
+def _quoted(choices: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(repr(choice) for choice in choices)
+
+
+def _key_label(key: str) -> str:
+    return key if re.fullmatch(r"[\w-]+", key) else repr(key)
+
+
+def _unknown_key_hint(key: str) -> str:
+    dashed = key.replace("_", "-").lower()
+    if dashed in _KEYS:
+        return f"did you mean {dashed!r}?"
+    close = difflib.get_close_matches(dashed, _KEYS, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known keys: {', '.join(_KEYS)}"
+
+
+# --- values ----------------------------------------------------------------------------------------------------------
+
+
+class _InvalidValue(Exception):
+    """A value of the right key but the wrong shape; load_config adds the file, line and key."""
+
+
+Converter = Callable[[object, Path], object]
+
+
+def _string(value: object, expected: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
+    return value
+
+
+def _string_list(value: object, what: str) -> list[str]:
+    expected = f"a list of {what}"
+    if not isinstance(value, list):
+        raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
+    for position, item in enumerate(value, start=1):
+        if not isinstance(item, str) or not item.strip():
+            raise _InvalidValue(f"expected {expected}, got {_describe(item)} at position {position}")
+    return value
+
+
+def _flag(*, negate: bool = False) -> Converter:
+    def convert(value: object, _folder: Path) -> bool:
+        if not isinstance(value, bool):
+            raise _InvalidValue(f"expected true or false, got {_describe(value)}")
+        return not value if negate else value
+
+    return convert
+
+
+def _choice(allowed: tuple[str, ...]) -> Converter:
+    def convert(value: object, _folder: Path) -> str:
+        if value not in allowed:
+            raise _InvalidValue(f"expected one of {_quoted(allowed)}, got {_describe(value)}")
+        return _string(value)
+
+    return convert
+
+
+def _any_string(value: object, _folder: Path) -> str:
+    return _string(value)
+
+
+def _strings(what: str) -> Converter:
+    def convert(value: object, _folder: Path) -> tuple[str, ...]:
+        return tuple(_string_list(value, what))
+
+    return convert
+
+
+def _integer(low: int, high: int | None = None) -> Converter:
+    expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number of at least {low}"
+
+    def convert(value: object, _folder: Path) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
+        if value < low or (high is not None and value > high):
+            raise _InvalidValue(f"expected {expected}, got {value}")
+        return value
+
+    return convert
+
+
+def _seconds(value: object, _folder: Path) -> float:
+    expected = f"a positive number of seconds, at most {MAX_SECONDS:g}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
+    if not math.isfinite(value) or not 0 < value <= MAX_SECONDS:
+        raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
+    return float(value)
+
+
+def _formats(value: object, _folder: Path) -> tuple[str, ...]:
+    expected = f"a non-empty list of {_quoted(_FORMATS)}"
+    if not isinstance(value, list):
+        raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
+    if not value:
+        raise _InvalidValue(f"expected {expected}, got an empty list")
+    for item in value:
+        if item not in _FORMATS:
+            raise _InvalidValue(f"expected {expected}, got {_describe(item)} in the list")
+        if value.count(item) > 1:
+            raise _InvalidValue(f"{item!r} is listed twice")
+    return tuple(name for name in _FORMATS if name in value)
+
+
+def _relative_path(value: object, folder: Path) -> Path:
+    text = _string(value, "a path relative to the config file's folder")
+    if not text.strip():
+        raise _InvalidValue("expected a path relative to the config file's folder, got ''")
+    return _absolute(folder / text)
+
+
+def _existing_file(value: object, folder: Path, what: str, max_bytes: int) -> Path:
+    """A file inside the project (the config file's folder), after the input sandbox's checks: its real path."""
+    path = _relative_path(value, folder)
+    if not path.exists():
+        raise _InvalidValue(f"file not found: {_display(path)}")
+    if not path.is_file():
+        raise _InvalidValue(f"not a file: {_display(path)}")
+    try:
+        return checked_file(path, what, Origin(folder, from_config=True), max_bytes)
+    except UnsafeInputError as error:
+        raise _InvalidValue(str(error)) from None
+
+
+def _logo(value: object, folder: Path) -> Path:
+    return _existing_file(value, folder, "logo", Limits().image_bytes)
+
+
+def _theme(value: object, folder: Path) -> str:
+    builtin = available_themes()
+    expected = f"a built-in theme ({_quoted(builtin)}) or a path to a .css file"
+    name = _string(value, expected)
+    if name.endswith(".css"):
+        return str(_existing_file(name, folder, "theme", THEME_MAX_BYTES))
+    if name not in builtin:
+        raise _InvalidValue(f"expected {expected}, got {name!r}")
+    return name
+
+
+def _output_dir(value: object, folder: Path) -> Path:
+    path = _relative_path(value, folder)
+    if path.is_file():
+        raise _InvalidValue(f"expected a folder, but {_display(path)} is a file")
+    try:
+        checked_folder(path, "output folder", Origin(folder, from_config=True))
+    except UnsafeInputError as error:
+        raise _InvalidValue(str(error)) from None
+    return path
+
+
+def _reference_docx(value: object, folder: Path) -> Path:
+    text = _string(value, "a path to a .docx file")
+    if not text.lower().endswith(".docx"):
+        raise _InvalidValue(f"expected a path to a .docx file, got {text!r}")
+    return _existing_file(text, folder, "reference DOCX", REFERENCE_DOCX_MAX_BYTES)
+
+
+def _watermark_statuses(value: object, _folder: Path) -> str:
+    statuses = _string_list(value, "non-empty status names")
+    if not statuses:
+        raise _InvalidValue("expected at least one status; to turn the watermark off, set watermark = false")
+    for status in statuses:
+        if "," in status:
+            raise _InvalidValue(f"a status cannot contain a comma, got {status!r}")
+    return ",".join(statuses)
+
+
+def _asset_root(value: object, folder: Path) -> Path:
+    """A folder inside the project: a committed config may not open the image sandbox to the whole disk."""
+    path = _relative_path(value, folder)
+    if not path.is_dir():
+        raise _InvalidValue(f"folder not found: {_display(path)}")
+    try:
+        return checked_folder(path, "asset root", Origin(folder, from_config=True))
+    except UnsafeInputError as error:
+        raise _InvalidValue(str(error)) from None
+
+
+def _limits(value: object, _folder: Path) -> tuple[str, ...]:
+    """A table such as {table-cells = 100000, seconds = 120}, as the CLI's NAME=VALUE settings."""
+    if not isinstance(value, dict):
+        raise _InvalidValue(f"expected a table of limits ({', '.join(limit_names())}), got {_describe(value)}")
+    settings: dict[str, str] = {}
+    for name, number in value.items():
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise _InvalidValue(f"limit {name!r} needs a number, got {_describe(number)}")
+        settings[str(name)] = str(number)
+    try:
+        Limits().with_values(settings)
+    except ValueError as error:
+        raise _InvalidValue(str(error)) from None
+    return tuple(f"{name}={number}" for name, number in settings.items())
+
+
+# TOML key -> (CLI parameter name, converter)
+_KEYS: dict[str, tuple[str, Converter]] = {
+    "formats": ("formats", _formats),
+    "theme": ("theme_name", _theme),
+    "paper": ("paper", _choice(_PAPERS)),
+    "output-dir": ("output_dir", _output_dir),
+    "toc": ("no_toc", _flag(negate=True)),
+    "toc-depth": ("toc_depth", _integer(1, 6)),
+    "number-sections": ("number_sections", _flag()),
+    "required-sections": ("required_sections", _strings("non-empty section titles")),
+    "strict": ("strict", _flag()),
+    "watermark": ("no_watermark", _flag(negate=True)),
+    "watermark-statuses": ("watermark_statuses", _watermark_statuses),
+    "organization": ("organization", _any_string),
+    "logo": ("logo", _logo),
+    "pdf-variant": ("pdf_variant", _choice(PDF_VARIANTS)),
+    "reference-docx": ("reference_docx", _reference_docx),
+    "exclude": ("exclude", _strings("non-empty glob patterns")),
+    "jobs": ("jobs", _integer(1, MAX_JOBS)),
+    "timeout": ("timeout", _seconds),
+    "asset-root": ("asset_root", _asset_root),
+    "allow-remote": ("allow_remote", _flag()),
+    "limits": ("limits", _limits),
+}

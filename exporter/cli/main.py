@@ -1,0 +1,226 @@
+"""The `designexport` command line."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from exporter import __version__
+from exporter.model.limits import MAX_JOBS, MAX_SECONDS, limit_names
+from exporter.read.theme import DEFAULT_THEME, available_themes
+from exporter.render.options import PDF_VARIANTS
+
+if TYPE_CHECKING:
+    from exporter.run.check import Profile
+
+EXAMPLES = """
+\b
+Examples:
+  designexport doc.md --pdf              writes doc.pdf next to doc.md
+  designexport doc.md                    writes doc.html, doc.pdf and doc.docx
+  designexport docs/ -o out/ --all       every .md under docs/ into out/
+  designexport a.md b.md --docx --paper letter
+  designexport --version
+
+\b
+Exit codes: 0 all exported, 1 a document failed, 2 usage error.
+"""
+
+
+def finite_seconds(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A positive number of seconds up to a day; `inf` and `nan` are refused, not taken literally."""
+    if value is not None and (not math.isfinite(value) or not 0 < value <= MAX_SECONDS):
+        raise click.BadParameter(
+            f"{value!r} must be a number of seconds above 0 and at most {MAX_SECONDS:g}", param=param
+        )
+    return value
+
+
+class DefaultCommandGroup(click.Group):
+    """Runs `export` when the first argument is not a subcommand, so `designexport doc.md` works."""
+
+    default_command = "export"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The export command's help (the everyday use), then the other commands."""
+        command = self.commands[self.default_command]
+        with click.Context(command, info_name="designexport") as export_ctx:
+            command.format_usage(export_ctx, formatter)
+            command.format_help_text(export_ctx, formatter)
+            command.format_options(export_ctx, formatter)
+        self.format_commands(ctx, formatter)
+        self.format_epilog(ctx, formatter)
+
+
+@click.group(cls=DefaultCommandGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
+@click.version_option(__version__, "--version", prog_name="designexport", message="%(prog)s %(version)s")
+def main() -> None:
+    """Export technical design documents from Markdown to HTML, PDF and Word."""
+
+
+@main.command(epilog=EXAMPLES)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--html", "want_html", is_flag=True, help="Write a self-contained HTML page.")
+@click.option("--pdf", "want_pdf", is_flag=True, help="Write a print-ready PDF.")
+@click.option("--docx", "want_docx", is_flag=True, help="Write an editable Word document.")
+@click.option("--all", "want_all", is_flag=True, help="Write all three formats (the default).")
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write outputs here, mirroring the input folders, instead of next to each input.",
+)
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Page size.")
+@click.option("--number-sections", is_flag=True, help="Number headings 1, 1.1, 1.1.1 in every output.")
+@click.option("--toc-depth", type=click.IntRange(1, 6), default=3, show_default=True, help="Heading levels in the TOC.")
+@click.option("--no-toc", is_flag=True, help="Leave out the table of contents.")
+@click.option(
+    "--theme",
+    "theme_name",
+    default=DEFAULT_THEME,
+    show_default=True,
+    metavar="NAME|FILE.css",
+    help=f"Built-in theme ({', '.join(available_themes())}) or your own CSS file.",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(PDF_VARIANTS),
+    help="pdf/ua-1: tagged, accessible PDF; pdf/a-3b: archival PDF.",
+)
+@click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Image for the PDF cover.")
+@click.option("--organization", default="", help="Organisation name for the PDF cover.")
+@click.option(
+    "--reference-docx",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A Word file whose named styles the DOCX takes (like pandoc's --reference-doc).",
+)
+@click.option("--no-watermark", is_flag=True, help="No status watermark on PDF and DOCX pages.")
+@click.option(
+    "--watermark-statuses",
+    default="",
+    metavar="LIST",
+    help='Statuses that get a watermark, comma-separated (default: all but Approved), e.g. "draft,in review".',
+)
+@click.option("--strict", is_flag=True, help="Fail a document whose check finds errors (placeholders, broken links).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1, max=MAX_JOBS),
+    default=None,
+    help="Worker processes [default: CPU count; 1: one document at a time].",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    callback=finite_seconds,
+    help="Fail a document after this many seconds [default: 600, the 'seconds' limit].",
+)
+@click.option(
+    "--asset-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Let documents load images from anywhere below this folder (inside the project), not only their own folder.",
+)
+@click.option(
+    "--allow-asset-root-outside",
+    is_flag=True,
+    help="Accept an --asset-root outside the project folder (never / itself).",
+)
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Export documents reached through symlinks that lead out of their folder (never into /proc, /sys, /dev).",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Download http(s) images (never from loopback, link-local or private addresses).",
+)
+@click.option(
+    "--limit",
+    "limit_settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help=f"Raise or lower a limit (repeatable): {', '.join(limit_names())}.",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files in folders (repeatable).")
+@click.option("--shard", metavar="K/N", help="Export only the K-th of N slices of the inputs (for CI matrices).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON manifest.")
+@click.option("--force", is_flag=True, help="Export even documents the build cache says are unchanged.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Settings file (default: designexport.toml or [tool.designexport] in pyproject.toml, found upwards).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every document's timings and cached warnings too.")
+@click.pass_context
+def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | None, **given: Any) -> None:
+    """Export Markdown design documents (files, folders or globs) to HTML, PDF and DOCX."""
+    from exporter.cli.commands import run_export
+
+    run_export(ctx, inputs, config_path, given)
+
+
+@main.command("new")
+@click.argument("feature")
+@click.option("--req", "req_id", required=True, help="Requirement id, such as PAY-142.")
+@click.option("--status", default="", help="Status instead of the template's Draft.")
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Template to start from (default: templates/technical-template.md).",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def new(feature: str, req_id: str, status: str, template_path: Path | None, output: Path | None, force: bool) -> None:
+    """Start a design document from the template: designexport new "Payment Retry" --req PAY-142."""
+    from exporter.cli.commands import run_new
+
+    run_new(feature, req_id, status, template_path, output, force)
+
+
+@main.command("check")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--profile",
+    type=click.Choice(["template", "none"]),
+    default="template",
+    show_default=True,
+    help="template: require the template's sections; none: skip that check.",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The template documents were written from (default: templates/technical-template.md).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    callback=finite_seconds,
+    help="Fail a document's check after this many seconds [default: 600, the 'seconds' limit].",
+)
+def check(
+    inputs: tuple[Path, ...],
+    output_format: str,
+    strict: bool,
+    profile: Profile,
+    template_path: Path | None,
+    timeout: float | None,
+) -> None:
+    """Lint design documents: placeholders, boilerplate, empty or missing sections, broken links."""
+    from exporter.cli.commands import run_check
+
+    run_check(inputs, output_format, strict, profile, template_path, timeout)

@@ -1,0 +1,227 @@
+"""Shared decisions about a document's outline: heading ids, section numbers, table of contents."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import assert_never
+from urllib.parse import unquote
+
+from exporter.model.tree import (
+    Anchor,
+    Block,
+    BlockQuote,
+    BulletList,
+    Callout,
+    CodeBlock,
+    Details,
+    Diagram,
+    Emphasis,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    Image,
+    Inline,
+    InlineCode,
+    Keyboard,
+    Link,
+    OrderedList,
+    Paragraph,
+    SoftBreak,
+    Strikethrough,
+    Strong,
+    Subscript,
+    Superscript,
+    Table,
+    Text,
+    ThematicBreak,
+    TocEntry,
+    block_inlines,
+    plain_text,
+    walk_blocks,
+    walk_inlines,
+)
+
+# Ids the backends use for their own parts; headings never take them.
+RESERVED_IDS = frozenset({"toc", "contents", "footnotes", "document-control", "title-page"})
+FOOTNOTE_ID = re.compile(r"^fn(ref)?-\d+(-\d+)?$")  # the backends' ids for footnotes and their marks
+_NOT_SLUG = re.compile(r"[^\w\- ]")
+
+
+def slugify(text: str) -> str:
+    """GitHub-style slug: lower case, punctuation dropped, spaces to hyphens."""
+    normalized = unicodedata.normalize("NFKC", text).strip().lower()
+    slug = _NOT_SLUG.sub("", normalized).replace(" ", "-")
+    return slug or "section"
+
+
+@dataclass
+class IdRegistry:
+    """Hands out unique ids, as GitHub does: `a`, `a-1`, `a-2`."""
+
+    taken: set[str] = field(default_factory=lambda: set(RESERVED_IDS))
+
+    def reserve(self, identifier: str) -> None:
+        self.taken.add(identifier)
+
+    def unique(self, base: str) -> str:
+        candidate = base
+        counter = 0
+        while candidate in self.taken or FOOTNOTE_ID.match(candidate):
+            counter += 1
+            candidate = f"{base}-{counter}"
+        self.taken.add(candidate)
+        return candidate
+
+
+def iter_headings(blocks: tuple[Block, ...]) -> list[Heading]:
+    """Headings in document order, including those inside quotes and details (not lists)."""
+    found: list[Heading] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            found.append(block)
+        elif isinstance(block, BlockQuote | Details | Callout):
+            found.extend(iter_headings(block.children))
+    return found
+
+
+def title_heading(blocks: tuple[Block, ...]) -> Heading | None:
+    """The document title: a level-1 heading that is the first block."""
+    if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
+        return blocks[0]
+    return None
+
+
+def number_sections(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """Gives top-level headings numbers like "2.3"; the title heading stays unnumbered."""
+    title = title_heading(blocks)
+    top_headings = [block for block in blocks if isinstance(block, Heading) and block is not title]
+    if not top_headings:
+        return blocks
+    base_level = min(heading.level for heading in top_headings)
+    counters = [0] * 7
+    numbered: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Heading) and block is not title:
+            depth = block.level - base_level
+            counters[depth] += 1
+            for deeper in range(depth + 1, 7):
+                counters[deeper] = 0
+            number = ".".join(str(count) for count in counters[: depth + 1])
+            numbered.append(replace(block, number=number))
+        else:
+            numbered.append(block)
+    return tuple(numbered)
+
+
+@dataclass
+class _OpenEntry:
+    heading: Heading
+    children: list[_OpenEntry]
+
+
+def build_toc(blocks: tuple[Block, ...], depth: int = 3) -> tuple[TocEntry, ...]:
+    """Nested entries for top-level headings up to `depth`, without the title heading."""
+    title = title_heading(blocks)
+    root: list[_OpenEntry] = []
+    stack: list[_OpenEntry] = []
+    for block in blocks:
+        if not isinstance(block, Heading) or block is title or block.level > depth:
+            continue
+        while stack and stack[-1].heading.level >= block.level:
+            stack.pop()
+        entry = _OpenEntry(block, [])
+        (stack[-1].children if stack else root).append(entry)
+        stack.append(entry)
+    return _freeze(root)
+
+
+def _freeze(entries: list[_OpenEntry]) -> tuple[TocEntry, ...]:
+    return tuple(
+        TocEntry(
+            entry.heading.level,
+            entry.heading.id,
+            plain_text(entry.heading.children).strip(),
+            entry.heading.number,
+            _freeze(entry.children),
+        )
+        for entry in entries
+    )
+
+
+def resolve_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> tuple[Block, ...]:
+    """Points `#Heading`-style links at the id they mean, matching case and slug as GitHub does."""
+    by_key: dict[str, str] = {}
+    for identifier in sorted(ids):  # sorted: the same choice whatever the hash seed
+        by_key.setdefault(identifier.casefold(), identifier)
+
+    def target(link: Link) -> str:
+        fragment = link.target[1:]
+        if not link.target.startswith("#") or fragment in ids:
+            return link.target
+        found = by_key.get(fragment.casefold()) or by_key.get(slugify(fragment))
+        return f"#{found}" if found else link.target
+
+    return map_blocks(blocks, lambda node: replace(node, target=target(node)) if isinstance(node, Link) else node)
+
+
+def dangling_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> Iterator[tuple[int, str]]:
+    """(line, target) of every `#fragment` link that names no id in the document."""
+    for block in walk_blocks(blocks):
+        for node in walk_inlines(block_inlines(block)):
+            if isinstance(node, Link) and node.target.startswith("#"):
+                fragment = unquote(node.target[1:])
+                if fragment and fragment not in ids and not FOOTNOTE_ID.match(fragment):
+                    yield block.line, node.target
+
+
+def map_inlines(inlines: tuple[Inline, ...], change: Callable[[Inline], Inline]) -> tuple[Inline, ...]:
+    """The inlines with `change` applied to every node, innermost first."""
+    changed: list[Inline] = []
+    for original in inlines:
+        node = original
+        match node:
+            case Emphasis() | Strong() | Strikethrough() | Superscript() | Subscript() | Keyboard() | Link():
+                node = replace(node, children=map_inlines(node.children, change))
+            case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | SoftBreak() | HardBreak():
+                pass
+            case _:
+                assert_never(node)
+        changed.append(change(node))
+    return tuple(changed)
+
+
+def map_blocks(blocks: tuple[Block, ...], change: Callable[[Inline], Inline]) -> tuple[Block, ...]:
+    """The blocks with `change` applied to every inline they hold."""
+    changed: list[Block] = []
+    for original in blocks:
+        block = original
+        match block:
+            case Heading() | Paragraph():
+                block = replace(block, children=map_inlines(block.children, change))
+            case BulletList() | OrderedList():
+                items = tuple(replace(item, children=map_blocks(item.children, change)) for item in block.items)
+                block = replace(block, items=items)
+            case BlockQuote() | Callout():
+                block = replace(block, children=map_blocks(block.children, change))
+            case Details():
+                block = replace(
+                    block, summary=map_inlines(block.summary, change), children=map_blocks(block.children, change)
+                )
+            case Table():
+                block = replace(
+                    block,
+                    header=tuple(replace(cell, children=map_inlines(cell.children, change)) for cell in block.header),
+                    rows=tuple(
+                        tuple(replace(cell, children=map_inlines(cell.children, change)) for cell in row)
+                        for row in block.rows
+                    ),
+                )
+            case CodeBlock() | Diagram() | ThematicBreak():
+                pass
+            case _:
+                assert_never(block)
+        changed.append(block)
+    return tuple(changed)

@@ -1,0 +1,90 @@
+"""Glyph coverage: every character a PDF shows must exist in an installed font, or the export says so."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import unicodedata
+from functools import cache
+
+from fontTools.ttLib import TTFont, TTLibError
+
+from exporter.enrich.language import block_text
+from exporter.model.diagnostics import Reporter
+from exporter.model.tree import (
+    Document,
+)
+from exporter.read.theme import Theme
+
+# Families the print styles name besides the theme's: CJK fallbacks and the symbol face.
+FALLBACK_FAMILIES = ("Noto Sans CJK JP", "Noto Serif CJK JP", "DejaVu Sans")
+
+
+def document_characters(document: Document) -> dict[str, int]:
+    """Each visible character of the document, with the first line it appears on."""
+    first_line: dict[str, int] = {}
+    pieces: list[tuple[int, str]] = [(1, document.title)]
+    pieces += [(field.line, f"{field.key} {field.text}") for field in document.metadata]
+    pieces += list(block_text(document.blocks, with_code=True))
+    for note in document.footnotes:
+        pieces += list(block_text(note.children, with_code=True))
+    for line, text in pieces:
+        for char in text:
+            if char not in first_line and _is_visible(char):
+                first_line[char] = line
+    return first_line
+
+
+def _is_visible(char: str) -> bool:
+    """Characters that need a glyph: not spaces, controls, format marks or variation selectors."""
+    category = unicodedata.category(char)
+    is_variation_selector = "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
+    return not (category.startswith(("Z", "C")) or is_variation_selector)
+
+
+@cache
+def _font_file(family: str) -> str:
+    """The font file fontconfig picks for a family, or "" when that family is not installed."""
+    if shutil.which("fc-match") is None:
+        return ""
+    completed = subprocess.run(
+        ["fc-match", "--format=%{family}|%{file}", family], capture_output=True, text=True, check=False
+    )
+    found_families, _, path = completed.stdout.partition("|")
+    return path if family in found_families.split(",") else ""
+
+
+@cache
+def _font_characters(path: str) -> frozenset[int]:
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap() or {})
+    except (OSError, TTLibError):
+        return frozenset()
+
+
+@cache
+def _any_installed_font_has(char: str) -> bool:
+    if shutil.which("fc-list") is None:
+        return True  # can't tell; don't cry wolf
+    completed = subprocess.run(
+        ["fc-list", f":charset={ord(char):x}", "family"], capture_output=True, text=True, check=False
+    )
+    return bool(completed.stdout.strip())
+
+
+def report_missing_glyphs(document: Document, theme: Theme, reporter: Reporter) -> list[str]:
+    """Warns, with the line, about each character no installed font can draw; returns them."""
+    families = (theme.font("text", ""), theme.font("heading", ""), theme.font("mono", ""), *FALLBACK_FAMILIES)
+    paths = [path for path in dict.fromkeys(_font_file(family) for family in families if family) if path]
+    missing: list[str] = []
+    for char, line in document_characters(document).items():
+        # A font's character map is read only when the fonts before it lack a character (CJK maps are big).
+        if any(ord(char) in _font_characters(path) for path in paths) or _any_installed_font_has(char):
+            continue
+        missing.append(char)
+        name = unicodedata.name(char, "unnamed character")
+        reporter.warn(
+            line, "missing-glyph", f"no installed font has U+{ord(char):04X} {name} ({char}); it will not print"
+        )
+    return missing

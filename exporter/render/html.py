@@ -1,0 +1,737 @@
+"""The HTML backend: one self-contained page (CSS and images inlined) from the document tree.
+
+The PDF backend renders the same markup with `for_print=True`, which swaps the screen
+stylesheet for the paged one, sizes diagrams in points, puts the title and metadata on a
+cover page, writes each code line as a block of its own and places footnotes inline at their
+first reference (WeasyPrint floats them to the foot of the page).
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path, PurePath
+from typing import assert_never
+
+from jinja2 import Environment, FileSystemLoader, Template
+from markupsafe import Markup
+
+import exporter
+from exporter.assets import asset_dir
+from exporter.diagram.style import DiagramStyle, style_from_theme
+from exporter.diagram.svg import render_svg
+from exporter.enrich.language import CALLOUT_TITLES
+from exporter.enrich.moment import document_moment, w3c_datetime
+from exporter.model.diagnostics import ExportError, Reporter
+from exporter.model.text_width import cell_width
+from exporter.model.tree import (
+    Anchor,
+    Block,
+    BlockQuote,
+    BulletList,
+    Callout,
+    CodeBlock,
+    Details,
+    Diagram,
+    DiagramDrawing,
+    Document,
+    Emphasis,
+    Footnote,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    Image,
+    Inline,
+    InlineCode,
+    Keyboard,
+    Link,
+    ListItem,
+    MetadataField,
+    OrderedList,
+    Paragraph,
+    SoftBreak,
+    Strikethrough,
+    Strong,
+    Subscript,
+    Superscript,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+    TocEntry,
+    plain_text,
+)
+from exporter.read.theme import DEFAULT_THEME, Theme, load_theme
+from exporter.render.highlight import StyledRun, highlight_lines, pygments_css
+from exporter.render.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
+from exporter.safety.resources import ResourceResolver, shown_reference
+
+TEMPLATE_NAME = "document.html.j2"
+
+# Diagram grid: DejaVu Sans Mono advances 0.602em per cell.
+CELL_ADVANCE_EM = 0.602
+DIAGRAM_MAX_FONT_PT = 9.0
+SCREEN_DIAGRAM_FONT_PT = 10.5  # drawings on screen are as wide as their text at this size
+
+# Horizontal space (pt) that print.css takes from blocks nested in these containers;
+# keep in sync with print.css so nested diagrams still fit the text width.
+PRINT_LIST_INDENT_PT = 18.0
+PRINT_QUOTE_INDENT_PT = 24.0  # bar 3pt, padding 11pt left and 10pt right (quotes and callouts)
+PRINT_DETAILS_INDENT_PT = 20.0
+# Code in print.css: 8pt DejaVu Sans Mono inside 8pt padding and 0.75pt borders, tabs 4 cells wide.
+# Lines that may need more than the width get the continuation mark (painting it on every line is slow).
+PRINT_CODE_FONT_PT = 8.0
+PRINT_CODE_INSET_PT = 17.5
+CODE_TAB_CELLS = 4
+
+# Print keeps text this far inside the right margin, so rounding never puts a glyph past it.
+PRINT_EDGE_SAFETY_PT = 0.25
+
+SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+URL_IGNORED_CHARS = re.compile(r"[\x00-\x20\x7f]+")
+
+# Status value (case-folded) -> badge colour class.
+STATUS_TONES = {
+    "draft": "amber",
+    "wip": "amber",
+    "work in progress": "amber",
+    "provisional": "amber",
+    "proposed": "blue",
+    "in review": "blue",
+    "review": "blue",
+    "under review": "blue",
+    "implementable": "blue",
+    "approved": "green",
+    "accepted": "green",
+    "implemented": "green",
+    "final": "green",
+    "active": "green",
+    "deprecated": "grey",
+    "superseded": "grey",
+    "rejected": "grey",
+    "withdrawn": "grey",
+    "obsolete": "grey",
+}
+
+# Words the page itself adds, by document language.
+UI_LABELS: dict[str, dict[str, str]] = {
+    "en": {"contents": "Contents", "notes": "Notes", "footer": '"Page " counter(page) " of " counter(pages)'},
+    "ja": {"contents": "目次", "notes": "脚注", "footer": 'counter(page) " / " counter(pages)'},
+}
+
+# Tables with at most this many rows, and code blocks with at most this many lines, are not split across pages.
+KEEP_TOGETHER_TABLE_ROWS = 12
+KEEP_TOGETHER_CODE_LINES = 12
+
+
+def render_html(
+    document: Document,
+    resolver: ResourceResolver,
+    options: RenderOptions,
+    *,
+    for_print: bool = False,
+    embed_styles: bool = True,
+) -> str:
+    """The whole document as one HTML page with its images inlined, and its CSS unless `embed_styles` is off."""
+    lang = document.language if document.language in UI_LABELS else "en"
+    labels = UI_LABELS[lang]
+    renderer = _BodyRenderer(
+        resolver,
+        for_print,
+        labels,
+        {note.number: note for note in document.footnotes},
+        diagram_style=style_from_theme(options.theme),
+    )
+    blocks = document.blocks
+    title_heading: Heading | None = None
+    if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
+        title_heading = blocks[0]
+        blocks = blocks[1:]
+    title_html = renderer.heading(title_heading, extra_class="doc-title") if title_heading else ""
+    metadata_html = renderer.metadata(document.metadata)
+    text_width_pt = options.text_width_pt - PRINT_EDGE_SAFETY_PT
+    body_html = renderer.blocks(blocks, text_width_pt)
+    footnotes_html = renderer.footnotes(document.footnotes, text_width_pt)
+    toc_html = _toc_list(document.toc) if options.toc and document.toc else ""
+    status = document.metadata_value("status")
+    requirement = document.metadata_value("requirement")
+    summary = document.metadata_value("summary")
+    context = {
+        "lang": lang,
+        "labels": labels,
+        "title": document.title or PurePath(document.source).name,  # never the folder it was read from
+        "author": document.metadata_value("author") or document.metadata_value("authors"),
+        "generator": f"designexport {exporter.__version__}",
+        # WeasyPrint makes the description the PDF's Subject, which names the requirement.
+        "description": (requirement or summary) if for_print else summary,
+        "keywords": _keywords(document),
+        # WeasyPrint takes the PDF's creation and modification dates from these.
+        "moment": w3c_datetime(document_moment(document) or _now()) if for_print else "",
+        "status": status,
+        "requirement": requirement,
+        "stylesheet": Markup(stylesheet_text(for_print, options.theme)) if embed_styles else "",
+        "page_style": Markup(page_style_text(options, lang)) if for_print and embed_styles else "",
+        "for_print": for_print,
+        "watermark": options.watermark_text(status) if for_print else "",
+        "cover": _cover(options, resolver, requirement) if for_print and title_heading else None,
+        "title_html": Markup(title_html),
+        "metadata_html": Markup(metadata_html),
+        "toc_html": Markup(toc_html),
+        "body_html": Markup(body_html),
+        "footnotes_html": Markup(footnotes_html),
+    }
+    return _template().render(context)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+def _keywords(document: Document) -> str:
+    """The metadata's keywords or tags, else its status and requirement id."""
+    listed = document.metadata_value("keywords") or document.metadata_value("tags")
+    if listed:
+        return listed
+    found = (document.metadata_value("status"), document.metadata_value("requirement"))
+    return ", ".join(value for value in found if value)
+
+
+def _cover(options: RenderOptions, resolver: ResourceResolver, requirement: str) -> dict[str, str]:
+    logo = _logo_data_uri(options.logo, resolver.reporter) if options.logo else ""
+    return {"organization": options.organization, "logo": logo, "requirement": requirement}
+
+
+def _logo_data_uri(path: Path, reporter: Reporter) -> str:
+    """The cover logo as a data URI, or "" after a warning.
+
+    The logo is an image like any other: it is read through a resolver rooted at its own folder (the
+    input sandbox has already allowed the file itself), so it gets the same checks as a document's
+    images: a regular file within the size limit, of the image type its content says, within the pixel
+    limit, and an SVG logo cleaned of scripts, foreign elements and external references.
+    """
+    real = path.resolve()
+    checks = Reporter(reporter.source)
+    resource = ResourceResolver(real.parent, checks).load(urllib.parse.quote(real.name), 0)
+    for found in checks.diagnostics:
+        # The last one says why a refused logo was refused; any other says what cleaning took out.
+        refusal = resource is None and found is checks.diagnostics[-1]
+        where = f"leaving the logo {str(path)!r} off the cover" if refusal else f"cover logo {str(path)!r}"
+        reporter.warn(0, "cover-logo", f"{where}: {found.message}")
+    return resource.data_uri() if resource is not None else ""
+
+
+# ---------------------------------------------------------------- cached resources
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(asset_dir("templates")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    return _environment().get_template(TEMPLATE_NAME)
+
+
+@lru_cache(maxsize=8)
+def stylesheet_text(for_print: bool, theme: Theme) -> str:
+    """base.css, the highlight rules, screen.css or print.css, then the theme (whose rules win over
+    ours), and in print the watermark's rules, which win over the theme's.
+
+    The default theme goes first, so a user's theme may set only the properties it changes. A theme's
+    CSS is what exporter.read.theme wrote out again from its tokens, so it cannot end the style element.
+    """
+    styles = asset_dir("styles")
+    default_theme = load_theme(DEFAULT_THEME)
+    parts = [
+        (styles / "base.css").read_text(encoding="utf-8"),
+        _highlight_css(),
+        (styles / ("print.css" if for_print else "screen.css")).read_text(encoding="utf-8"),
+        default_theme.css if theme != default_theme else "",
+        theme.css,
+        (styles / "watermark.css").read_text(encoding="utf-8") if for_print else "",
+    ]
+    return "\n".join(parts)
+
+
+def _highlight_css() -> str:
+    """Pygments' rules for code blocks, without its unscoped `pre`/`linenos` rules and background."""
+    scoped = [
+        line
+        for line in pygments_css(".code").splitlines()
+        if line.startswith(".code .") and not line.startswith(".code .hll")
+    ]
+    return "\n".join(scoped)
+
+
+def page_style_text(options: RenderOptions, language: str) -> str:
+    """Paper size, margins and the page-number footer; the rest of the page rules are in print.css.
+
+    The `landscape` page (for wide tables) is the same paper turned sideways, with the same margins.
+    """
+    footer = UI_LABELS.get(language, UI_LABELS["en"])["footer"]
+    width, height = PAPER_SIZES[options.paper]
+    return (
+        f"@page {{ size: {width}pt {height}pt; "
+        f"margin: {MARGIN_TOP_PT}pt {MARGIN_SIDE_PT + PRINT_EDGE_SAFETY_PT}pt {MARGIN_BOTTOM_PT}pt {MARGIN_SIDE_PT}pt; "
+        f"@bottom-right {{ content: {footer}; }} }}\n"
+        f"@page landscape {{ size: {height}pt {width}pt; }}"
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def safe_href(target: str) -> str | None:
+    """The link target if it is http(s), mailto, relative or a fragment; None for anything else."""
+    stripped = target.strip()
+    if not stripped:
+        return None
+    match = URL_SCHEME.match(URL_IGNORED_CHARS.sub("", stripped))
+    if match and match.group(1).lower() not in SAFE_LINK_SCHEMES:
+        return None
+    return stripped
+
+
+def diagram_font_size_pt(columns: int, width_pt: float) -> float:
+    """The largest font size (capped at 9pt) at which `columns` cells fit in `width_pt`."""
+    if columns <= 0:
+        return DIAGRAM_MAX_FONT_PT
+    return min(DIAGRAM_MAX_FONT_PT, width_pt / (columns * CELL_ADVANCE_EM))
+
+
+def _toc_list(entries: tuple[TocEntry, ...]) -> str:
+    items: list[str] = []
+    for entry in entries:
+        number = f'<span class="toc-number">{_escape(entry.number)}</span> ' if entry.number else ""
+        text = f'<span class="toc-text"><span class="toc-label">{number}{_escape(entry.text)}</span></span>'
+        link = f'<a href="#{_escape(entry.id)}">{text}</a>'
+        nested = _toc_list(entry.children) if entry.children else ""
+        items.append(f'<li class="toc-level-{entry.level}">{link}{nested}</li>')
+    return f'<ol class="toc-list">{"".join(items)}</ol>'
+
+
+def _status_tone(status: str) -> str:
+    return STATUS_TONES.get(" ".join(status.casefold().split()), "neutral")
+
+
+def _is_lead_in(children: tuple[Inline, ...]) -> bool:
+    """A paragraph that is only a bold label such as "**Request:**", which belongs with what follows."""
+    return bool(children) and isinstance(children[0], Strong) and plain_text(children[1:]).strip() in ("", ":")
+
+
+# ---------------------------------------------------------------- body
+
+
+@dataclass
+class _BodyRenderer:
+    resolver: ResourceResolver
+    for_print: bool
+    labels: dict[str, str]
+    notes: dict[int, Footnote] = field(default_factory=dict)
+    footnote_refs: dict[int, int] = field(default_factory=dict)
+    # Print: notes already placed at a reference, and how deep we are in text where a note can't float.
+    floated_notes: set[int] = field(default_factory=set)
+    plain_refs_depth: int = 0
+    diagram_style: DiagramStyle = field(default_factory=DiagramStyle)
+    inlined_bytes: int = 0  # data: URIs written so far
+
+    # ------------------------------------------------------------ blocks
+
+    def blocks(self, blocks: tuple[Block, ...], width_pt: float, *, tight: bool = False) -> str:
+        return "\n".join(self.block(block, width_pt, tight=tight) for block in blocks)
+
+    def block(self, block: Block, width_pt: float, *, tight: bool = False) -> str:
+        match block:
+            case Heading():
+                return self.heading(block)
+            case Paragraph(children=children):
+                return self.paragraph(children, tight=tight)
+            case CodeBlock():
+                return self.code_block(block, width_pt)
+            case Diagram():
+                return self.diagram(block, width_pt)
+            case BulletList(items=items, tight=is_tight):
+                return f"<ul>\n{self.list_items(items, is_tight, width_pt)}\n</ul>"
+            case OrderedList(items=items, start=start, tight=is_tight):
+                start_attr = f' start="{start}"' if start != 1 else ""
+                if start != 1 and self.for_print:  # WeasyPrint ignores the start attribute
+                    start_attr += f' style="counter-reset: list-item {start - 1}"'
+                return f"<ol{start_attr}>\n{self.list_items(items, is_tight, width_pt)}\n</ol>"
+            case Table():
+                return self.table(block)
+            case BlockQuote(children=children):
+                return f"<blockquote>\n{self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)}\n</blockquote>"
+            case Callout(kind=kind, children=children):
+                body = self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)
+                return (
+                    f'<div class="callout callout-{kind}" role="note">\n'
+                    f'<p class="callout-title">{_escape(CALLOUT_TITLES[kind])}</p>\n{body}\n</div>'
+                )
+            case ThematicBreak():
+                return "<hr>"
+            case Details(summary=summary, children=children):
+                body = self.blocks(children, width_pt - PRINT_DETAILS_INDENT_PT)
+                return (
+                    f'<details class="details" open>\n<summary>{self.inlines(summary)}</summary>\n'
+                    f'<div class="details-body">\n{body}\n</div>\n</details>'
+                )
+            case _:
+                assert_never(block)
+
+    def heading(self, heading: Heading, *, extra_class: str = "") -> str:
+        tag = f"h{min(max(heading.level, 1), 6)}"
+        class_attr = f' class="{extra_class}"' if extra_class else ""
+        number = f'<span class="section-number">{_escape(heading.number)}</span> ' if heading.number else ""
+        id_attr, anchor = "", ""
+        if heading.id:
+            id_attr = f' id="{_escape(heading.id)}"'
+            anchor = f'<a class="heading-anchor" href="#{_escape(heading.id)}" aria-hidden="true" tabindex="-1"></a>'
+        self.plain_refs_depth += 1  # a note floated out of a heading would join its bookmark text
+        content = self.inlines(heading.children)
+        self.plain_refs_depth -= 1
+        return f"<{tag}{id_attr}{class_attr}>{number}{content}{anchor}</{tag}>"
+
+    def paragraph(self, children: tuple[Inline, ...], *, tight: bool = False, prefix: str = "") -> str:
+        if len(children) == 1 and isinstance(children[0], Image) and not prefix:
+            return self.figure(children[0])
+        content = prefix + self.inlines(children)
+        if tight:
+            return content
+        return f'<p class="lead-in">{content}</p>' if _is_lead_in(children) else f"<p>{content}</p>"
+
+    def figure(self, image: Image) -> str:
+        """An image alone in its paragraph, captioned by its title or alt text (not when it failed to load)."""
+        picture = self.image(image)
+        caption = image.title or image.alt
+        if not caption or self.resolver.load(image.source, image.line) is None:
+            return f'<figure class="figure">{picture}</figure>'
+        return f'<figure class="figure">{picture}<figcaption>{_escape(caption)}</figcaption></figure>'
+
+    def list_items(self, items: tuple[ListItem, ...], tight: bool, width_pt: float) -> str:
+        inner_width = width_pt - PRINT_LIST_INDENT_PT
+        return "\n".join(self.list_item(item, tight, inner_width) for item in items)
+
+    def list_item(self, item: ListItem, tight: bool, width_pt: float) -> str:
+        if item.checked is None:
+            return f"<li>{self.blocks(item.children, width_pt, tight=tight)}</li>"
+        box = self.task_box(item.checked)
+        children = item.children
+        if children and isinstance(children[0], Paragraph):
+            first = self.paragraph(children[0].children, tight=tight, prefix=box)
+            rest = self.blocks(children[1:], width_pt, tight=tight)
+            content = f"{first}\n{rest}" if rest else first
+        else:
+            content = f"{box}{self.blocks(children, width_pt, tight=tight)}"
+        state = "done" if item.checked else "open"
+        return f'<li class="task-item task-{state}">{content}</li>'
+
+    def task_box(self, checked: bool) -> str:
+        if self.for_print:
+            glyph = "\u2612" if checked else "\u2610"
+            label = "done" if checked else "not done"
+            return f'<span class="task-box" role="img" aria-label="{label}">{glyph}</span> '
+        checked_attr = " checked" if checked else ""
+        return f'<input class="task-box" type="checkbox" disabled{checked_attr}> '
+
+    def code_block(self, code: CodeBlock, width_pt: float) -> str:
+        runs_by_line = highlight_lines(code.text, code.language)
+        lines = ["".join(_code_run(run) for run in runs) for runs in runs_by_line]
+        language = _escape(code.language)
+        label = f'<span class="code-language" aria-hidden="true">{language}</span>' if code.language else ""
+        language_attr = f' data-language="{language}"' if code.language else ""
+        classes = "code-block"
+        if self.for_print:
+            # One block per line: a page break falls between lines, and a wrapped line gets a continuation mark.
+            # Nine tenths of the width: a line near the edge may still wrap, and a spare mark costs nothing.
+            wrap_cells = 0.9 * (width_pt - PRINT_CODE_INSET_PT) / (PRINT_CODE_FONT_PT * CELL_ADVANCE_EM)
+            body = "".join(
+                f'<span class="line long">{line}</span>'
+                if _code_cells(runs) > wrap_cells
+                else f'<span class="line">{line}</span>'
+                for line, runs in zip(lines, runs_by_line, strict=True)
+            )
+            if len(lines) <= KEEP_TOGETHER_CODE_LINES:
+                classes += " keep-together"
+        else:
+            body = "\n".join(lines)
+        return f'<div class="{classes}">{label}<pre class="code"{language_attr}><code>{body}</code></pre></div>'
+
+    def diagram(self, diagram: Diagram, width_pt: float) -> str:
+        if diagram.drawing is not None:
+            return self.drawing(diagram, diagram.drawing, width_pt)
+        body = "\n".join(self.diagram_line(line) for line in diagram.lines)
+        if diagram.lines and not diagram.lines[0]:
+            body = "\n" + body  # HTML drops one newline right after <pre>
+        if self.for_print:
+            size = diagram_font_size_pt(diagram.columns, width_pt)
+            return f'<div class="diagram-frame"><pre class="diagram" style="font-size: {size:.3f}pt">{body}</pre></div>'
+        return (
+            f'<div class="diagram-frame" style="--columns: {max(diagram.columns, 1)}">'
+            f'<pre class="diagram">{body}</pre></div>'
+        )
+
+    def drawing(self, diagram: Diagram, drawing: DiagramDrawing, width_pt: float) -> str:
+        """A recognised diagram as inline SVG, as wide as its text would be on the grid, never wider than the page."""
+        size_pt = diagram_font_size_pt(diagram.columns, width_pt) if self.for_print else SCREEN_DIAGRAM_FONT_PT
+        width = f"{drawing.columns * CELL_ADVANCE_EM * size_pt:.2f}pt"
+        svg = render_svg(drawing, self.diagram_style, "\n".join(diagram.lines), width=width)
+        return f'<figure class="diagram-drawing">{svg}</figure>'
+
+    def diagram_line(self, line: str) -> str:
+        """One diagram line as text, with each run of wide characters boxed to exactly two cells apiece."""
+        if not any(cell_width(char) == 2 for char in line):
+            return _escape(line)
+        parts: list[str] = []
+        run: list[str] = []
+        run_cells = 0
+        wide = False
+        for char in line:
+            width = cell_width(char)
+            if width == 0 and run:  # combining mark stays with its base
+                run.append(char)
+                continue
+            if (width == 2) != wide and run:
+                parts.append(self.diagram_run("".join(run), run_cells, wide))
+                run, run_cells = [], 0
+            wide = width == 2
+            run.append(char)
+            run_cells += width
+        if run:
+            parts.append(self.diagram_run("".join(run), run_cells, wide))
+        return "".join(parts)
+
+    @staticmethod
+    def diagram_run(text: str, cells: int, wide: bool) -> str:
+        if not wide:
+            return _escape(text)
+        width_em = round(cells * CELL_ADVANCE_EM, 4)
+        return f'<span class="wide" style="display:inline-block;width:{width_em}em">{_escape(text)}</span>'
+
+    def table(self, table: Table) -> str:
+        columns = len(table.header)
+        classes = ["data-table"]
+        if table.fit != "normal":
+            classes.append("compact")
+        if table.fit == "landscape":
+            classes.append("landscape")
+        if len(table.rows) <= KEEP_TOGETHER_TABLE_ROWS:
+            classes.append("keep-together")
+        colgroup = "".join(f'<col style="width: {weight * 100:.2f}%">' for weight in table.column_weights)
+        header = "".join(
+            self.table_cell("th", cell, self.alignment(table, index)) for index, cell in enumerate(table.header)
+        )
+        rows = "\n".join(
+            "<tr>"
+            + "".join(self.table_cell("td", cell, self.alignment(table, index)) for index, cell in enumerate(row))
+            + "</tr>"
+            for row in table.rows
+        )
+        body = f"<tbody>\n{rows}\n</tbody>" if table.rows else ""
+        parts = f"<colgroup>{colgroup}</colgroup>\n<thead><tr>{header}</tr></thead>\n{body}"
+        if self.for_print:
+            table_html = f'<table class="{" ".join(classes)}">{parts}</table>'
+            # A named page: the wrapper starts a landscape page and the pages after it stay landscape.
+            return f'<div class="landscape-page">{table_html}</div>' if table.fit == "landscape" else table_html
+        # On screen the column count sets a minimum width; the wrapper scrolls when that is too wide.
+        table_html = f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">{parts}</table>'
+        return f'<div class="table-scroll" tabindex="0">{table_html}</div>'
+
+    @staticmethod
+    def alignment(table: Table, index: int) -> str:
+        value = table.alignments[index] if index < len(table.alignments) else "default"
+        return "" if value == "default" else f"align-{value}"
+
+    def table_cell(self, tag: str, cell: TableCell, alignment: str) -> str:
+        class_attr = f' class="{alignment}"' if alignment else ""
+        scope = ' scope="col"' if tag == "th" else ""
+        return f"<{tag}{scope}{class_attr}>{self.inlines(cell.children)}</{tag}>"
+
+    # ------------------------------------------------------------ document parts
+
+    def metadata(self, fields: tuple[MetadataField, ...]) -> str:
+        if not fields:
+            return ""
+        rows = []
+        for item in fields:
+            value = self.inlines(item.value)
+            if item.key.casefold() == "status" and item.text.strip():
+                tone = _status_tone(item.text)
+                value = f'<span class="status-badge status-{tone}">{value}</span>'
+            rows.append(f'<tr><th scope="row">{_escape(item.key)}</th><td>{value}</td></tr>')
+        return '<table class="doc-control">\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>"
+
+    def footnotes(self, footnotes: tuple[Footnote, ...], width_pt: float) -> str:
+        """The notes section at the end; in print only notes that never floated to a page foot are left for it."""
+        footnotes = tuple(note for note in footnotes if note.number not in self.floated_notes)
+        if not footnotes:
+            return ""
+        inner_width = width_pt - PRINT_LIST_INDENT_PT
+        contents = [self.blocks(note.children, inner_width) for note in footnotes]
+        items = []
+        for note, content in zip(footnotes, contents, strict=True):
+            backlinks = " ".join(
+                f'<a class="footnote-back" href="#{_ref_id(note.number, index)}" '
+                f'aria-label="Back to reference {note.number}{"" if index == 1 else f" ({index})"}"></a>'
+                for index in range(1, self.footnote_refs.get(note.number, 0) + 1)
+            )
+            items.append(f'<li id="fn-{note.number}" value="{note.number}">{_append_inline(content, backlinks)}</li>')
+        return (
+            '<section class="footnotes" aria-label="Footnotes">\n'
+            f'<p class="footnotes-title">{self.labels["notes"]}</p>\n<ol>\n' + "\n".join(items) + "\n</ol>\n</section>"
+        )
+
+    # ------------------------------------------------------------ inlines
+
+    def inlines(self, inlines: tuple[Inline, ...]) -> str:
+        return "".join(self.inline(node) for node in inlines)
+
+    def inline(self, node: Inline) -> str:
+        match node:
+            case Text(text=text):
+                return _escape(text)
+            case InlineCode(text=text):
+                return f"<code>{_escape(text)}</code>"
+            case Emphasis(children=children):
+                return f"<em>{self.inlines(children)}</em>"
+            case Strong(children=children):
+                return f"<strong>{self.inlines(children)}</strong>"
+            case Strikethrough(children=children):
+                return f"<del>{self.inlines(children)}</del>"
+            case Superscript(children=children):
+                return f"<sup>{self.inlines(children)}</sup>"
+            case Subscript(children=children):
+                return f"<sub>{self.inlines(children)}</sub>"
+            case Keyboard(children=children):
+                return f"<kbd>{self.inlines(children)}</kbd>"
+            case Link():
+                return self.link(node)
+            case Image():
+                return self.image(node)
+            case FootnoteRef(number=number) if self.for_print:
+                return self.print_footnote(number)
+            case FootnoteRef(number=number):
+                count = self.footnote_refs.get(number, 0) + 1
+                self.footnote_refs[number] = count
+                return (
+                    f'<sup class="footnote-ref"><a href="#fn-{number}" id="{_ref_id(number, count)}">{number}</a></sup>'
+                )
+            case Anchor(id=anchor_id):
+                return f'<span id="{_escape(anchor_id)}"></span>'
+            case SoftBreak():
+                return "\n"
+            case HardBreak():
+                return "<br>\n"
+            case _:
+                assert_never(node)
+
+    def print_footnote(self, number: int) -> str:
+        """The note's text at its first reference, floated to the page foot; later references show the number."""
+        note = self.notes.get(number)
+        if note is None or number in self.floated_notes or self.plain_refs_depth:
+            return f'<sup class="footnote-ref"><a href="#fn-{number}">{number}</a></sup>'
+        self.floated_notes.add(number)
+        self.plain_refs_depth += 1
+        body = self.inline_blocks(note.children)
+        self.plain_refs_depth -= 1
+        return f'<span class="footnote" id="fn-{number}" data-number="{number}">{body}</span>'
+
+    def inline_blocks(self, blocks: tuple[Block, ...]) -> str:
+        """Blocks flattened to phrasing content, for a footnote that must sit inside a paragraph."""
+        parts: list[str] = []
+        for block in blocks:
+            match block:
+                case Paragraph(children=children) | Heading(children=children):
+                    parts.append(self.inlines(children))
+                case BulletList(items=items) | OrderedList(items=items):
+                    parts.extend(self.inline_blocks(item.children) for item in items)
+                case BlockQuote(children=children) | Callout(children=children) | Details(children=children):
+                    parts.append(self.inline_blocks(children))
+                case CodeBlock(text=text):
+                    parts.append(f"<code>{_escape(text)}</code>")
+                case Diagram(lines=lines):
+                    parts.append(f"<code>{_escape(' '.join(lines))}</code>")
+                case Table(header=header, rows=rows):
+                    parts.extend(self.inlines(cell.children) for row in (header, *rows) for cell in row)
+                case ThematicBreak():
+                    pass
+                case _:
+                    assert_never(block)
+        return " ".join(part for part in parts if part)
+
+    def link(self, link: Link) -> str:
+        content = self.inlines(link.children)
+        href = safe_href(link.target)
+        if href is None:
+            return content
+        title = f' title="{_escape(link.title)}"' if link.title else ""
+        return f'<a href="{_escape(href)}"{title}>{content}</a>'
+
+    def image(self, image: Image) -> str:
+        resource = self.resolver.load(image.source, image.line)
+        if resource is None:
+            alt = f'<span class="image-missing-alt">{_escape(image.alt)}</span>' if image.alt else ""
+            reason = self.resolver.refusal_reason(image.source) or "not loaded"
+            note = f"image not available: {shown_reference(image.source)} — {reason}"
+            return (
+                f'<span class="image-missing" role="img" aria-label="{_escape(image.alt or "image")}">{alt}'
+                f'<span class="image-missing-note">{_escape(note)}</span></span>'
+            )
+        title = f' title="{_escape(image.title)}"' if image.title else ""
+        return f'<img src="{_escape(self.image_source(image))}" alt="{_escape(image.alt)}"{title}>'
+
+    def image_source(self, image: Image) -> str:
+        """A short URL the PDF backend's fetcher serves; on screen, the image inlined as a data: URI,
+        as long as the page stays within the output-bytes limit (an image used 2,000 times is inlined 2,000 times)."""
+        if self.for_print:
+            return self.resolver.print_url(image.source)
+        uri = self.resolver.data_uri(image.source)
+        self.inlined_bytes += len(uri)
+        limit = self.resolver.limits.output_bytes
+        if self.inlined_bytes > limit:
+            raise ExportError(
+                self.resolver.reporter.source,
+                f"the HTML page would be over {limit} bytes: its inlined images alone pass that here "
+                "(--limit output-bytes=N)",
+                image.line,
+            )
+        return uri
+
+
+def _code_run(run: StyledRun) -> str:
+    if not run.css_class:
+        return _escape(run.text)
+    return f'<span class="{_escape(run.css_class)}">{_escape(run.text)}</span>'
+
+
+def _code_cells(runs: list[StyledRun]) -> int:
+    """Monospace cells a code line takes, counting a tab as a full tab stop."""
+    return sum(CODE_TAB_CELLS if char == "\t" else cell_width(char) for run in runs for char in run.text)
+
+
+def _append_inline(content: str, addition: str) -> str:
+    """`addition` at the end of the last paragraph of `content`, or in a paragraph of its own."""
+    if not addition:
+        return content
+    if content.endswith("</p>"):
+        return f"{content.removesuffix('</p>')} {addition}</p>"
+    return f"{content}\n<p>{addition}</p>"
+
+
+def _ref_id(number: int, occurrence: int) -> str:
+    return f"fnref-{number}" if occurrence == 1 else f"fnref-{number}-{occurrence}"

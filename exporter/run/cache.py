@@ -1,0 +1,162 @@
+"""The incremental build cache: skip a document whose inputs, settings and tool are all unchanged.
+
+Entries are keyed by content hashes, not timestamps, so a fresh CI checkout (new mtimes) still hits.
+Each entry is one JSON file written atomically, so concurrent runs never see half an entry, and an
+entry that can't be read is treated as missing and rewritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import exporter
+from exporter.assets import asset_dir
+from exporter.model.diagnostics import Diagnostic
+from exporter.run.batch import Job
+from exporter.run.export import ExportResult, ExportSettings, OutputRecord, write_atomic
+
+ENTRY_VERSION = 1
+CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# designexport's build cache; safe to delete.\n"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedExport:
+    """What an earlier run produced for a job, when every output is still current."""
+
+    records: list[OutputRecord]
+    diagnostics: list[Diagnostic]
+    input_sha256: str
+    dependencies: dict[str, str | None]
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+@cache
+def tool_digest() -> str:
+    """The version plus a hash of our code, templates and styles: editing any of them invalidates the cache."""
+    digest = hashlib.sha256(exporter.__version__.encode())
+    package = Path(exporter.__file__).parent
+    folders = [package, asset_dir("templates"), asset_dir("styles")]
+    for folder in folders:
+        for path in sorted(item for item in folder.rglob("*") if item.is_file() and "__pycache__" not in item.parts):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def settings_digest(settings: ExportSettings, extra: dict[str, Any]) -> str:
+    """Every setting that can change an output's bytes, plus the files those settings name."""
+    render = settings.render
+    described = {
+        "tool": tool_digest(),
+        "parse": dataclasses.asdict(settings.parse),
+        "paper": render.paper,
+        "toc": render.toc,
+        "pdf_variant": render.pdf_variant,
+        "organization": render.organization,
+        "logo": file_digest(render.logo) if render.logo else None,
+        "theme": hashlib.sha256(render.theme.css.encode()).hexdigest(),
+        "reference_docx": file_digest(render.reference_docx) if render.reference_docx else None,
+        "watermark": render.watermark,
+        "watermark_statuses": sorted(render.watermark_statuses),
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "asset_root": str(settings.asset_root.resolve()) if settings.asset_root else None,
+        "allow_remote": settings.allow_remote,
+        **extra,
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class BuildCache:
+    """One cache folder (under the output folder, or beside the inputs when there is no -o)."""
+
+    def __init__(self, settings_key: str) -> None:
+        self.settings_key = settings_key
+
+    def lookup(self, job: Job) -> CachedExport | None:
+        """The earlier export, if its input, referenced files and every requested output are unchanged."""
+        entry = self._read(job)
+        if entry is None:
+            return None
+        try:
+            if entry["settings"] != self.settings_key or entry["input_sha256"] != file_digest(job.source):
+                return None
+            for relative, digest in entry["dependencies"].items():
+                if file_digest(job.source.parent / relative) != digest:
+                    return None
+            outputs = entry["outputs"]
+            records: list[OutputRecord] = []
+            for fmt, target in job.targets.items():
+                saved = outputs.get(fmt)
+                if saved is None or file_digest(target) != saved["sha256"]:
+                    return None
+                records.append(OutputRecord(fmt, target, saved["sha256"], saved["size"], saved["pages"], 0.0))
+            diagnostics = [Diagnostic(**item) for item in entry["diagnostics"]]
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return None  # an entry from another version or a damaged one: rebuild
+        return CachedExport(records, diagnostics, entry["input_sha256"], dict(entry["dependencies"]))
+
+    def store(self, job: Job, result: ExportResult) -> None:
+        """Remembers a successful export; formats exported earlier and still current are kept."""
+        if result.error:
+            return
+        previous = self._read(job) or {}
+        outputs: dict[str, Any] = {}
+        if previous.get("settings") == self.settings_key and previous.get("input_sha256") == result.input_sha256:
+            outputs.update(previous.get("outputs") or {})
+        for record in result.records:
+            outputs[record.format] = {"sha256": record.sha256, "size": record.size, "pages": record.pages}
+        entry = {
+            "version": ENTRY_VERSION,
+            "source": job.name,
+            "settings": self.settings_key,
+            "input_sha256": result.input_sha256,
+            "dependencies": result.dependencies,
+            "outputs": outputs,
+            "diagnostics": [dataclasses.asdict(item) for item in result.diagnostics],
+        }
+        folder = self._folder(job)
+        try:
+            self._prepare(folder)
+            write_atomic(self._entry_path(job), json.dumps(entry, indent=1).encode(), job.name)
+        except Exception:
+            return
+
+    def _read(self, job: Job) -> dict[str, Any] | None:
+        try:
+            entry = json.loads(self._entry_path(job).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("version") != ENTRY_VERSION:
+            return None
+        return entry
+
+    @staticmethod
+    def _folder(job: Job) -> Path:
+        return job.cache_dir
+
+    def _entry_path(self, job: Job) -> Path:
+        """Named by the output's place under the output folder, so a moved checkout keeps its cache."""
+        relative = job.stem.relative_to(job.output_root).as_posix()
+        return self._folder(job) / f"{hashlib.sha256(relative.encode()).hexdigest()[:32]}.json"
+
+    @staticmethod
+    def _prepare(folder: Path) -> None:
+        """Creates the folder with a CACHEDIR.TAG and a .gitignore, so backups and git leave it alone."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "*\n")):
+            marker = folder / name
+            if not marker.exists():
+                marker.write_text(text, encoding="utf-8")

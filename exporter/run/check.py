@@ -1,0 +1,254 @@
+"""Lint a design document: placeholders, boilerplate, empty or missing sections, broken links and more.
+
+Pure functions over the parsed Document and its source text; no backend is imported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote
+
+from exporter.assets import asset_dir
+from exporter.enrich.outline import RESERVED_IDS, dangling_fragment_links, iter_headings, slugify
+from exporter.model.diagnostics import Reporter, locate
+from exporter.model.tree import (
+    Anchor,
+    Block,
+    CodeBlock,
+    Diagram,
+    Document,
+    Heading,
+    Image,
+    Inline,
+    Link,
+    block_inlines,
+    plain_text,
+    walk_blocks,
+    walk_inlines,
+)
+from exporter.read.markdown import parse
+from exporter.render.highlight import is_known_language
+
+CheckSeverity = Literal["error", "warning", "info"]
+Profile = Literal["template", "none"]
+
+BOILERPLATE_RATIO = 0.9
+PLAIN_FENCE_LANGUAGES = frozenset({"", "text", "diagram", "ascii", "svgbob", "mermaid", "no-diagram", "env"})
+_PLACEHOLDER = re.compile(r"\{\{[^{}\n]*\}\}")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_RAGGED_COLUMN = re.compile(r"^column (\d+): ")
+_WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    file: str
+    line: int
+    column: int
+    severity: CheckSeverity
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSections:
+    """What a document is compared against: the template's section bodies and required headings."""
+
+    bodies: dict[str, str]  # normalised heading text -> normalised body text
+    required: tuple[str, ...]  # H2 headings as written
+
+
+def default_template_path() -> Path:
+    return asset_dir("templates") / "technical-template.md"
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _heading_key(heading: Heading) -> str:
+    return _normalise(plain_text(heading.children)).casefold()
+
+
+def section_bodies(document: Document, text: str) -> list[tuple[Heading, str]]:
+    """Each heading below the title with the source text up to the next heading, whitespace normalised."""
+    lines = text.splitlines()
+    headings = iter_headings(document.blocks)
+    result: list[tuple[Heading, str]] = []
+    for index, heading in enumerate(headings):
+        end = headings[index + 1].line - 1 if index + 1 < len(headings) else len(lines)
+        body = "\n".join(lines[heading.line : end])
+        result.append((heading, _normalise(body)))
+    return result
+
+
+def load_template_sections(text: str) -> TemplateSections:
+    document = parse(text, "template")
+    bodies = {_heading_key(heading): body for heading, body in section_bodies(document, text) if heading.level > 1}
+    required = tuple(
+        _normalise(plain_text(heading.children)) for heading in iter_headings(document.blocks) if heading.level == 2
+    )
+    return TemplateSections(bodies, required)
+
+
+def check_document(
+    text: str, source: str, folder: Path, template: TemplateSections | None, profile: Profile = "template"
+) -> list[Finding]:
+    """Every finding for one document, sorted by line and column."""
+    reporter = Reporter(source)
+    document = parse(text, source, reporter)
+    lines = text.splitlines()
+    findings: list[Finding] = []
+    findings.extend(_parser_findings(reporter, source))
+    findings.extend(_placeholders(lines, source))
+    if template is not None:
+        findings.extend(_boilerplate(document, text, template, source))
+        if profile == "template":
+            findings.extend(_missing_sections(document, template, source))
+    findings.extend(_empty_sections(document.blocks, source))
+    findings.extend(_duplicate_ids(document, source))
+    findings.extend(_links(document, lines, folder, source))
+    findings.extend(_fence_languages(document.blocks, source))
+    return sorted(set(findings), key=lambda item: (item.line, item.column, item.code, item.message))
+
+
+def _parser_findings(reporter: Reporter, source: str) -> Iterator[Finding]:
+    for diagnostic in reporter.diagnostics:
+        if diagnostic.code == "broken-link":
+            continue  # `_links` reports these itself, as errors and with a column
+        column_match = _RAGGED_COLUMN.match(diagnostic.message)
+        column = int(column_match.group(1)) if column_match else 1
+        yield Finding(source, max(diagnostic.line, 1), column, diagnostic.severity, diagnostic.code, diagnostic.message)
+
+
+def _placeholders(lines: list[str], source: str) -> Iterator[Finding]:
+    """`{{NAME}}` left from the template; code (`${{ matrix.shard }}`, Go templates) is not prose."""
+    fence = ""
+    for number, line in enumerate(lines, start=1):
+        opener = _FENCE.match(line)
+        if fence:
+            if opener and opener[1].startswith(fence) and not line.strip()[len(opener[1]) :].strip():
+                fence = ""
+            continue
+        if opener:
+            fence = opener[1]
+            continue
+        prose = _CODE_SPAN.sub(lambda span: " " * len(span[0]), line)
+        for match in _PLACEHOLDER.finditer(prose):
+            yield Finding(source, number, match.start() + 1, "error", "placeholder", f"unfilled placeholder {match[0]}")
+
+
+def _boilerplate(document: Document, text: str, template: TemplateSections, source: str) -> Iterator[Finding]:
+    for heading, body in section_bodies(document, text):
+        expected = template.bodies.get(_heading_key(heading))
+        if heading.level == 1 or not body or not expected:
+            continue
+        if _similarity(body, expected) >= BOILERPLATE_RATIO:
+            name = plain_text(heading.children)
+            yield Finding(source, heading.line, 1, "warning", "boilerplate", f"section {name!r} is still template text")
+
+
+def _similarity(text: str, other: str) -> float:
+    """difflib's ratio over words, so a table's pipes and rules do not make edited cells look unchanged."""
+    words = [word for word in text.split() if _WORD.search(word)]
+    other_words = [word for word in other.split() if _WORD.search(word)]
+    matcher = difflib.SequenceMatcher(None, words, other_words, autojunk=False)
+    # An upper bound from the lengths alone: a long section is not the template's short one, and the full
+    # comparison of a section of a million words took minutes.
+    bound = matcher.real_quick_ratio()
+    return matcher.ratio() if bound >= BOILERPLATE_RATIO else bound
+
+
+def _missing_sections(document: Document, template: TemplateSections, source: str) -> Iterator[Finding]:
+    present = {_heading_key(heading) for heading in iter_headings(document.blocks)}
+    for name in template.required:
+        if name.casefold() not in present:
+            yield Finding(source, 1, 1, "warning", "missing-section", f"required section {name!r} is missing")
+
+
+def _empty_sections(blocks: tuple[Block, ...], source: str) -> Iterator[Finding]:
+    for index, block in enumerate(blocks):
+        if not isinstance(block, Heading) or block.level == 1:
+            continue
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if following is None or (isinstance(following, Heading) and following.level <= block.level):
+            name = plain_text(block.children)
+            yield Finding(source, block.line, 1, "warning", "empty-section", f"section {name!r} has no content")
+
+
+def _duplicate_ids(document: Document, source: str) -> Iterator[Finding]:
+    first_line: dict[str, int] = {}
+    for heading in iter_headings(document.blocks):
+        slug = slugify(plain_text(heading.children))
+        if slug in first_line:
+            yield Finding(
+                source,
+                heading.line,
+                1,
+                "warning",
+                "duplicate-id",
+                f"heading id {slug!r} is already used on line {first_line[slug]}",
+            )
+        else:
+            first_line[slug] = heading.line
+
+
+# ------------------------------------------------------------------ links and images
+
+
+def _all_inlines(document: Document) -> Iterator[tuple[int, Inline]]:
+    """Every inline with the line of its block, footnotes included."""
+    block_lists = [document.blocks, *(footnote.children for footnote in document.footnotes)]
+    for blocks in block_lists:
+        for block in walk_blocks(blocks):
+            for node in walk_inlines(block_inlines(block)):
+                yield block.line, node
+
+
+def _links(document: Document, lines: list[str], folder: Path, source: str) -> Iterator[Finding]:
+    ids = set(RESERVED_IDS) | {heading.id for heading in iter_headings(document.blocks)}
+    targets: list[tuple[int, str, str]] = []
+    for line, node in _all_inlines(document):
+        if isinstance(node, Anchor):
+            ids.add(node.id)
+        elif isinstance(node, Link) and not node.target.startswith("#"):
+            targets.append((line, node.target, "link"))
+        elif isinstance(node, Image):
+            targets.append((node.line or line, node.source, "image"))
+    every_block = (*document.blocks, *(block for note in document.footnotes for block in note.children))
+    for line, target in dangling_fragment_links(every_block, ids):
+        where, column = locate(lines, target, line)
+        yield Finding(source, where, column, "error", "broken-link", f"no heading or anchor {target!r}")
+    for line, target, kind in targets:
+        if _SCHEME.match(target) or target.startswith(("/", "//")):
+            continue
+        path = unquote(target.split("#", 1)[0].split("?", 1)[0])
+        if path and not (folder / path).exists():
+            where, column = locate(lines, target, line)
+            code = "missing-image" if kind == "image" else "missing-file"
+            yield Finding(source, where, column, "warning", code, f"{kind} target not found: {path!r}")
+
+
+def _fence_languages(blocks: tuple[Block, ...], source: str) -> Iterator[Finding]:
+    for block in walk_blocks(blocks):
+        match block:
+            case CodeBlock(language=language, line=line):
+                pass
+            case Diagram(info=info, line=line):
+                language = info.split()[0].strip("{}.").lower() if info.strip() else ""
+            case _:
+                continue
+        if language not in PLAIN_FENCE_LANGUAGES and not is_known_language(language):
+            yield Finding(
+                source, line, 1, "info", "unknown-language", f"code fence language {language!r} is not recognised"
+            )

@@ -1,0 +1,418 @@
+"""One document in, chosen formats out: read safely, parse once, render, write atomically.
+
+A document's outputs are replaced together or not at all: every format is first written to a
+temporary file beside its target (`.NAME.designexport-PID.RANDOM.part`, so a later run can tell
+its own leftovers from anyone else's files), and only when all are written are they renamed into
+place, in one short step with SIGINT and SIGTERM held back.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from exporter.model.diagnostics import Diagnostic, ExportError, Reporter
+from exporter.model.limits import Limits
+from exporter.model.tree import Document
+from exporter.read.markdown import ParseOptions, parse
+from exporter.render.options import RenderOptions
+from exporter.safety.resources import ResourceResolver
+
+Format = Literal["html", "pdf", "docx"]
+FORMATS: tuple[Format, ...] = ("html", "pdf", "docx")
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+Renderer = Callable[[Document, ResourceResolver, RenderOptions], "str | bytes"]
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+TEMPORARY_MARK = ".designexport-"  # between the target's name and the writer's pid in a temporary file's name
+_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.designexport-(?P<pid>[1-9][0-9]{0,9})\.[A-Za-z0-9_]+\.part")
+START_TIME_SLACK_SECONDS = 2.0  # process start times read from /proc are this precise, with room to spare
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    formats: tuple[Format, ...] = FORMATS
+    output_dir: Path | None = None
+    render: RenderOptions = field(default_factory=RenderOptions)
+    parse: ParseOptions = field(default_factory=ParseOptions)
+    asset_root: Path | None = None  # images may come from anywhere below it; default: the document's folder
+    allow_remote: bool = False  # download http(s) images, never from private addresses
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    """One written file, as the batch report and the build cache describe it."""
+
+    format: Format
+    path: Path
+    sha256: str
+    size: int
+    pages: int | None  # PDF only: Word and browsers paginate for themselves
+    seconds: float
+
+
+@dataclass
+class ExportResult:
+    source: Path
+    outputs: list[Path] = field(default_factory=list)
+    records: list[OutputRecord] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    dependencies: dict[str, str | None] = field(default_factory=dict)  # referenced file -> sha256, None if missing
+    input_sha256: str = ""
+    parse_seconds: float = 0.0
+    error: str = ""
+    staged: list[StagedOutput] = field(default_factory=list)  # written, not yet in place (see commit_outputs)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedOutput:
+    """A finished output in its temporary file beside the target, waiting to replace it."""
+
+    temporary: Path
+    target: Path
+
+
+def display_name(path: Path) -> str:
+    """The path as the user would recognise it, escaped for log lines (see `printable`)."""
+    return printable(relative_name(path))
+
+
+def relative_name(path: Path) -> str:
+    """The path as the user would recognise it: relative to the working folder when inside it. Not
+    escaped: for data such as the JSON report; a log line takes `display_name`."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)
+
+
+def printable(text: str) -> str:
+    """`text` with newlines, control characters and other unprintable characters (bidi overrides,
+    undecodable bytes) escaped as Python writes them, `\\n`, `\\x1b`, `\\u202e`, so no file name can
+    start a log line of its own (a forged `::error::` in CI). Backslashes stay as they are, so escaping
+    twice changes nothing and Windows paths read as usual."""
+    if text.isprintable():
+        return text
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
+
+
+def read_source(path: Path, max_bytes: int = Limits().input_bytes, reporter: Reporter | None = None) -> str:
+    """The file's text, or an ExportError saying exactly why it can't be read."""
+    name = display_name(path)
+    if not path.exists():
+        raise ExportError(name, "no such file")
+    if path.is_dir():
+        raise ExportError(name, "is a directory, not a Markdown file")
+    if not path.is_file():
+        raise ExportError(name, "is not a regular file")  # a FIFO or device would block or never end
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ExportError(name, f"file is {size} bytes, over the {max_bytes}-byte limit (--limit input-bytes=N)")
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)  # the file may have grown since stat
+    except OSError as error:
+        raise ExportError(name, f"cannot read file: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise ExportError(name, f"file is over the {max_bytes}-byte limit (--limit input-bytes=N)")
+    if data.startswith(UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ExportError(name, "starts with a UTF-16 byte-order mark but is not valid UTF-16") from None
+        if reporter is not None:
+            reporter.warn(0, "encoding", "file is UTF-16; read it as such, but save it as UTF-8 for other tools")
+        return text
+    if _looks_binary(data[:8192]):
+        raise ExportError(name, "file looks binary, not Markdown text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ExportError(
+            name, f"not valid UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}", line
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _looks_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    control = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    return control / len(head) > 0.05
+
+
+def output_path(source: Path, fmt: Format, output_dir: Path | None) -> Path:
+    return (output_dir or source.parent) / f"{source.stem}.{fmt}"
+
+
+def _renderer(fmt: Format) -> Renderer:
+    """Backends are imported only when their format is asked for."""
+    match fmt:
+        case "html":
+            from exporter.render.html import render_html
+
+            return render_html
+        case "pdf":
+            from exporter.render.pdf import render_pdf
+
+            return render_pdf
+        case "docx":
+            from exporter.render.word.document import render_docx
+
+            return render_docx
+
+
+def export_document(
+    source: Path, settings: ExportSettings, targets: dict[Format, Path] | None = None, *, commit: bool = True
+) -> ExportResult:
+    """Exports one file to `targets` (default: `settings`' formats and folder); failures become a one-line error.
+
+    With `commit=False` the outputs are left staged in `result.staged` for `commit_outputs` (a worker
+    process writes them; the CLI, which handles interrupts, puts them in place)."""
+    result = ExportResult(source)
+    name = display_name(source)
+    reporter = Reporter(name)
+    wanted = targets or {fmt: output_path(source, fmt, settings.output_dir) for fmt in settings.formats}
+    resolver = ResourceResolver(
+        source.parent,
+        reporter,
+        root=settings.asset_root,
+        limits=settings.parse.limits,
+        allow_remote=settings.allow_remote,
+    )
+    staged: list[StagedOutput] = []
+    try:
+        started = time.perf_counter()
+        text = read_source(source, settings.parse.limits.input_bytes, reporter)
+        result.input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()  # as sha256sum shows it
+        document = parse(text, name, reporter, settings.parse)
+        result.parse_seconds = time.perf_counter() - started
+        for fmt, target in wanted.items():
+            started = time.perf_counter()
+            try:
+                data, pages = _render(fmt, document, resolver, settings.render)
+            except ExportError:
+                raise
+            except Exception as error:  # a backend bug must not take the batch down
+                raise ExportError(name, f"could not render {fmt.upper()}: {type(error).__name__}: {error}") from None
+            staged.append(stage_output(target, data, name))
+            digest = hashlib.sha256(data).hexdigest()
+            seconds = time.perf_counter() - started
+            result.records.append(OutputRecord(fmt, target, digest, len(data), pages, seconds))
+        if commit:
+            commit_staged(staged, name)
+            result.outputs = [item.target for item in staged]
+        else:
+            result.staged = list(staged)
+        staged.clear()  # in place or handed over: nothing left to clean up
+    except ExportError as error:
+        result.error = str(error)
+    except RecursionError:
+        result.error = str(ExportError(name, "document is nested too deeply to export"))
+    finally:
+        discard_staged(staged)  # a failure or an interrupt: the earlier outputs stay as they were
+    if result.error:
+        result.records.clear()
+    result.diagnostics = list(reporter.diagnostics)
+    result.dependencies = dict(resolver.dependencies)
+    return result
+
+
+def commit_outputs(result: ExportResult, source_name: str) -> None:
+    """Puts a worker's staged outputs in place, all together; on failure the result carries the error
+    and the earlier outputs stay as they were."""
+    staged, result.staged = result.staged, []
+    if result.error:
+        discard_staged(staged)
+        return
+    try:
+        commit_staged(staged, source_name)
+    except ExportError as error:
+        result.error = str(error)
+        result.records.clear()
+    else:
+        result.outputs = [item.target for item in staged]
+
+
+def _render(
+    fmt: Format, document: Document, resolver: ResourceResolver, options: RenderOptions
+) -> tuple[bytes, int | None]:
+    """The file's bytes, and its page count where the format has fixed pages."""
+    if fmt == "pdf":
+        from exporter.render.pdf import render_pdf_with_pages
+
+        return render_pdf_with_pages(document, resolver, options)
+    rendered = _renderer(fmt)(document, resolver, options)
+    return (rendered.encode("utf-8") if isinstance(rendered, str) else rendered), None
+
+
+def write_atomic(target: Path, data: bytes, source_name: str) -> None:
+    """Writes through a temporary file in the same folder, so readers never see half a file."""
+    commit_staged([stage_output(target, data, source_name)], source_name)
+
+
+def stage_output(target: Path, data: bytes, source_name: str) -> StagedOutput:
+    """Writes `data` to a new temporary file beside `target`, flushed to disk and with the mode any new
+    file gets; the caller puts it in place with `commit_staged` or removes it with `discard_staged`."""
+    prefix = f".{target.name}{TEMPORARY_MARK}{os.getpid()}."
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=target.parent)
+    except OSError as error:
+        raise ExportError(source_name, f"cannot write {printable(str(target))}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode any new file gets
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ExportError(
+                source_name, f"cannot write {printable(str(target))}: {error.strerror or error}"
+            ) from None
+        raise
+    return StagedOutput(Path(temporary), target)
+
+
+def commit_staged(staged: Sequence[StagedOutput], source_name: str) -> None:
+    """Renames every staged file over its target in one short step that SIGINT and SIGTERM cannot
+    split: an interrupt leaves a document's outputs all old or all new. Whatever is not put in place
+    is removed."""
+    remaining = list(staged)
+    try:
+        for item in remaining:
+            if item.target.is_dir():  # the one rename that would fail after others succeeded
+                raise ExportError(source_name, f"cannot write {printable(str(item.target))}: it is a folder")
+        with interrupts_deferred():
+            while remaining:
+                os.replace(remaining[0].temporary, remaining[0].target)
+                remaining.pop(0)
+    except OSError as error:
+        failed = printable(str(remaining[0].target))
+        raise ExportError(source_name, f"cannot write {failed}: {error.strerror or error}") from None
+    finally:
+        discard_staged(remaining)
+
+
+def discard_staged(staged: Iterable[StagedOutput]) -> None:
+    for item in staged:
+        item.temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Holds SIGINT and SIGTERM back until the block ends (they are delivered then), where the platform
+    allows it. Only the calling thread is affected; Python runs signal handlers in the main thread."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPT_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def remove_temporaries(targets: Iterable[Path], writer_pid: int) -> None:
+    """Removes the temporary files process `writer_pid` left beside `targets` (a killed worker's)."""
+    for folder, names in _by_folder(targets).items():
+        for entry in _entries(folder):
+            owner = _temporary_owner(entry.name, names)
+            if owner == writer_pid and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(targets: Iterable[Path]) -> list[Path]:
+    """Removes the temporary files beside `targets` that an earlier, killed run left; returns them.
+
+    Only a file named as `stage_output` names them, for one of `targets`, is considered, and it is
+    removed only when its writer provably is gone: no process has its pid any more, or the process
+    that has it started after the file was last written."""
+    removed: list[Path] = []
+    for folder, names in _by_folder(targets).items():
+        for entry in _entries(folder):
+            owner = _temporary_owner(entry.name, names)
+            if owner is None:
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if _writer_may_be_alive(owner, entry.stat(follow_symlinks=False).st_mtime):
+                    continue
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _by_folder(targets: Iterable[Path]) -> dict[Path, set[str]]:
+    folders: dict[Path, set[str]] = {}
+    for target in targets:
+        folders.setdefault(target.parent, set()).add(target.name)
+    return folders
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return []
+
+
+def _temporary_owner(file_name: str, target_names: set[str]) -> int | None:
+    """The pid of the process that wrote `file_name`, if it is a temporary file for one of the targets."""
+    match = _TEMPORARY_NAME.fullmatch(file_name)
+    if match is None or match["target"] not in target_names:
+        return None
+    return int(match["pid"])
+
+
+def _writer_may_be_alive(pid: int, modified: float) -> bool:
+    if pid == os.getpid() or os.name != "posix":  # elsewhere, signal 0 would not merely probe the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # alive, someone else's; or a pid no process can have: not provably ours
+    status = _process_status(pid)
+    if status is None:
+        return True
+    state, started = status
+    return state not in ("Z", "X") and started <= modified + START_TIME_SLACK_SECONDS  # a zombie writes nothing
+
+
+def _process_status(pid: int) -> tuple[str, float] | None:
+    """Process `pid`'s state letter and start as a Unix time, where /proc tells (Linux); else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rpartition(")")[2].split()
+        ticks = int(fields[19])  # field 22, starttime: clock ticks after boot; fields[0] is field 3, the state
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+        return fields[0], time.time() - since_boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; put it straight back)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
