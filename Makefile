@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
-.PHONY: demo test setup setup-dev lint typecheck check fixtures clean
+.PHONY: demo test setup setup-dev lint typecheck check fixtures goldens clean
 
 demo: setup
 	.venv/bin/designexport samples/ -o out/
@@ -23,6 +23,9 @@ check: lint typecheck test
 
 fixtures: setup-dev
 	.venv/bin/python -m tests.test_tree_fixtures
+
+goldens: setup-dev
+	.venv/bin/python -m tests.test_goldens
 
 clean:
 	rm -rf out scratch .pytest_cache .mypy_cache .ruff_cache
