@@ -361,14 +361,14 @@ def test_ci_log_gets_one_line_per_document_and_a_summary(three_docs: Path, tmp_p
 
 
 def test_terminal_gets_a_progress_bar(three_docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import exporter.run.console
+    import exporter.cli.console
 
-    original = exporter.run.console.BatchConsole.__init__
+    original = exporter.cli.console.BatchConsole.__init__
 
     def on_a_terminal(self: Any, total: int, quiet: bool, verbose: bool, interactive: bool | None = None) -> None:
         original(self, total, quiet, verbose, True)
 
-    monkeypatch.setattr(exporter.run.console.BatchConsole, "__init__", on_a_terminal)
+    monkeypatch.setattr(exporter.cli.console.BatchConsole, "__init__", on_a_terminal)
     result = CliRunner().invoke(main, [str(three_docs), "-o", str(tmp_path / "out"), "--html", "-j", "1"])
     assert result.exit_code == 0, result.output
     assert "Exporting" in result.stderr and "3/3" in result.stderr

@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cli.config import CONFIG_FILE_NAME, ConfigError, find_config, load_config
+from exporter.cli.config import CONFIG_FILE_NAME, ConfigError, ProjectConfig, find_config, load_config
+from exporter.model.diagnostics import Code
 
 
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def given_values(config: ProjectConfig) -> dict[str, object]:
+    """The settings the file set, by setting name, and nothing else."""
+    return {name: getattr(config.given.settings, name) for name in config.given.where}
 
 
 def config_error(path: Path) -> str:
@@ -51,7 +57,7 @@ def test_designexport_toml_beats_pyproject_in_the_same_folder(tmp_path: Path) ->
     found = find_config(tmp_path / "doc.md")
 
     assert found == own
-    assert found is not None and load_config(found).values == {"paper": "a4"}
+    assert found is not None and given_values(load_config(found)) == {"paper": "a4"}
 
 
 def test_pyproject_without_the_table_is_skipped_and_the_walk_goes_on(tmp_path: Path) -> None:
@@ -111,6 +117,7 @@ reference-docx = "brand/reference.docx"
 exclude = ["drafts/**", "*.tmp.md"]
 jobs = 4
 timeout = 90
+suppress = ["broken-link", "Unknown-Language"]
 """,
     )
     monkeypatch.chdir(write(tmp_path / "elsewhere" / "keep", "").parent)
@@ -118,18 +125,18 @@ timeout = 90
     loaded = load_config(Path("../project") / CONFIG_FILE_NAME)
 
     assert loaded.path == config
-    assert loaded.values == {
+    assert given_values(loaded) == {
         "formats": ("html", "docx"),
-        "theme_name": str(project / "brand" / "brand.css"),
+        "theme": str(project / "brand" / "brand.css"),
         "paper": "letter",
         "output_dir": project / "out",
-        "no_toc": True,
+        "toc": False,
         "toc_depth": 2,
         "number_sections": True,
         "required_sections": ("Context", "Decision"),
         "strict": True,
-        "no_watermark": True,
-        "watermark_statuses": "draft,in review",
+        "watermark": False,
+        "watermark_statuses": ("draft", "in review"),
         "organization": "Acme Payments",
         "logo": project / "brand" / "logo.png",
         "pdf_variant": "pdf/a-3b",
@@ -137,8 +144,10 @@ timeout = 90
         "exclude": ("drafts/**", "*.tmp.md"),
         "jobs": 4,
         "timeout": 90.0,
+        "suppress": frozenset({Code.BROKEN_LINK, Code.UNKNOWN_LANGUAGE}),
     }
-    assert isinstance(loaded.values["timeout"], float)
+    assert isinstance(loaded.given.settings.timeout, float)
+    assert loaded.given.where["toc_depth"].line == 6
 
 
 def test_pyproject_reads_only_its_table_and_only_the_keys_set(tmp_path: Path) -> None:
@@ -148,11 +157,11 @@ def test_pyproject_reads_only_its_table_and_only_the_keys_set(tmp_path: Path) ->
         '[tool.designexport]\ntheme = "modern"\ntoc = true\nwatermark = true\n',
     )
 
-    assert load_config(config).values == {"theme_name": "modern", "no_toc": False, "no_watermark": False}
+    assert given_values(load_config(config)) == {"theme": "modern", "toc": True, "watermark": True}
 
 
 def test_an_empty_designexport_toml_sets_nothing(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path / CONFIG_FILE_NAME, "# nothing yet\n")).values == {}
+    assert given_values(load_config(write(tmp_path / CONFIG_FILE_NAME, "# nothing yet\n"))) == {}
 
 
 # --- errors ----------------------------------------------------------------------------------------------------------
@@ -281,7 +290,8 @@ def test_pyproject_errors_name_the_table_and_the_line_inside_it(
     assert config_error(config) == (
         "pyproject.toml:6: error: [tool.designexport] line-length: unknown key; known keys: formats, theme, paper, "
         "output-dir, toc, toc-depth, number-sections, required-sections, strict, watermark, watermark-statuses, "
-        "organization, logo, pdf-variant, reference-docx, exclude, jobs, timeout, asset-root, allow-remote, limits"
+        "organization, logo, pdf-variant, reference-docx, exclude, jobs, timeout, asset-root, allow-remote, limits, "
+        "suppress"
     )
 
 

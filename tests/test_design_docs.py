@@ -260,8 +260,8 @@ def test_export_warns_of_a_dangling_link_once_with_its_line_in_every_format(tmp_
     assert code == 0
     warnings = [line for line in err.splitlines() if ": warning: " in line]
     assert warnings == [
-        f"{doc}:6: warning: no heading or anchor '#nowhere' [broken-link]",
-        f"{doc}:8: warning: no heading or anchor '#gone' [broken-link]",
+        f"{doc}:6:12: warning: no heading or anchor '#nowhere' [broken-link]",
+        f"{doc}:8:14: warning: no heading or anchor '#gone' [broken-link]",
     ]  # not repeated per format, and no line-less "No anchor" from WeasyPrint
 
 

@@ -22,7 +22,6 @@ from PIL import Image
 
 from exporter.diagram.raster import render_png
 from exporter.diagram.recognize import recognize
-from exporter.diagram.redraw import redraw_text
 from exporter.diagram.style import DiagramStyle, style_from_theme
 from exporter.diagram.svg import render_svg
 from exporter.enrich.layout import converts_to_drawing, diagram_lines, is_diagram
@@ -210,11 +209,16 @@ def test_template_diagram_is_three_boxes_two_arrows_three_labels() -> None:
     assert sum(path.start_arrow + path.end_arrow for path in drawing.paths) == 2
     assert [label.text for label in drawing.labels] == ["Component A", "Component B", "Component C"]
     assert [(label.row, label.column) for label in drawing.labels] == [(1, 2), (1, 22), (1, 42)]
-    assert redraw_text(drawing) == (
-        "┌─────────────┐     ┌─────────────┐     ┌─────────────┐",
-        "│ Component A ├────▶┤ Component B ├────▶┤ Component C │",
-        "└─────────────┘     └─────────────┘     └─────────────┘",
-    )
+    # A -> B -> C: side by side, each arrow from the middle of one box's right side to the next box's left side
+    assert [(box.top, box.left, box.bottom, box.right) for box in drawing.boxes] == [
+        (0, 0, 2, 14),
+        (0, 20, 2, 34),
+        (0, 40, 2, 54),
+    ]
+    assert [(path.points, path.start_arrow, path.end_arrow) for path in drawing.paths] == [
+        (((14.5, 1.5), (20.5, 1.5)), False, True),
+        (((34.5, 1.5), (40.5, 1.5)), False, True),
+    ]
 
 
 # ---------------------------------------------------------------- parser
@@ -277,9 +281,9 @@ def test_ragged_diagrams_warn_with_line_and_column() -> None:
     ragged_line = next(number for number, text in enumerate(source, 1) if text == "| ragged|")
     arrow_line = ragged_line + 2
     assert warnings == [
-        f"doc.md:{ragged_line}: warning: column 9: '|' does not meet the '+' below it, which is one column to the"
+        f"doc.md:{ragged_line}:9: warning: '|' does not meet the '+' below it, which is one column to the"
         " right [diagram-ragged]",
-        f"doc.md:{arrow_line}: warning: column 28: arrow '>' points at nothing [diagram-ragged]",
+        f"doc.md:{arrow_line}:28: warning: arrow '>' points at nothing [diagram-ragged]",
     ]
 
 

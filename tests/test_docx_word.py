@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+import textwrap
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -467,6 +468,36 @@ def test_a_note_cited_only_inside_a_note_is_reported(tmp_path: Path) -> None:
     data = render_docx(tree, ResourceResolver(tmp_path, reporter), RenderOptions())
     assert [note.get(w("id")) for note in real_footnotes(data)] == ["1"]
     assert [d.code for d in reporter.diagnostics] == ["docx-note-in-note"]
+
+
+SVG_MAIN = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
+BOXED_DIAGRAM = "```\n┌──────────┐\n│ Frontend │\n└──────────┘\n```\n"
+
+
+def test_pictures_and_diagrams_in_notes_use_the_notes_own_relationships(tmp_path: Path) -> None:
+    """Word calls a file unreadable when a part points at a relationship it doesn't have; a diagram's SVG
+    in a note used to point into the body's relationships."""
+    from PIL import Image as PILImage
+
+    PILImage.new("RGB", (40, 20), "red").save(tmp_path / "pixel.png")
+    note = "A note with ![a picture](pixel.png) and a diagram:\n\n" + textwrap.indent(BOXED_DIAGRAM, "    ")
+    data = render(f"# Doc\n\n{BOXED_DIAGRAM}\nText[^1].\n\n[^1]: {note}", tmp_path)
+    parts = package_parts(data)
+    for name in story_parts(data):
+        rels_name = f"word/_rels/{name.removeprefix('word/')}.rels"
+        rels = etree.fromstring(parts[rels_name]) if rels_name in parts else []
+        targets = {rel.get("Id"): rel.get("Target") for rel in rels}
+        pointed_at = {
+            value
+            for element in part_xml(data, name).iter()
+            for key, value in element.attrib.items()
+            if key.startswith(f"{{{R}}}")
+        }
+        assert pointed_at <= set(targets), name
+        svgs = [blip.get(f"{{{R}}}embed") for blip in part_xml(data, name).iter(f"{{{SVG_MAIN}}}svgBlip")]
+        assert all(targets[svg].endswith(".svg") for svg in svgs), name
+        if name in ("word/document.xml", "word/footnotes.xml"):
+            assert len(svgs) == 1, f"{name} holds one diagram"
 
 
 # ---------------------------------------------------------------- 7. header and footer

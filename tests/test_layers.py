@@ -38,6 +38,8 @@ LIBRARY_OWNERS = {
     "jinja2": {"render/html.py", "cli/scaffold.py"},
     "markupsafe": {"render/html.py"},
     "click": {"cli/"},
+    "PIL": {"safety/images.py", "diagram/raster.py"},
+    "fontTools": {"read/fonts.py"},
 }
 
 

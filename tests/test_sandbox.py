@@ -29,6 +29,7 @@ from exporter.render.html import render_html
 from exporter.render.options import RenderOptions
 from exporter.render.pdf import SandboxFetcher
 from exporter.run.export import ExportSettings, export_document
+from exporter.safety.images import ImageBomb, ImageHeader, UnreadableImage, png_from, read_header
 from exporter.safety.remote import is_public_address
 from exporter.safety.resources import ResourceResolver
 from exporter.safety.svg import MAX_ELEMENTS as MAX_SVG_ELEMENTS
@@ -320,6 +321,48 @@ def test_svg_is_sanitized(doc: Path) -> None:
 def test_unsafe_or_broken_svg_is_refused(doc: Path, content: str, why: str) -> None:
     (doc / "bad.svg").write_text(content, encoding="utf-8")
     assert why in refused(doc, "bad.svg", "resource-unsafe-svg")
+
+
+def test_an_svg_keeps_a_small_embedded_image_and_loses_a_bomb(doc: Path) -> None:
+    def embedding(png: bytes) -> str:
+        data = base64.b64encode(png).decode("ascii")
+        return f'<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,{data}"/></svg>'
+
+    (doc / "small.svg").write_text(embedding(png_bytes(4, 3)), encoding="utf-8")
+    (doc / "bomb.svg").write_text(embedding(png_claiming(100_000, 100_000)), encoding="utf-8")
+    (doc / "wide.svg").write_text(embedding(png_claiming(20_000, 5_000)), encoding="utf-8")
+    resolver, reporter = resolver_in(doc)
+    small = resolver.load("small.svg", 1)
+    assert small is not None and b"data:image/png;base64," in small.data
+    assert reporter.diagnostics == []
+    for name in ("bomb.svg", "wide.svg"):
+        resource = resolver.load(name, 2)
+        assert resource is not None and b"<image" not in resource.data, name
+    assert [item.code for item in reporter.diagnostics] == ["resource-unsafe-svg"] * 2
+
+
+def test_image_headers_give_the_real_type_and_size_without_decoding() -> None:
+    webp = io.BytesIO()
+    PILImage.new("RGB", (6, 5), "red").save(webp, format="WEBP")
+    assert read_header(png_bytes(4, 3)) == ImageHeader("image/png", 4, 3)
+    assert read_header(webp.getvalue()) == ImageHeader("image/webp", 6, 5)
+    header = read_header(png_claiming(20_000, 5_000))  # read, never decoded: it has one row of pixels
+    assert (header.mime, header.pixels) == ("image/png", 100_000_000)
+    with pytest.raises(ImageBomb):
+        read_header(png_claiming(100_000, 100_000))
+    with pytest.raises(UnreadableImage):
+        read_header(b"GIF89a, and then nothing")
+    with pytest.raises(UnreadableImage):
+        read_header(png_bytes(), {"image/jpeg"})  # a PNG where a JPEG was promised
+
+
+def test_a_webp_becomes_a_png_of_the_same_size_for_word() -> None:
+    webp = io.BytesIO()
+    PILImage.new("RGB", (6, 5), "red").save(webp, format="WEBP")
+    png = png_from(webp.getvalue())
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert read_header(png) == ImageHeader("image/png", 6, 5)
+    assert png_from(b"not an image") is None
 
 
 def test_svg_in_another_encoding_is_refused(doc: Path) -> None:

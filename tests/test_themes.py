@@ -159,7 +159,7 @@ def test_a_hostile_theme_cannot_end_the_style_element_or_load_anything(doc: Path
 
 def test_every_dropped_piece_is_a_warning_naming_the_theme_file_and_line(tmp_path: Path) -> None:
     path = _theme_file(tmp_path, HOSTILE_THEME)
-    warnings = load_theme(str(path)).warnings
+    warnings = [str(warning) for warning in load_theme(str(path)).warnings]
     assert all(
         re.fullmatch(rf"{re.escape(str(path))}:\d+: warning: dropped .+ from the theme: .+ \[theme-dropped\]", w)
         for w in warnings
@@ -211,7 +211,7 @@ def test_font_names_the_docx_cannot_take_fall_back_to_the_default(tmp_path: Path
     assert theme.font("heading", "Noto Sans") == "Noto Sans"
     assert any(
         w.startswith(f"{path}:1: warning: --font-heading: font name ") and w.endswith("[theme-font]")
-        for w in theme.warnings
+        for w in map(str, theme.warnings)
     ), theme.warnings
     source = tmp_path / "draft.md"
     source.write_text(DOC, encoding="utf-8")

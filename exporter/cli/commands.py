@@ -1,4 +1,4 @@
-"""What the commands do; `cli.py` only declares them, so `--version` and `--help` import none of this."""
+"""What the commands do; `main.py` only declares them, so `--version` and `--help` import none of this."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-from click.core import ParameterSource
 
 from exporter.cli.config import ConfigError, ProjectConfig, find_config, load_config
-from exporter.cli.scaffold import document_file_name, render_template
-from exporter.model.diagnostics import Diagnostic, ExportError
+from exporter.cli.console import BatchConsole
+from exporter.cli.scaffold import TemplateError, document_file_name, render_template
+from exporter.cli.settings import GivenSettings, Place, Settings, command_line_settings, report_options
+from exporter.model.diagnostics import Code, Diagnostic, ExportError, visible
 from exporter.model.limits import Limits
 from exporter.read.markdown import ParseOptions
 from exporter.read.theme import ThemeError, load_theme
@@ -31,8 +34,7 @@ from exporter.run.batch import (
     shard,
 )
 from exporter.run.cache import BuildCache, settings_digest
-from exporter.run.console import BatchConsole
-from exporter.run.export import FORMATS, ExportResult, ExportSettings, Format, printable, read_source, write_atomic
+from exporter.run.export import ExportResult, ExportSettings, StrictCheck, printable, write_atomic
 from exporter.run.report import BatchSummary, DocumentEntry, Status, report_json
 from exporter.run.workers import Interrupted, interrupts_raised, remove_leftovers, run_checks, run_jobs
 from exporter.safety.inputs import (
@@ -49,96 +51,50 @@ if TYPE_CHECKING:
     from exporter.run.check import Profile
 
 
-def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path | None, given: dict[str, Any]) -> None:
+def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path | None) -> None:
     """Exports every input; exits 0, 1 (a document failed) or 2 (usage)."""
     started = time.perf_counter()
     config = _project_config(inputs, config_path)
-    options = _merge_config(ctx, given, config)
-    project = project_folder(config.path if config else None, inputs[0])
-    auxiliary = _checked_auxiliary_files(options, project)
-    settings = _export_settings(options)
-    collected, errors = collect_sources(inputs, options["exclude"])
-    sources, refused = screen_sources(collected, options["follow_symlinks"])
-    protected = {*auxiliary, *([config.path] if config else [])}
-    try:
-        jobs = plan_jobs(sources, settings.formats, settings.output_dir, protected)
-        if options["shard"]:
-            jobs = shard(jobs, *parse_shard(options["shard"]))
-        if options["report_path"]:
-            check_report_path(options["report_path"], jobs, [*protected, *(source.path for source in collected)])
-    except PlanError as error:
-        raise click.UsageError(str(error)) from None
+    command_line = command_line_settings(ctx)
+    given = command_line.over(config.given) if config else command_line
+    given, auxiliary = _checked_auxiliary_files(given, project_folder(config.path if config else None, inputs[0]))
+    settings = given.settings
+    export_settings = _export_settings(given)
+    plan = _plan(inputs, settings, {*auxiliary, *([config.path] if config else [])})
 
-    console = BatchConsole(len(jobs), options["quiet"], options["verbose"])
-    for message in (*settings.render.theme.warnings, *errors):
+    console = BatchConsole(len(plan.jobs), settings.quiet, settings.verbose)
+    outcomes = _Outcomes(BatchSummary(), console, BuildCache(settings_digest(export_settings)), settings.suppress)
+    for message in (*map(str, visible(export_settings.render.theme.warnings, settings.suppress)), *plan.input_errors):
         console.message(message)
-    summary = BatchSummary()
-    for warning in refused:
-        entry = DocumentEntry(warning.source, "skipped", diagnostics=[warning])
-        summary.entries.append(entry)
-        if not options["quiet"]:
-            console.message(str(warning))
-    build_cache = BuildCache(
-        settings_digest(settings, {"strict": options["strict"], "required": options["required_sections"]})
-    )
-    to_export: list[Job] = []
-    for job in jobs:
-        cached = None if options["force"] else build_cache.lookup(job)
-        if cached is not None:
-            entry = DocumentEntry(
-                job.name,
-                "skipped",
-                cached.records,
-                cached.diagnostics,
-                input_sha256=cached.input_sha256,
-                dependencies=cached.dependencies,
-            )
-            summary.entries.append(entry)
-            console.job_finished(entry, job)
-        elif options["strict"] and (problems := _strict_problems(job, options["required_sections"])):
-            closing = f"{job.name}: error: not exported: --strict and {len(problems)} error(s)"
-            entry = DocumentEntry(job.name, "failed", error=closing, diagnostics=problems)
-            summary.entries.append(entry)
-            console.job_finished(entry, job)
-        else:
-            to_export.append(job)
-
-    def finished(job: Job, result: ExportResult, seconds: float) -> None:
-        status: Status = "failed" if result.error else "exported"
-        entry = DocumentEntry(
-            job.name,
-            status,
-            result.records,
-            result.diagnostics,
-            result.error,
-            result.input_sha256,
-            result.dependencies,
-            seconds,
-            result.parse_seconds,
-        )
-        summary.entries.append(entry)
-        build_cache.store(job, result)
-        console.job_finished(entry, job)
-
-    workers = options["jobs"] or os.cpu_count() or 1
-    timeout = options["timeout"] or settings.parse.limits.seconds
-    for leftover in remove_leftovers(jobs):
-        if options["verbose"]:
+    for refusal in plan.refused:
+        outcomes.refused(refusal)
+    changed = [job for job in plan.jobs if settings.force or not outcomes.replayed(job)]
+    workers = settings.jobs or os.cpu_count() or 1
+    timeout = settings.timeout or export_settings.parse.limits.seconds
+    for leftover in remove_leftovers(plan.jobs):
+        if settings.verbose:
             console.message(f"removed {leftover}, a temporary file left by an interrupted run")
     try:
         with interrupts_raised():
-            run_jobs(to_export, settings, workers, timeout, console.job_started, finished)
+            run_jobs(changed, export_settings, workers, timeout, console.job_started, outcomes.exported)
     except Interrupted as interrupt:  # workers stopped, temporary files gone, earlier outputs untouched
         console.stopped(interrupt.message())
         sys.exit(interrupt.exit_status)
+
+    summary = outcomes.summary
     summary.seconds = time.perf_counter() - started
-    order = {job.name: index for index, job in enumerate(jobs)}
+    order = {job.name: index for index, job in enumerate(plan.jobs)}
     summary.entries.sort(key=lambda entry: order.get(entry.source, len(order)))
     console.finish(summary)
-    if options["report_path"]:
-        effective = {"formats": list(settings.formats), "jobs": workers}
-        _write_report(options["report_path"], summary, {**options, **effective}, config, errors)
-    sys.exit(1 if errors or summary.count("failed") else 0)
+    if settings.report:
+        options = report_options(
+            given, command_line, config.given if config else None, config.path if config else None, workers
+        )
+        _write_report(settings.report, summary, options, plan.input_errors)
+    sys.exit(1 if plan.input_errors or summary.count("failed") else 0)
+
+
+# --- settings --------------------------------------------------------------------------------------------------------
 
 
 def _project_config(inputs: tuple[Path, ...], explicit: Path | None) -> ProjectConfig | None:
@@ -159,139 +115,183 @@ def _existing_start(item: Path) -> Path:
     return item
 
 
-def _merge_config(ctx: click.Context, given: dict[str, Any], config: ProjectConfig | None) -> dict[str, Any]:
-    """Command-line flags win; settings from the file fill in what the command line left at its default."""
-    options = dict(given, exclude=tuple(given["exclude"]), required_sections=(), limits=())
-    if config is None:
-        return options
-    explicit_formats = any(given[flag] for flag in ("want_html", "want_pdf", "want_docx", "want_all"))
-    for key, value in config.values.items():
-        if key == "formats":
-            if not explicit_formats:
-                for fmt in FORMATS:
-                    options[f"want_{fmt}"] = fmt in value  # type: ignore[operator]
-        elif key in ("exclude", "required_sections", "limits"):
-            options[key] = (*value, *options[key]) if key == "exclude" else value  # type: ignore[misc]
-        elif key in options and ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
-            options[key] = value
-    return options
+def _setting_error(given: GivenSettings, name: str, message: str) -> click.UsageError:
+    """A setting that turned out wrong, reported where the user gave it: the flag, or the config file's line."""
+    place = given.where.get(name) or Place(flag="--" + name.replace("_", "-"))
+    if place.file is not None:
+        return click.UsageError(str(ConfigError(place.file, f"{place.key}: {message}", place.line)))
+    return click.BadParameter(message, param_hint=place.flag)
 
 
-def _checked_auxiliary_files(options: dict[str, Any], project: Path) -> list[Path]:
-    """Puts the theme, logo, reference DOCX and asset root through the input sandbox, replacing each
-    with its real path; returns the files, so no output may overwrite them. Paths from the config file
-    were held to the stricter config rules when it was read."""
+def _checked_auxiliary_files(given: GivenSettings, project: Path) -> tuple[GivenSettings, list[Path]]:
+    """Puts the theme, logo, reference DOCX and asset root through the input sandbox; returns the settings
+    with each replaced by its real path, and the files, so no output may overwrite them. Paths from the
+    config file were held to the stricter config rules when it was read."""
+    settings = given.settings
     origin = Origin(project, from_config=False)
-    files: list[Path] = []
+    theme = Path(settings.theme) if _is_theme_path(settings.theme) else None
+    files: dict[str, Path] = {}
     checks = (
-        ("logo", "--logo", Limits().image_bytes),
-        ("reference_docx", "--reference-docx", REFERENCE_DOCX_MAX_BYTES),
-        ("theme_name", "--theme", THEME_MAX_BYTES),
+        ("logo", settings.logo, Limits().image_bytes),
+        ("reference_docx", settings.reference_docx, REFERENCE_DOCX_MAX_BYTES),
+        ("theme", theme, THEME_MAX_BYTES),
     )
-    for key, flag, max_bytes in checks:
-        value = options[key]
-        if value is None or (key == "theme_name" and not _is_theme_path(str(value))):
+    for name, path, max_bytes in checks:
+        if path is None:
             continue
         try:
-            real = checked_file(Path(value), flag.removeprefix("--").replace("-", " "), origin, max_bytes)
+            files[name] = checked_file(path, name.replace("_", " "), origin, max_bytes)
         except UnsafeInputError as error:
-            raise click.BadParameter(str(error), param_hint=flag) from None
-        if key != "theme_name":  # the theme keeps the name the user gave, which its warnings show
-            options[key] = real
-        files.append(real)
-    if options["asset_root"] is not None:
-        allow_outside = options["allow_asset_root_outside"]
+            raise _setting_error(given, name, str(error)) from None
+    asset_root = settings.asset_root
+    if asset_root is not None:
         try:
-            options["asset_root"] = checked_folder(options["asset_root"], "asset root", origin, allow_outside)
+            asset_root = checked_folder(asset_root, "asset root", origin, settings.allow_asset_root_outside)
         except UnsafeInputError as error:
             hint = " (--allow-asset-root-outside allows it)" if error.outside_project else ""
-            raise click.BadParameter(f"{error}{hint}", param_hint="--asset-root") from None
-    return files
+            raise _setting_error(given, "asset_root", f"{error}{hint}") from None
+    real = dataclasses.replace(  # the theme keeps the name the user gave, which its warnings show
+        settings, logo=files.get("logo"), reference_docx=files.get("reference_docx"), asset_root=asset_root
+    )
+    return GivenSettings(real, given.where), list(files.values())
 
 
 def _is_theme_path(name: str) -> bool:
     return name.endswith(".css") or "/" in name
 
 
-def _limits(options: dict[str, Any]) -> Limits:
+def _limits(given: GivenSettings) -> Limits:
     """The config file's limits, then --limit flags on top."""
-    settings: dict[str, str] = {}
-    for item in (*options["limits"], *options["limit_settings"]):
-        name, equals, value = str(item).partition("=")
+    values: dict[str, str] = {}
+    for item in given.settings.limits:
+        name, equals, value = item.partition("=")
         if not equals:
-            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--limit")
-        settings[name.strip()] = value.strip()
+            raise _setting_error(given, "limits", f"expected NAME=VALUE, got {item!r}")
+        values[name.strip()] = value.strip()
     try:
-        return Limits().with_values(settings)
+        return Limits().with_values(values)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--limit") from None
+        raise _setting_error(given, "limits", str(error)) from None
 
 
-def _export_settings(options: dict[str, Any]) -> ExportSettings:
-    chosen: list[Format] = [fmt for fmt in FORMATS if options[f"want_{fmt}"]]
-    formats = FORMATS if options["want_all"] or not chosen else tuple(chosen)
+def _export_settings(given: GivenSettings) -> ExportSettings:
+    """What each document's export needs to know, from the settings."""
+    settings = given.settings
     try:
-        theme = load_theme(str(options["theme_name"]))
+        theme = load_theme(settings.theme)
     except ThemeError as error:
-        raise click.BadParameter(str(error), param_hint="--theme") from None
-    statuses = str(options["watermark_statuses"])
+        raise _setting_error(given, "theme", str(error)) from None
     return ExportSettings(
-        formats=formats,
-        output_dir=options["output_dir"],
+        formats=settings.formats,
+        output_dir=settings.output_dir,
         render=RenderOptions(
-            paper=options["paper"],
-            toc=not options["no_toc"],
-            pdf_variant=options["pdf_variant"] or "",
-            organization=options["organization"],
-            logo=options["logo"],
+            paper=settings.paper,
+            toc=settings.toc,
+            pdf_variant=settings.pdf_variant,
+            organization=settings.organization,
+            logo=settings.logo,
             theme=theme,
-            reference_docx=options["reference_docx"],
-            watermark=not options["no_watermark"],
-            watermark_statuses=frozenset(
-                " ".join(item.split()).casefold() for item in statuses.split(",") if item.strip()
-            ),
+            reference_docx=settings.reference_docx,
+            watermark=settings.watermark,
+            watermark_statuses=frozenset(" ".join(item.split()).casefold() for item in settings.watermark_statuses),
         ),
         parse=ParseOptions(
-            number_sections=options["number_sections"],
-            toc_depth=0 if options["no_toc"] else options["toc_depth"],
-            limits=_limits(options),
+            number_sections=settings.number_sections,
+            toc_depth=settings.toc_depth if settings.toc else 0,
+            limits=_limits(given),
         ),
-        asset_root=options["asset_root"],
-        allow_remote=options["allow_remote"],
+        asset_root=settings.asset_root,
+        allow_remote=settings.allow_remote,
+        strict=StrictCheck(settings.required_sections) if settings.strict else None,
+        suppressed=settings.suppress,
     )
 
 
-def _strict_problems(job: Job, required_sections: tuple[str, ...]) -> list[Diagnostic]:
-    """Under --strict: the check's errors that stop a document's export; empty when it passes."""
+# --- the batch -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    jobs: list[Job]
+    refused: list[Diagnostic]  # documents not read, each with the warning that says why
+    input_errors: list[str]  # inputs that named no document
+
+
+def _plan(inputs: Sequence[Path], settings: Settings, protected: set[Path]) -> _Plan:
+    """The documents to export and where each output goes; a plan that can't work is a usage error."""
+    collected, input_errors = collect_sources(inputs, settings.exclude)
+    sources, refused = screen_sources(collected, settings.follow_symlinks)
     try:
-        text = read_source(job.source)
-    except ExportError:
-        return []  # the export reports an unreadable file itself
-    from exporter.run.check import TemplateSections, check_document
-
-    template = TemplateSections({}, required_sections) if required_sections else None
-    findings = check_document(text, job.name, job.source.parent, template, "template")
-    return [
-        Diagnostic(finding.file, finding.line, "error", finding.code, finding.message)
-        for finding in findings
-        if finding.severity == "error" or finding.code == "missing-section"
-    ]
+        jobs = plan_jobs(sources, settings.formats, settings.output_dir, protected)
+        if settings.shard:
+            jobs = shard(jobs, *parse_shard(settings.shard))
+        if settings.report:
+            check_report_path(settings.report, jobs, [*protected, *(source.path for source in collected)])
+    except PlanError as error:
+        raise click.UsageError(str(error)) from None
+    return _Plan(jobs, refused, input_errors)
 
 
-def _write_report(
-    path: Path, summary: BatchSummary, options: dict[str, Any], config: ProjectConfig | None, errors: list[str]
-) -> None:
-    described = {
-        key: (str(value) if isinstance(value, Path) else value)
-        for key, value in options.items()
-        if key not in ("quiet", "verbose", "report_path")
-    }
-    described["config"] = str(config.path) if config else None
+@dataclass
+class _Outcomes:
+    """Where each document's outcome goes: the summary (and so the report), the console and the build cache."""
+
+    summary: BatchSummary
+    console: BatchConsole
+    cache: BuildCache
+    suppressed: frozenset[Code]
+
+    def refused(self, warning: Diagnostic) -> None:
+        """A document not read at all (a symlink out of its folder, a device); said unless its code is suppressed."""
+        shown = visible([warning], self.suppressed)
+        self.summary.entries.append(DocumentEntry(warning.source, "skipped", diagnostics=shown))
+        if shown and not self.console.quiet:
+            self.console.message(str(warning))
+
+    def replayed(self, job: Job) -> bool:
+        """True when the build cache has the job's outputs as they are; then it is reported from the cache."""
+        cached = self.cache.lookup(job)
+        if cached is None:
+            return False
+        entry = DocumentEntry(
+            job.name,
+            "skipped",
+            cached.records,
+            cached.diagnostics,
+            input_sha256=cached.input_sha256,
+            dependencies=cached.dependencies,
+        )
+        self.summary.entries.append(entry)
+        self.console.job_finished(entry, job)
+        return True
+
+    def exported(self, job: Job, result: ExportResult, seconds: float) -> None:
+        status: Status = "failed" if result.error else "exported"
+        entry = DocumentEntry(
+            job.name,
+            status,
+            result.records,
+            result.diagnostics,
+            result.error,
+            result.input_sha256,
+            result.dependencies,
+            seconds,
+            result.parse_seconds,
+        )
+        self.summary.entries.append(entry)
+        self.cache.store(job, result)
+        self.console.job_finished(entry, job)
+
+
+def _write_report(path: Path, summary: BatchSummary, options: dict[str, object], input_errors: list[str]) -> None:
     try:
-        write_atomic(path, report_json(summary, described, errors).encode("utf-8"), str(path))
+        write_atomic(path, report_json(summary, options, input_errors).encode("utf-8"), str(path))
     except ExportError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
+
+
+# --- new, check ------------------------------------------------------------------------------------------------------
 
 
 def run_new(
@@ -302,46 +302,45 @@ def run_new(
     if target.exists() and not force:
         click.echo(f"{target}: error: file exists; use --force to overwrite it", err=True)
         sys.exit(1)
-    import jinja2
-
     from exporter.run.check import default_template_path
 
     template = (template_path or default_template_path()).read_text(encoding="utf-8")
     try:
         rendered = render_template(template, feature, req_id, status)
         write_atomic(target, rendered.encode("utf-8"), str(target))
-    except (jinja2.TemplateError, ExportError) as error:
+    except (TemplateError, ExportError) as error:
         click.echo(f"{target}: error: {error}", err=True)
         sys.exit(1)
     click.echo(f"wrote {target}")
 
 
 def run_check(
+    ctx: click.Context,
     inputs: tuple[Path, ...],
     output_format: str,
-    strict: bool,
+    fail_on_warnings: bool,
     profile: Profile,
     template_path: Path | None,
-    timeout: float | None = None,
 ) -> None:
     """Lints documents and prints findings; exits 1 on errors (or warnings under --strict)."""
     from exporter.run.check import Finding, TemplateSections, default_template_path, load_template_sections
 
-    template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
     config = _project_config(inputs, None)
-    settings = config.values if config else {}
-    if required := settings.get("required_sections"):
-        template = TemplateSections(template.bodies, tuple(required))  # type: ignore[arg-type]
-    collected, errors = collect_sources(inputs, tuple(settings.get("exclude", ())))  # type: ignore[arg-type]
+    command_line = command_line_settings(ctx)
+    settings = (command_line.over(config.given) if config else command_line).settings
+    template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
+    if settings.required_sections:
+        template = TemplateSections(template.bodies, settings.required_sections)
+    collected, errors = collect_sources(inputs, settings.exclude)
     sources, refused = screen_sources(collected)
-    for refusal in refused:  # a document the export would refuse is not read here either
+    shown_refusals = visible(refused, settings.suppress)
+    for refusal in shown_refusals:  # a document the export would refuse is not read here either
         click.echo(printable(str(refusal)), err=True)
     files = [source.path for source in sources]
-    configured = settings.get("timeout")
-    timeout = timeout or (float(configured) if isinstance(configured, int | float) else Limits().seconds)
+    timeout = settings.timeout or Limits().seconds
     try:
         with interrupts_raised():  # each file is checked in a worker, so the timeout holds in C code too
-            outcomes = run_checks(files, template, profile, timeout)
+            outcomes = run_checks(files, template, profile, timeout, settings.suppress)
     except Interrupted as interrupt:
         click.echo(f"interrupted by {interrupt.signal_name}; the check stopped", err=True)
         sys.exit(interrupt.exit_status)
@@ -358,6 +357,6 @@ def run_check(
             click.echo(printable(str(finding)))
     for message in errors:
         click.echo(printable(message), err=True)
-    failing = {"error", "warning"} if strict else {"error"}
-    refused_fails = strict and bool(refused)  # under --strict a refused document is a failure, as any warning
+    failing = {"error", "warning"} if fail_on_warnings else {"error"}
+    refused_fails = fail_on_warnings and bool(shown_refusals)  # under --strict a refused document fails, as a warning
     sys.exit(1 if errors or refused_fails or any(finding.severity in failing for finding in findings) else 0)

@@ -8,13 +8,17 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
+from exporter.cli.settings import GivenSettings, Place, Settings
+from exporter.model.diagnostics import Code, UnknownCode, code_named
 from exporter.model.limits import MAX_JOBS, MAX_SECONDS, Limits, limit_names
 from exporter.read.theme import available_themes
-from exporter.render.options import PDF_VARIANTS
+from exporter.render.options import FORMATS, PAPERS, PDF_VARIANTS, TOC_DEPTHS, Format
 from exporter.safety.inputs import (
     CONFIG_MAX_BYTES,
     REFERENCE_DOCX_MAX_BYTES,
@@ -28,8 +32,6 @@ from exporter.safety.inputs import (
 
 CONFIG_FILE_NAME = "designexport.toml"
 _PYPROJECT = "pyproject.toml"
-_FORMATS = ("html", "pdf", "docx")  # the order `formats` is normalised to
-_PAPERS = ("a4", "letter")
 
 
 class ConfigError(Exception):
@@ -46,7 +48,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True, slots=True)
 class ProjectConfig:
     path: Path  # the file the settings came from
-    values: dict[str, object]  # validated, normalised, keyed by CLI parameter name; only keys the file set
+    given: GivenSettings  # validated and normalised; only the keys the file set, each with its line
 
 
 def find_config(start: Path) -> Path | None:
@@ -72,30 +74,32 @@ def load_config(path: Path) -> ProjectConfig:
     document = _parse(path, text)
     table: tuple[str, ...] = ()
     scope = ""
-    settings = document
+    entries = document
     if path.name == _PYPROJECT:
         table = ("tool", "designexport")
         scope = "[tool.designexport] "
         tool = document.get("tool")
         if not isinstance(tool, dict) or "designexport" not in tool:
             raise ConfigError(path, "no [tool.designexport] table")
-        settings = tool["designexport"]
-        if not isinstance(settings, dict):
+        entries = tool["designexport"]
+        if not isinstance(entries, dict):
             line = _key_line(text, ("tool",), "designexport")
-            raise ConfigError(path, f"[tool.designexport] must be a table, got {_describe(settings)}", line)
+            raise ConfigError(path, f"[tool.designexport] must be a table, got {_describe(entries)}", line)
 
-    values: dict[str, object] = {}
-    for key, value in settings.items():
+    values: dict[str, Any] = {}
+    where: dict[str, Place] = {}
+    for key, value in entries.items():
         line = _key_line(text, table, key)
         known = _KEYS.get(key)
         if known is None:
             raise ConfigError(path, f"{scope}{_key_label(key)}: unknown key; {_unknown_key_hint(key)}", line)
-        parameter, convert = known
+        setting, convert = known
         try:
-            values[parameter] = convert(value, path.parent)
+            values[setting] = convert(value, path.parent)
         except _InvalidValue as error:
             raise ConfigError(path, f"{scope}{key}: {error}", line) from None
-    return ProjectConfig(path=path, values=values)
+        where[setting] = Place(file=path, key=f"{scope}{key}", line=line)
+    return ProjectConfig(path, GivenSettings(Settings(**values), MappingProxyType(where)))
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
@@ -195,7 +199,7 @@ def _describe(value: object) -> str:
     return type(value).__name__
 
 
-def _quoted(choices: tuple[str, ...] | list[str]) -> str:
+def _quoted(choices: Collection[str]) -> str:
     return ", ".join(repr(choice) for choice in choices)
 
 
@@ -239,13 +243,10 @@ def _string_list(value: object, what: str) -> list[str]:
     return value
 
 
-def _flag(*, negate: bool = False) -> Converter:
-    def convert(value: object, _folder: Path) -> bool:
-        if not isinstance(value, bool):
-            raise _InvalidValue(f"expected true or false, got {_describe(value)}")
-        return not value if negate else value
-
-    return convert
+def _flag(value: object, _folder: Path) -> bool:
+    if not isinstance(value, bool):
+        raise _InvalidValue(f"expected true or false, got {_describe(value)}")
+    return value
 
 
 def _choice(allowed: tuple[str, ...]) -> Converter:
@@ -268,13 +269,14 @@ def _strings(what: str) -> Converter:
     return convert
 
 
-def _integer(low: int, high: int | None = None) -> Converter:
-    expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number of at least {low}"
+def _integer(allowed: range) -> Converter:
+    low, high = allowed[0], allowed[-1]
+    expected = f"a whole number from {low} to {high}"
 
     def convert(value: object, _folder: Path) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
-        if value < low or (high is not None and value > high):
+        if value not in allowed:
             raise _InvalidValue(f"expected {expected}, got {value}")
         return value
 
@@ -290,18 +292,18 @@ def _seconds(value: object, _folder: Path) -> float:
     return float(value)
 
 
-def _formats(value: object, _folder: Path) -> tuple[str, ...]:
-    expected = f"a non-empty list of {_quoted(_FORMATS)}"
+def _formats(value: object, _folder: Path) -> tuple[Format, ...]:
+    expected = f"a non-empty list of {_quoted(FORMATS)}"
     if not isinstance(value, list):
         raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
     if not value:
         raise _InvalidValue(f"expected {expected}, got an empty list")
     for item in value:
-        if item not in _FORMATS:
+        if item not in FORMATS:
             raise _InvalidValue(f"expected {expected}, got {_describe(item)} in the list")
         if value.count(item) > 1:
             raise _InvalidValue(f"{item!r} is listed twice")
-    return tuple(name for name in _FORMATS if name in value)
+    return tuple(name for name in FORMATS if name in value)
 
 
 def _relative_path(value: object, folder: Path) -> Path:
@@ -357,14 +359,14 @@ def _reference_docx(value: object, folder: Path) -> Path:
     return _existing_file(text, folder, "reference DOCX", REFERENCE_DOCX_MAX_BYTES)
 
 
-def _watermark_statuses(value: object, _folder: Path) -> str:
+def _watermark_statuses(value: object, _folder: Path) -> tuple[str, ...]:
     statuses = _string_list(value, "non-empty status names")
     if not statuses:
         raise _InvalidValue("expected at least one status; to turn the watermark off, set watermark = false")
     for status in statuses:
         if "," in status:
             raise _InvalidValue(f"a status cannot contain a comma, got {status!r}")
-    return ",".join(statuses)
+    return tuple(statuses)
 
 
 def _asset_root(value: object, folder: Path) -> Path:
@@ -394,27 +396,38 @@ def _limits(value: object, _folder: Path) -> tuple[str, ...]:
     return tuple(f"{name}={number}" for name, number in settings.items())
 
 
-# TOML key -> (CLI parameter name, converter)
+def _codes(value: object, _folder: Path) -> frozenset[Code]:
+    codes = set()
+    for name in _string_list(value, "diagnostic codes"):
+        try:
+            codes.add(code_named(name))
+        except UnknownCode as error:
+            raise _InvalidValue(str(error)) from None
+    return frozenset(codes)
+
+
+# TOML key -> (the setting it sets, converter)
 _KEYS: dict[str, tuple[str, Converter]] = {
     "formats": ("formats", _formats),
-    "theme": ("theme_name", _theme),
-    "paper": ("paper", _choice(_PAPERS)),
+    "theme": ("theme", _theme),
+    "paper": ("paper", _choice(PAPERS)),
     "output-dir": ("output_dir", _output_dir),
-    "toc": ("no_toc", _flag(negate=True)),
-    "toc-depth": ("toc_depth", _integer(1, 6)),
-    "number-sections": ("number_sections", _flag()),
+    "toc": ("toc", _flag),
+    "toc-depth": ("toc_depth", _integer(TOC_DEPTHS)),
+    "number-sections": ("number_sections", _flag),
     "required-sections": ("required_sections", _strings("non-empty section titles")),
-    "strict": ("strict", _flag()),
-    "watermark": ("no_watermark", _flag(negate=True)),
+    "strict": ("strict", _flag),
+    "watermark": ("watermark", _flag),
     "watermark-statuses": ("watermark_statuses", _watermark_statuses),
     "organization": ("organization", _any_string),
     "logo": ("logo", _logo),
     "pdf-variant": ("pdf_variant", _choice(PDF_VARIANTS)),
     "reference-docx": ("reference_docx", _reference_docx),
     "exclude": ("exclude", _strings("non-empty glob patterns")),
-    "jobs": ("jobs", _integer(1, MAX_JOBS)),
+    "jobs": ("jobs", _integer(range(1, MAX_JOBS + 1))),
     "timeout": ("timeout", _seconds),
     "asset-root": ("asset_root", _asset_root),
-    "allow-remote": ("allow_remote", _flag()),
+    "allow-remote": ("allow_remote", _flag),
     "limits": ("limits", _limits),
+    "suppress": ("suppress", _codes),
 }

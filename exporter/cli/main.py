@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from exporter import __version__
+from exporter.cli.settings import Settings
+from exporter.model.diagnostics import Code, UnknownCode, code_named
 from exporter.model.limits import MAX_JOBS, MAX_SECONDS, limit_names
-from exporter.read.theme import DEFAULT_THEME, available_themes
-from exporter.render.options import PDF_VARIANTS
+from exporter.read.theme import available_themes
+from exporter.render.options import PAPERS, PDF_VARIANTS, TOC_DEPTHS
 
 if TYPE_CHECKING:
     from exporter.run.check import Profile
+
+DEFAULTS = Settings()
+Decorated = TypeVar("Decorated", bound=Callable[..., Any])
 
 EXAMPLES = """
 \b
@@ -37,6 +43,25 @@ def finite_seconds(_ctx: click.Context, param: click.Parameter, value: float | N
             f"{value!r} must be a number of seconds above 0 and at most {MAX_SECONDS:g}", param=param
         )
     return value
+
+
+def diagnostic_codes(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Code, ...]:
+    """`--suppress` values as codes; a typo is a usage error that suggests the code meant."""
+    try:
+        return tuple(code_named(value) for value in values)
+    except UnknownCode as error:
+        raise click.BadParameter(str(error), param=param) from None
+
+
+def suppress_option(function: Decorated) -> Decorated:
+    """`--suppress CODE`, repeatable, for every command that reports diagnostics."""
+    return click.option(
+        "--suppress",
+        multiple=True,
+        callback=diagnostic_codes,
+        metavar="CODE",
+        help="Leave out diagnostics with this code (repeatable), e.g. --suppress broken-link; see docs/diagnostics.md.",
+    )(function)
 
 
 class DefaultCommandGroup(click.Group):
@@ -78,14 +103,19 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write outputs here, mirroring the input folders, instead of next to each input.",
 )
-@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Page size.")
+@click.option("--paper", type=click.Choice(PAPERS), default=DEFAULTS.paper, show_default=True, help="Page size.")
 @click.option("--number-sections", is_flag=True, help="Number headings 1, 1.1, 1.1.1 in every output.")
-@click.option("--toc-depth", type=click.IntRange(1, 6), default=3, show_default=True, help="Heading levels in the TOC.")
+@click.option(
+    "--toc-depth",
+    type=click.IntRange(TOC_DEPTHS[0], TOC_DEPTHS[-1]),
+    default=DEFAULTS.toc_depth,
+    show_default=True,
+    help="Heading levels in the TOC.",
+)
 @click.option("--no-toc", is_flag=True, help="Leave out the table of contents.")
 @click.option(
     "--theme",
-    "theme_name",
-    default=DEFAULT_THEME,
+    default=DEFAULTS.theme,
     show_default=True,
     metavar="NAME|FILE.css",
     help=f"Built-in theme ({', '.join(available_themes())}) or your own CSS file.",
@@ -110,6 +140,7 @@ def main() -> None:
     help='Statuses that get a watermark, comma-separated (default: all but Approved), e.g. "draft,in review".',
 )
 @click.option("--strict", is_flag=True, help="Fail a document whose check finds errors (placeholders, broken links).")
+@suppress_option
 @click.option(
     "-j",
     "--jobs",
@@ -145,14 +176,14 @@ def main() -> None:
 )
 @click.option(
     "--limit",
-    "limit_settings",
+    "limits",
     multiple=True,
     metavar="NAME=VALUE",
     help=f"Raise or lower a limit (repeatable): {', '.join(limit_names())}.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files in folders (repeatable).")
 @click.option("--shard", metavar="K/N", help="Export only the K-th of N slices of the inputs (for CI matrices).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON manifest.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON manifest.")
 @click.option("--force", is_flag=True, help="Export even documents the build cache says are unchanged.")
 @click.option(
     "--config",
@@ -163,11 +194,11 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every document's timings and cached warnings too.")
 @click.pass_context
-def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | None, **given: Any) -> None:
+def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | None, **_settings: object) -> None:
     """Export Markdown design documents (files, folders or globs) to HTML, PDF and DOCX."""
     from exporter.cli.commands import run_export
 
-    run_export(ctx, inputs, config_path, given)
+    run_export(ctx, inputs, config_path)
 
 
 @main.command("new")
@@ -192,7 +223,7 @@ def new(feature: str, req_id: str, status: str, template_path: Path | None, outp
 @main.command("check")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("--strict", "fail_on_warnings", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option(
     "--profile",
     type=click.Choice(["template", "none"]),
@@ -212,15 +243,19 @@ def new(feature: str, req_id: str, status: str, template_path: Path | None, outp
     callback=finite_seconds,
     help="Fail a document's check after this many seconds [default: 600, the 'seconds' limit].",
 )
+@suppress_option
+@click.pass_context
 def check(
+    ctx: click.Context,
+    /,
     inputs: tuple[Path, ...],
     output_format: str,
-    strict: bool,
+    fail_on_warnings: bool,
     profile: Profile,
     template_path: Path | None,
-    timeout: float | None,
+    **_settings: object,
 ) -> None:
     """Lint design documents: placeholders, boilerplate, empty or missing sections, broken links."""
     from exporter.cli.commands import run_check
 
-    run_check(inputs, output_format, strict, profile, template_path, timeout)
+    run_check(ctx, inputs, output_format, fail_on_warnings, profile, template_path)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import itertools
 import math
-import shutil
-import subprocess
 from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -21,6 +19,7 @@ from exporter.diagram.style import BASELINE_EM, CELL_HEIGHT_EM, CELL_WIDTH_EM, D
 from exporter.diagram.svg import point_toward
 from exporter.model.text_width import cell_width
 from exporter.model.tree import DiagramBox, DiagramDrawing, DiagramPath
+from exporter.read.fonts import font_characters, installed_font
 
 DEFAULT_DPI = 300
 DEFAULT_FONT_SIZE_PT = 9.0
@@ -35,29 +34,11 @@ FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @cache
-def font_file(family: str) -> tuple[str, int] | None:
-    """The font file and face index fontconfig picks for a family, or None without fontconfig."""
-    if shutil.which("fc-match") is None:
-        return None
-    try:
-        result = subprocess.run(
-            ["fc-match", "--format=%{file}\n%{index}", family], capture_output=True, text=True, check=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    parts = result.stdout.split("\n")
-    if not parts[0]:
-        return None
-    index = int(parts[1]) if len(parts) > 1 and parts[1].strip().isdigit() else 0
-    return parts[0], index
-
-
-@cache
 def _font(family: str, pixels: int) -> FontType:
-    found = font_file(family)
+    found = installed_font(family)
     if found is not None:
         try:
-            return ImageFont.truetype(found[0], pixels, index=found[1])
+            return ImageFont.truetype(found.path, pixels, index=found.index)
         except OSError:
             pass
     return ImageFont.load_default(pixels)
@@ -66,21 +47,9 @@ def _font(family: str, pixels: int) -> FontType:
 @cache
 def _covers(family: str, char: str) -> bool:
     """Whether the family's font has a glyph for the character, so that others are used only when needed."""
-    found = font_file(family)
-    if found is None:
-        return True
-    try:
-        return ord(char) in _cmap(found[0], found[1])
-    except (ImportError, OSError):  # pragma: no cover - fontTools comes with WeasyPrint
-        return True
-
-
-@cache
-def _cmap(path: str, index: int) -> frozenset[int]:
-    from fontTools.ttLib import TTFont  # a dependency of WeasyPrint
-
-    with TTFont(path, fontNumber=index, lazy=True) as font:
-        return frozenset(font.getBestCmap() or {})
+    found = installed_font(family)
+    characters = font_characters(found) if found is not None else None
+    return characters is None or ord(char) in characters
 
 
 class _Canvas:

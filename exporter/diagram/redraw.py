@@ -151,31 +151,6 @@ def cell_tokens(drawing: DiagramDrawing) -> dict[int, str]:
     return tokens
 
 
-_LIGHT = {
-    E | W: "─", N | S: "│", E | S: "┌", W | S: "┐", N | E: "└", N | W: "┘",
-    N | S | E: "├", N | S | W: "┤", E | W | S: "┬", E | W | N: "┴", N | E | S | W: "┼",
-    E: "╶", W: "╴", N: "╵", S: "╷",
-}  # fmt: skip
-_ARROWS = {E: "▶", W: "◀", N: "▲", S: "▼"}
-
-
-def redraw_text(drawing: DiagramDrawing) -> tuple[str, ...]:
-    """The drawing as Unicode box-drawing text, for reading a recognition at a glance."""
-    grid = [[" "] * drawing.columns for _ in range(drawing.rows)]
-    strokes, arrows = _strokes(drawing)
-    for (row, column), mask in strokes.items():
-        orthogonal = mask & (N | E | S | W)
-        diagonal = mask & ~(N | E | S | W)
-        char = _LIGHT.get(orthogonal, "┼") if orthogonal else ("╱" if diagonal & (16 | 64) else "╲")
-        if 0 <= row < drawing.rows and 0 <= column < drawing.columns:
-            grid[row][column] = char
-    for (row, column), direction in arrows.items():
-        grid[row][column] = _ARROWS.get(direction, "*")
-    for (row, column), char in _label_cells(drawing).items():
-        grid[row][column] = char
-    return tuple("".join(row).rstrip() for row in grid)
-
-
 def joined_corners(drawing: DiagramDrawing) -> list[tuple[bool, bool, bool, bool]]:
     """For each box, whether its top-left, top-right, bottom-right and bottom-left corners meet another
     box's side or a line's end; such corners are drawn square, the free ones slightly rounded.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import assert_never
 
@@ -22,6 +24,7 @@ from exporter.model.tree import (
     plain_text,
 )
 
+# TEMPORARY until the Word writer reads exporter.enrich.presentation.Labels (being split by another task).
 CALLOUT_TITLES: dict[CalloutKind, str] = {
     "note": "Note",
     "tip": "Tip",
@@ -29,17 +32,49 @@ CALLOUT_TITLES: dict[CalloutKind, str] = {
     "warning": "Warning",
     "caution": "Caution",
 }
-JAPANESE_SHARE = 0.3  # of the prose letters, from which the document counts as Japanese
+
+# A document is in an East Asian language when at least this share of its prose letters are Han, kana or Hangul.
+CJK_SHARE = 0.3
+# Japanese prose writes its grammar in kana; Chinese has none. At least this share of kana among the Han and
+# kana letters makes a CJK document Japanese.
+JAPANESE_KANA_SHARE = 0.1
+# A Latin-script document is German, French or Spanish when that language's common short words are at least
+# this share of its words, and this many times as frequent as the English ones.
+FUNCTION_WORD_SHARE = 0.08
+FUNCTION_WORD_LEAD = 1.5
+
+# Frequent short words that are rare in the other languages of the list (shared ones count for each).
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset((
+        "the", "and", "of", "to", "is", "that", "for", "it", "with", "as", "are", "this", "be", "on", "by", "not",
+        "or", "we", "which", "from", "have", "was", "can", "will",
+    )),
+    "de": frozenset((
+        "der", "die", "und", "das", "ist", "nicht", "mit", "ein", "eine", "zu", "den", "von", "für", "auf", "dem",
+        "des", "sich", "wird", "werden", "auch", "im", "sind", "oder",
+    )),
+    "fr": frozenset((
+        "le", "la", "les", "et", "des", "est", "une", "un", "pour", "dans", "que", "qui", "pas", "du", "sur", "au",
+        "aux", "ce", "sont", "avec", "par", "il", "de",
+    )),
+    "es": frozenset((
+        "el", "la", "los", "las", "y", "de", "que", "es", "en", "una", "un", "por", "para", "con", "del", "se", "al",
+        "como", "son", "lo", "su", "pero",
+    )),
+}  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+")
 
 
-def _is_japanese(char: str) -> bool:
+def _script(char: str) -> str:
+    """ "han", "kana", "hangul" or "" for any other letter."""
     code = ord(char)
-    return (
-        0x3040 <= code <= 0x30FF  # kana
-        or 0x3400 <= code <= 0x4DBF  # CJK extension A
-        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
-        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
-    )
+    if 0x3040 <= code <= 0x30FF or 0xFF66 <= code <= 0xFF9F:  # hiragana, katakana, half-width katakana
+        return "kana"
+    if 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF:  # CJK extension A, unified ideographs
+        return "han"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:  # syllables, jamo
+        return "hangul"
+    return ""
 
 
 def block_text(blocks: tuple[Block, ...], *, with_code: bool) -> Iterator[tuple[int, str]]:
@@ -72,11 +107,21 @@ def block_text(blocks: tuple[Block, ...], *, with_code: bool) -> Iterator[tuple[
 
 
 def detect_language(title: str, blocks: tuple[Block, ...]) -> str:
-    """ "ja" when at least 30% of the prose letters are Japanese, else "en"."""
-    letters = [
-        char for char in title + "".join(text for _, text in block_text(blocks, with_code=False)) if char.isalpha()
-    ]
-    if not letters:
-        return "en"
-    japanese = sum(1 for char in letters if _is_japanese(char))
-    return "ja" if japanese / len(letters) >= JAPANESE_SHARE else "en"
+    """The prose's language, from its letters: "ja", "zh" or "ko" when East Asian letters make up at least
+    CJK_SHARE of them; else "de", "fr" or "es" when that language's common words clearly lead; else "en"."""
+    text = title + "\n" + "\n".join(text for _, text in block_text(blocks, with_code=False))
+    scripts = Counter(_script(char) for char in text if char.isalpha())
+    letters = scripts.total()
+    east_asian = scripts["han"] + scripts["kana"] + scripts["hangul"]
+    if letters and east_asian / letters >= CJK_SHARE:
+        if scripts["hangul"] >= scripts["han"] + scripts["kana"]:
+            return "ko"
+        return "ja" if scripts["kana"] >= JAPANESE_KANA_SHARE * (scripts["han"] + scripts["kana"]) else "zh"
+    return _latin_language(_WORD.findall(text.casefold()))
+
+
+def _latin_language(words: list[str]) -> str:
+    counts = {language: sum(1 for word in words if word in listed) for language, listed in FUNCTION_WORDS.items()}
+    best = max(("de", "fr", "es"), key=lambda language: counts[language])
+    leads = counts[best] >= FUNCTION_WORD_SHARE * len(words) and counts[best] >= FUNCTION_WORD_LEAD * counts["en"]
+    return best if words and leads else "en"

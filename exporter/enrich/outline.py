@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 from typing import assert_never
 from urllib.parse import unquote
 
@@ -76,22 +77,67 @@ class IdRegistry:
         return candidate
 
 
+def footnote_id(number: int) -> str:
+    """The id of a footnote's text, which its references link to."""
+    return f"fn-{number}"
+
+
+def footnote_ref_id(number: int, occurrence: int = 1) -> str:
+    """The id of a footnote's `occurrence`-th reference, which the note links back to."""
+    return f"fnref-{number}" if occurrence == 1 else f"fnref-{number}-{occurrence}"
+
+
 def iter_headings(blocks: tuple[Block, ...]) -> list[Heading]:
-    """Headings in document order, including those inside quotes and details (not lists)."""
-    found: list[Heading] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            found.append(block)
-        elif isinstance(block, BlockQuote | Details | Callout):
-            found.extend(iter_headings(block.children))
-    return found
+    """Every heading in document order, wherever it sits: in quotes, callouts, details and list items."""
+    return [block for block in walk_blocks(blocks) if isinstance(block, Heading)]
+
+
+def assign_heading_ids(blocks: tuple[Block, ...], ids: IdRegistry) -> tuple[Block, ...]:
+    """Gives every heading, wherever it sits, a unique slug id in document order."""
+    return map_block_tree(
+        blocks,
+        lambda block: (
+            replace(block, id=ids.unique(slugify(plain_text(block.children)))) if isinstance(block, Heading) else block
+        ),
+    )
+
+
+def map_block_tree(blocks: tuple[Block, ...], change: Callable[[Block], Block]) -> tuple[Block, ...]:
+    """The blocks with `change` applied to every block at any depth, in the order of `walk_blocks`
+    (each container before what it holds); a container is changed with its new contents in place."""
+    changed: list[Block] = []
+    for original in blocks:
+        # The container first, so that `change` sees blocks in document order, then what it holds.
+        block = change(original)
+        match block:
+            case BulletList() | OrderedList():
+                items = tuple(replace(item, children=map_block_tree(item.children, change)) for item in block.items)
+                block = replace(block, items=items)
+            case BlockQuote() | Callout() | Details():
+                block = replace(block, children=map_block_tree(block.children, change))
+            case Heading() | Paragraph() | CodeBlock() | Diagram() | Table() | ThematicBreak():
+                pass
+            case _:
+                assert_never(block)
+        changed.append(block)
+    return tuple(changed)
 
 
 def title_heading(blocks: tuple[Block, ...]) -> Heading | None:
-    """The document title: a level-1 heading that is the first block."""
+    """The heading drawn as the document's title block: a level-1 heading that is the first block."""
     if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
         return blocks[0]
     return None
+
+
+def document_title(blocks: tuple[Block, ...], explicit: str, source: str) -> str:
+    """The document's title: the front matter's, else the first heading when it is level 1, else the file name."""
+    if explicit.strip():
+        return explicit.strip()
+    headings = iter_headings(blocks)
+    if headings and headings[0].level == 1 and plain_text(headings[0].children).strip():
+        return plain_text(headings[0].children).strip()
+    return PurePath(source).stem.replace("_", " ")
 
 
 def number_sections(blocks: tuple[Block, ...]) -> tuple[Block, ...]:

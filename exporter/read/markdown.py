@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache, lru_cache
 from html.parser import HTMLParser
-from pathlib import PurePath
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
-from markdown_it import MarkdownIt
+from markdown_it import MarkdownIt, rules_block, rules_inline
+from markdown_it.common.normalize_url import validateLink as markdown_it_validate_link
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -33,15 +36,16 @@ from exporter.enrich.layout import (
 )
 from exporter.enrich.outline import (
     IdRegistry,
+    assign_heading_ids,
     build_toc,
     dangling_fragment_links,
-    iter_headings,
+    document_title,
     number_sections,
     resolve_fragment_links,
-    slugify,
     title_heading,
 )
-from exporter.model.diagnostics import ExportError, Reporter, locate
+from exporter.enrich.presentation import LINK_SCHEMES, STATUSES, bold_label, is_known_status, link_allowed
+from exporter.model.diagnostics import Code, ExportError, Reporter, locate
 from exporter.model.limits import Limits
 from exporter.model.tree import (
     Alignment,
@@ -106,11 +110,74 @@ def _markdown_levels(nesting_depth: int) -> int:
     return 2 * nesting_depth + 3
 
 
+@dataclass
+class _LinkChecks:
+    """What one parse's link validation needs and finds."""
+
+    line: int = 0  # the line of the block whose links are being validated
+    markdown_it_rule_next: bool = False  # the next target is judged by markdown-it's rule (see _Markdown)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (block line, target) of each refused link
+
+
+_LINK_CHECKS: ContextVar[_LinkChecks | None] = ContextVar("designexport_link_checks", default=None)
+LINK_POLICY = ", ".join(LINK_SCHEMES) + ", relative paths and #fragments"
+
+
+class _Markdown(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # markdown-it's name
+        """Our link policy (exporter.enrich.presentation.link_allowed), so the tree only ever holds links
+        every output may follow; a refused link stays the text it was written as, and is reported.
+
+        Image sources keep markdown-it's own rule: the resource resolver decides which load, with warnings of
+        its own. So do reference definitions (images may use them) and autolinks (a refused `<irc://host>`
+        reads as its address, not its brackets): the tree builder turns their refused links into text."""
+        checks = _LINK_CHECKS.get()
+        if checks is not None and checks.markdown_it_rule_next:
+            checks.markdown_it_rule_next = False
+            allowed = markdown_it_validate_link(url)
+        else:
+            allowed = link_allowed(url)
+        if not allowed and checks is not None:
+            checks.refused.append((checks.line, url))
+        return allowed
+
+
+def _judged_by_markdown_it(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    """An inline rule whose own target markdown-it's link rule judges (not the links inside its text)."""
+
+    def judged(state: StateInline, silent: bool) -> bool:
+        checks = _LINK_CHECKS.get()
+        if checks is not None:
+            checks.markdown_it_rule_next = True
+        try:
+            return rule(state, silent)
+        finally:
+            if checks is not None:
+                checks.markdown_it_rule_next = False
+
+    return judged
+
+
+def _reference_definition(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    checks = _LINK_CHECKS.get()
+    if checks is not None:
+        checks.line = start_line + 1
+        checks.markdown_it_rule_next = True
+    try:
+        return rules_block.reference(state, start_line, end_line, silent)
+    finally:
+        if checks is not None:
+            checks.markdown_it_rule_next = False
+
+
 @lru_cache(maxsize=4)
 def _markdown(max_levels: int) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": True, "maxNesting": max_levels})
+    md = _Markdown("commonmark", {"linkify": True, "maxNesting": max_levels})
     md.enable(["table", "strikethrough", "linkify"])
     md.use(front_matter_plugin).use(footnote_plugin).use(tasklists_plugin)
+    md.inline.ruler.at("image", _judged_by_markdown_it(rules_inline.image))
+    md.inline.ruler.at("autolink", _judged_by_markdown_it(rules_inline.autolink))
+    md.block.ruler.at("reference", _reference_definition)
     md.block.ruler.before(md.block.ruler.get_all_rules()[0], "element_budget", _block_budget)
     md.core.ruler.before("inline", "element_budget_lines", _note_inline_lines)
     md.inline.ruler.before(md.inline.ruler.get_all_rules()[0], "element_budget", _inline_budget)
@@ -158,6 +225,9 @@ def _inline_budget(state: StateInline, _silent: bool) -> bool:
         env[_DONE] += current[1] if current else 0
         current = (id(state.tokens), 0)
     env[_CURRENT] = (current[0], len(state.tokens))
+    checks = _LINK_CHECKS.get()
+    if checks is not None:  # nested parses (a link's text) keep their paragraph's line
+        checks.line = env[_LINES].get(id(state.tokens), checks.line)
     if env[_DONE] + len(state.tokens) > env[_BUDGET]:
         raise _TooManyElements(env[_LINES].get(id(state.tokens), 0))
     return False
@@ -170,10 +240,16 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     limits = options.limits
     text = _SEPARATORS.sub(" ", _strip_control_characters(text, reporter))
     levels = _markdown_levels(limits.nesting_depth)
+    link_checks = _LinkChecks()
+    reset = _LINK_CHECKS.set(link_checks)
     try:
         tokens = _markdown(levels).parse(text, {_BUDGET: limits.elements})
     except _TooManyElements as error:
         raise _too_many_elements(source, limits.elements, error.line) from None
+    finally:
+        _LINK_CHECKS.reset(reset)
+    source_lines = text.split("\n")
+    _report_refused_links(link_checks.refused, source_lines, reporter)
     _refuse_deep_nesting(tokens, source, limits.nesting_depth, levels)
     builder = _TreeBuilder(reporter, limits)
     root = SyntaxTreeNode(tokens)
@@ -201,19 +277,19 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     blocks, metadata = _split_metadata(blocks)
     metadata = _merge_front_matter(metadata, front_matter)
     _check_metadata(metadata, reporter)
-    blocks = builder.assign_heading_ids(blocks)
+    blocks = assign_heading_ids(blocks, builder.ids)
     blocks = resolve_fragment_links(blocks, builder.ids.taken)
     footnotes = tuple(
         replace(note, children=resolve_fragment_links(note.children, builder.ids.taken)) for note in footnotes
     )
     note_blocks = tuple(block for note in footnotes for block in note.children)
-    source_lines = text.split("\n")
     for block_line, target in dangling_fragment_links((*blocks, *note_blocks), builder.ids.taken):
-        line, _ = locate(source_lines, target, block_line)
-        reporter.warn(line, "broken-link", f"no heading or anchor {target!r}")
+        line, column = locate(source_lines, target, block_line)
+        reporter.warn(line, Code.BROKEN_LINK, f"no heading or anchor {target!r}", column)
     if options.number_sections:
         blocks = number_sections(blocks)
-    title = _title(blocks, front_matter, source)
+    explicit_title = front_matter.get("title")
+    title = document_title(blocks, str(explicit_title) if isinstance(explicit_title, str | int | float) else "", source)
     return Document(
         source=source,
         title=title,
@@ -223,6 +299,20 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
         toc=build_toc(blocks, options.toc_depth),
         language=detect_language(title, blocks),
     )
+
+
+def _report_refused_links(refused: list[tuple[int, str]], source_lines: list[str], reporter: Reporter) -> None:
+    """A warning at each refused link target, found in the source from its block's line on."""
+    for block_line, target in refused:
+        written = unquote(target)  # markdown-it hands over targets percent-encoded
+        line, column = locate(source_lines, written, block_line)
+        if (line, column) == (max(block_line, 1), 1) and written != target:
+            line, column = locate(source_lines, target, block_line)
+        reporter.warn(line, Code.UNSAFE_LINK, _refusal(written), column)
+
+
+def _refusal(target: str) -> str:
+    return f"link target {target!r} is not allowed and became plain text (links may be {LINK_POLICY})"
 
 
 _CONTAINER_OPENS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
@@ -318,7 +408,7 @@ def _strip_control_characters(text: str, reporter: Reporter) -> str:
         found = _XML_ILLEGAL.findall(line)
         if found and warned < MAX_CONTROL_WARNINGS:
             names = ", ".join(sorted({f"U+{ord(char):04X}" for char in found}))
-            reporter.warn(number, "control-character", f"removed control character(s) {names}")
+            reporter.warn(number, Code.CONTROL_CHARACTER, f"removed control character(s) {names}")
             warned += 1
     return _XML_ILLEGAL.sub("", text)
 
@@ -330,18 +420,18 @@ def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, ob
 
         loaded = _load_yaml(node.content, line, reporter)
     except yaml.YAMLError as error:
-        reporter.warn(line, "front-matter", f"front matter is not valid YAML and was ignored: {_first_line(error)}")
+        reporter.warn(line, Code.FRONT_MATTER, f"front matter is not valid YAML and was ignored: {_first_line(error)}")
         return {}
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        reporter.warn(line, "front-matter", "front matter is not a mapping of keys to values and was ignored")
+        reporter.warn(line, Code.FRONT_MATTER, "front matter is not a mapping of keys to values and was ignored")
         return {}
     removed: set[str] = set()
     cleaned = {_clean_text(str(key), removed): _clean_value(value, removed) for key, value in loaded.items()}
     if removed:
         names = ", ".join(sorted(f"U+{ord(char):04X}" for char in removed))
-        reporter.warn(line, "control-character", f"removed control character(s) {names} from the front matter")
+        reporter.warn(line, Code.CONTROL_CHARACTER, f"removed control character(s) {names} from the front matter")
     return cleaned
 
 
@@ -382,11 +472,11 @@ def _load_yaml(content: str, line: int, reporter: Reporter) -> object:
         refusal = _alias_expansion_refusal(root, content)
         if refusal:
             where, message = refusal
-            reporter.warn(line + 1 + where, "front-matter", f"front matter ignored: {message}")
+            reporter.warn(line + 1 + where, Code.FRONT_MATTER, f"front matter ignored: {message}")
             return None
         return loader.construct_document(root)
     except RecursionError:
-        reporter.warn(line, "front-matter", "front matter ignored: it is nested too deeply")
+        reporter.warn(line, Code.FRONT_MATTER, "front matter ignored: it is nested too deeply")
         return None
     finally:
         loader.dispose()
@@ -443,17 +533,6 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _title(blocks: tuple[Block, ...], front_matter: dict[str, object], source: str) -> str:
-    """Front matter title, else the leading level-1 heading, else the file name."""
-    explicit = front_matter.get("title")
-    if isinstance(explicit, str | int | float) and str(explicit).strip():
-        return str(explicit).strip()
-    headings = iter_headings(blocks)
-    if headings and headings[0].level == 1 and plain_text(headings[0].children).strip():
-        return plain_text(headings[0].children).strip()
-    return PurePath(source).stem.replace("_", " ")
-
-
 _METADATA_KEY = re.compile(r"^[^\n:]{1,40}$")
 
 
@@ -478,17 +557,11 @@ def _split_metadata(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], tuple
 
 
 def _metadata_line(line: list[Inline], line_number: int) -> MetadataField | None:
-    if not line or not isinstance(line[0], Strong):
+    labelled = bold_label(line)
+    if labelled is None:
         return None
-    label = plain_text(line[0].children).strip()
-    rest = list(line[1:])
-    if label.endswith(":"):
-        key = label[:-1].strip()
-    elif rest and isinstance(rest[0], Text) and rest[0].text.startswith(":"):
-        key = label
-        rest[0] = Text(rest[0].text[1:])
-    else:
-        return None
+    key, following = labelled
+    rest = list(following)
     if not _METADATA_KEY.match(key):
         return None
     if rest and isinstance(rest[0], Text):
@@ -517,7 +590,6 @@ def _merge_front_matter(
     return tuple(merged.values())
 
 
-STATUSES = ("Draft", "In Review", "Approved", "Deprecated", "Superseded")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -525,11 +597,11 @@ def _check_metadata(metadata: tuple[MetadataField, ...], reporter: Reporter) -> 
     """An unknown Status or a Last Updated that is not a YYYY-MM-DD date is a warning on its line."""
     for item in metadata:
         key = item.key.casefold()
-        if key == "status" and item.text.casefold() not in {status.casefold() for status in STATUSES}:
+        if key == "status" and not is_known_status(item.text):
             known = ", ".join(STATUSES)
-            reporter.warn(item.line, "status", f"unknown status {item.text!r}; expected one of {known}")
+            reporter.warn(item.line, Code.STATUS, f"unknown status {item.text!r}; expected one of {known}")
         elif key == "last updated" and "{{" not in item.text and not _is_iso_date(item.text):
-            reporter.warn(item.line, "last-updated", f"Last Updated {item.text!r} is not a YYYY-MM-DD date")
+            reporter.warn(item.line, Code.LAST_UPDATED, f"Last Updated {item.text!r} is not a YYYY-MM-DD date")
 
 
 def _is_iso_date(text: str) -> bool:
@@ -628,7 +700,7 @@ class _TreeBuilder:
             case "hr":
                 return ThematicBreak(line)
             case _:
-                self.reporter.warn(line, "unsupported", f"skipped unsupported Markdown construct {node.type!r}")
+                self.reporter.warn(line, Code.UNSUPPORTED, f"skipped unsupported Markdown construct {node.type!r}")
                 return None
 
     def code(self, node: SyntaxTreeNode, line: int) -> Block:
@@ -656,14 +728,14 @@ class _TreeBuilder:
             # Recognising it would take hundreds of MiB, and the PDF would lay out thousands of shapes.
             self.reporter.warn(
                 first_line,
-                "diagram-too-large",
+                Code.DIAGRAM_TOO_LARGE,
                 f"diagram kept as text, not redrawn: {strokes} line characters, over the "
                 f"{self.limits.diagram_strokes} limit (--limit diagram-strokes=N)",
             )
             return None
         recognition = recognize_diagram(lines)
         for offset, column, message in recognition.problems:
-            self.reporter.warn(first_line + offset, "diagram-ragged", f"column {column}: {message}")
+            self.reporter.warn(first_line + offset, Code.DIAGRAM_RAGGED, message, column)
         return recognition.drawing
 
     def list_block(self, node: SyntaxTreeNode, line: int) -> Block:
@@ -734,18 +806,6 @@ class _TreeBuilder:
         line = next((_line(child) for child in children if child.map), 0)
         return Footnote(number, label, blocks, line)
 
-    def assign_heading_ids(self, blocks: tuple[Block, ...]) -> tuple[Block, ...]:
-        """Gives every heading a unique slug id; runs once, after raw anchors reserved theirs."""
-        result: list[Block] = []
-        for block in blocks:
-            if isinstance(block, Heading):
-                result.append(replace(block, id=self.ids.unique(slugify(plain_text(block.children)))))
-            elif isinstance(block, BlockQuote | Details | Callout):
-                result.append(replace(block, children=self.assign_heading_ids(block.children)))
-            else:
-                result.append(block)
-        return tuple(result)
-
     # -------------------------------------------------------------- inlines
 
     def inline_children(self, inline: SyntaxTreeNode, line: int) -> tuple[Inline, ...]:
@@ -771,8 +831,13 @@ class _TreeBuilder:
                     out.close(kind)
                 case "link" if node.markup == "linkify" and not _GFM_AUTOLINK.match(_node_text(node)):
                     self._inlines(node.children, out)  # a bare file name such as notes.md is not a URL
+                case "link" if not link_allowed(href := str(node.attrs.get("href", ""))) or not href:
+                    # A link to nothing, or an autolink or reference link whose target is refused.
+                    if href:
+                        self.reporter.warn(out.line, Code.UNSAFE_LINK, _refusal(unquote(href)))
+                    self._inlines(node.children, out)
                 case "link":
-                    out.open("a", href=str(node.attrs.get("href", "")), title=str(node.attrs.get("title", "")))
+                    out.open("a", href=href, title=str(node.attrs.get("title", "")))
                     self._inlines(node.children, out)
                     out.close("a")
                 case "image":
@@ -787,7 +852,7 @@ class _TreeBuilder:
                 case "html_inline":
                     out.html(node.content)
                 case _:
-                    self.reporter.warn(out.line, "unsupported", f"skipped unsupported inline {node.type!r}")
+                    self.reporter.warn(out.line, Code.UNSUPPORTED, f"skipped unsupported inline {node.type!r}")
 
 
 _CALLOUT_MARKER = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*$", re.IGNORECASE)
@@ -809,16 +874,11 @@ def _callout_or_quote(blocks: tuple[Block, ...], line: int) -> Block:
     return Callout(_CALLOUT_KINDS[marker.group(1).lower()], body, line)
 
 
-def _is_label(node: Inline) -> bool:
-    return isinstance(node, Strong) and plain_text(node.children).rstrip().endswith(":")
-
-
 def _break_before_labels(children: tuple[Inline, ...]) -> tuple[Inline, ...]:
     """Keeps `**Label:** value` lines on their own lines, as their author laid them out."""
     return tuple(
-        HardBreak()
-        if isinstance(node, SoftBreak) and index + 1 < len(children) and _is_label(children[index + 1])
-        else node
+        # A label is a bold run and the colon after it: two nodes at most.
+        HardBreak() if isinstance(node, SoftBreak) and bold_label(children[index + 1 : index + 3]) else node
         for index, node in enumerate(children)
     )
 
@@ -850,15 +910,6 @@ def _alignment(style: str) -> Alignment:
 
 _CONTAINER_TAGS = {"em", "i", "strong", "b", "del", "s", "strike", "sup", "sub", "kbd", "code", "a", "ins", "u"}
 _DISCARD_CONTENT_TAGS = {"script", "style", "template", "textarea", "title", "iframe", "object", "noscript"}
-_SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "tel:")
-
-
-def _safe_href(href: str) -> str:
-    """The link target if it is safe to emit anywhere, else ""."""
-    compact = re.sub(r"[\x00-\x20]", "", href).lower()
-    if ":" in compact.split("/", 1)[0].split("#", 1)[0].split("?", 1)[0]:
-        return href if compact.startswith(_SAFE_SCHEMES) else ""
-    return href
 
 
 @dataclass
@@ -929,14 +980,15 @@ class _InlineStack:
             self.add(node)
 
     def _link(self, frame: _Frame, children: tuple[Inline, ...]) -> Inline | None:
-        href = _safe_href(frame.attrs.get("href", ""))
+        href = frame.attrs.get("href", "")
         anchor_id = frame.attrs.get("id") or frame.attrs.get("name") or ""
         if anchor_id:
             self.ids.reserve(anchor_id)
             self.frames[-1].children.append(Anchor(anchor_id))
         if not href:
-            if frame.attrs.get("href"):
-                self.reporter.warn(self.line, "unsafe-link", f"dropped unsafe link target {frame.attrs['href']!r}")
+            return None
+        if not link_allowed(href):
+            self.reporter.warn(self.line, Code.UNSAFE_LINK, _refusal(href))
             return None
         return Link(href, children, frame.attrs.get("title", ""))
 
@@ -1007,7 +1059,7 @@ class _HtmlConverter(HTMLParser):
             self.feed(raw)
             self.close()
         except AssertionError:  # Python's HTMLParser asserts on some malformed markup (`<![a(`)
-            self.reporter.warn(self.line, "raw-html", "dropped raw HTML that could not be parsed")
+            self.reporter.warn(self.line, Code.RAW_HTML, "dropped raw HTML that could not be parsed")
         if self.inline_target is None:
             self._flush()
 
@@ -1027,7 +1079,7 @@ class _HtmlConverter(HTMLParser):
         stack = self._stack()
         if tag in _DISCARD_CONTENT_TAGS:
             stack.discarding += 1
-            self.reporter.warn(self.line, "raw-html", f"dropped <{tag}> element from raw HTML")
+            self.reporter.warn(self.line, Code.RAW_HTML, f"dropped <{tag}> element from raw HTML")
         elif stack.discarding:
             return
         elif tag == "details" and self.inline_target is None:

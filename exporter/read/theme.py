@@ -19,7 +19,7 @@ watermark's own rules are `!important`, see styles/watermark.css, so they beat a
 rules naming the watermark, `::first-letter`/`::first-line` rules (which would style its text apart
 from its element) and `@font-face` rules that redefine the fonts it is drawn in.
 
-Every dropped piece is a `theme:line: warning: ... [theme-dropped]` line in `Theme.warnings`.
+Every dropped piece is a `theme:line: warning: ... [theme-dropped]` diagnostic in `Theme.warnings`.
 Parsing and filtering take time linear in the theme's size.
 """
 
@@ -36,13 +36,10 @@ from typing import Any
 import tinycss2  # type: ignore[import-untyped]
 
 from exporter.assets import asset_dir
-from exporter.model.diagnostics import Diagnostic
+from exporter.model.diagnostics import Code, Diagnostic
 from exporter.model.limits import Limits
 
 DEFAULT_THEME = "classic"
-DROPPED_CODE = "theme-dropped"
-FONT_CODE = "theme-font"
-COLOR_CODE = "theme-color"
 
 _VENDOR_PREFIX = re.compile(r"^-(?:weasy|webkit|moz|ms|o)-")
 _HEX_COLOR = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
@@ -140,7 +137,7 @@ class Theme:
     name: str
     css: str  # the theme as written out again from its tokens: only what passed the rules above
     properties: tuple[tuple[str, str], ...]  # custom properties, in order
-    warnings: tuple[str, ...] = field(default=(), compare=False)  # complete `theme:line: warning: ...` lines
+    warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)  # printed as `theme:line: warning: ...`
 
     def value(self, name: str, default: str) -> str:
         found = dict(self.properties).get(name, "")
@@ -216,23 +213,23 @@ def sanitize_theme(name: str, css: str, shown_path: str) -> Theme:
 class _Cleaner:
     shown_path: str
     data_url_bytes: int
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     properties: list[tuple[str, str]] = field(default_factory=list)
     property_lines: dict[str, int] = field(default_factory=dict)
 
     def drop(self, line: int, what: str, reason: str) -> None:
-        self.warn(line, DROPPED_CODE, f"dropped {what} from the theme: {reason}")
+        self.warn(line, Code.THEME_DROPPED, f"dropped {what} from the theme: {reason}")
 
-    def warn(self, line: int, code: str, message: str) -> None:
-        self.warnings.append(str(Diagnostic(self.shown_path, line, "warning", code, message)))
+    def warn(self, line: int, code: Code, message: str) -> None:
+        self.warnings.append(Diagnostic(self.shown_path, line, code, message))
 
-    def final_warnings(self) -> tuple[str, ...]:
+    def final_warnings(self) -> tuple[Diagnostic, ...]:
         """The first MAX_WARNINGS warnings and a count of the rest, so a hostile theme can't flood the log."""
         if len(self.warnings) <= MAX_WARNINGS:
             return tuple(self.warnings)
         rest = len(self.warnings) - MAX_WARNINGS
-        summary = Diagnostic(self.shown_path, 0, "warning", DROPPED_CODE, f"{rest} more warnings about the theme")
-        return (*self.warnings[:MAX_WARNINGS], str(summary))
+        summary = Diagnostic(self.shown_path, 0, Code.THEME_DROPPED, f"{rest} more warnings about the theme")
+        return (*self.warnings[:MAX_WARNINGS], summary)
 
     # ------------------------------------------------------------ rules
 
@@ -436,10 +433,10 @@ class _Cleaner:
                             f"--{name}: font name '{_excerpt(family)}' is not a plain name (letters, digits, spaces,"
                             f" - _ . + up to {MAX_FONT_NAME_LENGTH} characters); Word and diagrams won't use it"
                         )
-                        self.warn(line, FONT_CODE, message)
+                        self.warn(line, Code.THEME_FONT, message)
             elif name.removeprefix("color-") in WORD_COLOR_ROLES and _HEX_COLOR.match(value) is None:
                 message = f"--{name}: '{_excerpt(value)}' is not a #rrggbb colour; Word and diagrams use their default"
-                self.warn(line, COLOR_CODE, message)
+                self.warn(line, Code.THEME_COLOR, message)
 
 
 # ---------------------------------------------------------------- token helpers

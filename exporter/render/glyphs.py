@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import unicodedata
-from functools import cache
-
-from fontTools.ttLib import TTFont, TTLibError
 
 from exporter.enrich.language import block_text
-from exporter.model.diagnostics import Reporter
-from exporter.model.tree import (
-    Document,
-)
+from exporter.model.diagnostics import Code, Reporter
+from exporter.model.tree import Document
+from exporter.read.fonts import any_installed_font_has, family_font, font_characters
 from exporter.read.theme import Theme
 
 # Families the print styles name besides the theme's: CJK fallbacks and the symbol face.
@@ -42,49 +36,18 @@ def _is_visible(char: str) -> bool:
     return not (category.startswith(("Z", "C")) or is_variation_selector)
 
 
-@cache
-def _font_file(family: str) -> str:
-    """The font file fontconfig picks for a family, or "" when that family is not installed."""
-    if shutil.which("fc-match") is None:
-        return ""
-    completed = subprocess.run(
-        ["fc-match", "--format=%{family}|%{file}", family], capture_output=True, text=True, check=False
-    )
-    found_families, _, path = completed.stdout.partition("|")
-    return path if family in found_families.split(",") else ""
-
-
-@cache
-def _font_characters(path: str) -> frozenset[int]:
-    try:
-        with TTFont(path, fontNumber=0, lazy=True) as font:
-            return frozenset(font.getBestCmap() or {})
-    except (OSError, TTLibError):
-        return frozenset()
-
-
-@cache
-def _any_installed_font_has(char: str) -> bool:
-    if shutil.which("fc-list") is None:
-        return True  # can't tell; don't cry wolf
-    completed = subprocess.run(
-        ["fc-list", f":charset={ord(char):x}", "family"], capture_output=True, text=True, check=False
-    )
-    return bool(completed.stdout.strip())
-
-
 def report_missing_glyphs(document: Document, theme: Theme, reporter: Reporter) -> list[str]:
     """Warns, with the line, about each character no installed font can draw; returns them."""
     families = (theme.font("text", ""), theme.font("heading", ""), theme.font("mono", ""), *FALLBACK_FAMILIES)
-    paths = [path for path in dict.fromkeys(_font_file(family) for family in families if family) if path]
+    fonts = [font for font in dict.fromkeys(family_font(family) for family in families if family) if font]
     missing: list[str] = []
     for char, line in document_characters(document).items():
         # A font's character map is read only when the fonts before it lack a character (CJK maps are big).
-        if any(ord(char) in _font_characters(path) for path in paths) or _any_installed_font_has(char):
+        if any(ord(char) in (font_characters(font) or ()) for font in fonts) or any_installed_font_has(char):
             continue
         missing.append(char)
         name = unicodedata.name(char, "unnamed character")
         reporter.warn(
-            line, "missing-glyph", f"no installed font has U+{ord(char):04X} {name} ({char}); it will not print"
+            line, Code.MISSING_GLYPH, f"no installed font has U+{ord(char):04X} {name} ({char}); it will not print"
         )
     return missing

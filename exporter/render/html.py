@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime
 import html
-import re
 import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import assert_never
 
 from jinja2 import Environment, FileSystemLoader, Template
@@ -22,11 +21,24 @@ from markupsafe import Markup
 
 import exporter
 from exporter.assets import asset_dir
-from exporter.diagram.style import DiagramStyle, style_from_theme
+from exporter.diagram.style import DiagramStyle
 from exporter.diagram.svg import render_svg
-from exporter.enrich.language import CALLOUT_TITLES
-from exporter.enrich.moment import document_moment, w3c_datetime
-from exporter.model.diagnostics import ExportError, Reporter
+from exporter.enrich.moment import w3c_datetime
+from exporter.enrich.outline import footnote_id, footnote_ref_id
+from exporter.enrich.presentation import (
+    CELL_ADVANCE_EM,
+    PAGE,
+    PAGES,
+    SCREEN_DIAGRAM_FONT_PT,
+    Labels,
+    Presentation,
+    build_presentation,
+    diagram_font_size_pt,
+    is_lead_in,
+    keeps_together,
+    labels_for,
+)
+from exporter.model.diagnostics import Code, ExportError, Reporter
 from exporter.model.text_width import cell_width
 from exporter.model.tree import (
     Anchor,
@@ -63,7 +75,6 @@ from exporter.model.tree import (
     Text,
     ThematicBreak,
     TocEntry,
-    plain_text,
 )
 from exporter.read.theme import DEFAULT_THEME, Theme, load_theme
 from exporter.render.highlight import StyledRun, highlight_lines, pygments_css
@@ -71,11 +82,6 @@ from exporter.render.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP
 from exporter.safety.resources import ResourceResolver, shown_reference
 
 TEMPLATE_NAME = "document.html.j2"
-
-# Diagram grid: DejaVu Sans Mono advances 0.602em per cell.
-CELL_ADVANCE_EM = 0.602
-DIAGRAM_MAX_FONT_PT = 9.0
-SCREEN_DIAGRAM_FONT_PT = 10.5  # drawings on screen are as wide as their text at this size
 
 # Horizontal space (pt) that print.css takes from blocks nested in these containers;
 # keep in sync with print.css so nested diagrams still fit the text width.
@@ -91,43 +97,6 @@ CODE_TAB_CELLS = 4
 # Print keeps text this far inside the right margin, so rounding never puts a glyph past it.
 PRINT_EDGE_SAFETY_PT = 0.25
 
-SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
-URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-URL_IGNORED_CHARS = re.compile(r"[\x00-\x20\x7f]+")
-
-# Status value (case-folded) -> badge colour class.
-STATUS_TONES = {
-    "draft": "amber",
-    "wip": "amber",
-    "work in progress": "amber",
-    "provisional": "amber",
-    "proposed": "blue",
-    "in review": "blue",
-    "review": "blue",
-    "under review": "blue",
-    "implementable": "blue",
-    "approved": "green",
-    "accepted": "green",
-    "implemented": "green",
-    "final": "green",
-    "active": "green",
-    "deprecated": "grey",
-    "superseded": "grey",
-    "rejected": "grey",
-    "withdrawn": "grey",
-    "obsolete": "grey",
-}
-
-# Words the page itself adds, by document language.
-UI_LABELS: dict[str, dict[str, str]] = {
-    "en": {"contents": "Contents", "notes": "Notes", "footer": '"Page " counter(page) " of " counter(pages)'},
-    "ja": {"contents": "目次", "notes": "脚注", "footer": 'counter(page) " / " counter(pages)'},
-}
-
-# Tables with at most this many rows, and code blocks with at most this many lines, are not split across pages.
-KEEP_TOGETHER_TABLE_ROWS = 12
-KEEP_TOGETHER_CODE_LINES = 12
-
 
 def render_html(
     document: Document,
@@ -136,49 +105,43 @@ def render_html(
     *,
     for_print: bool = False,
     embed_styles: bool = True,
+    presentation: Presentation | None = None,
 ) -> str:
-    """The whole document as one HTML page with its images inlined, and its CSS unless `embed_styles` is off."""
-    lang = document.language if document.language in UI_LABELS else "en"
-    labels = UI_LABELS[lang]
+    """The whole document as one HTML page with its images inlined, and its CSS unless `embed_styles` is off.
+
+    `presentation` holds the decisions shared with the other formats (built here when not given)."""
+    shown = presentation or build_presentation(document, options.theme)
     renderer = _BodyRenderer(
         resolver,
         for_print,
-        labels,
+        shown.labels,
         {note.number: note for note in document.footnotes},
-        diagram_style=style_from_theme(options.theme),
+        diagram_style=shown.diagram_style,
     )
-    blocks = document.blocks
-    title_heading: Heading | None = None
-    if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
-        title_heading = blocks[0]
-        blocks = blocks[1:]
-    title_html = renderer.heading(title_heading, extra_class="doc-title") if title_heading else ""
-    metadata_html = renderer.metadata(document.metadata)
+    title_html = renderer.heading(shown.title_heading, extra_class="doc-title") if shown.title_heading else ""
+    metadata_html = renderer.metadata(document.metadata, shown.status_tone)
     text_width_pt = options.text_width_pt - PRINT_EDGE_SAFETY_PT
-    body_html = renderer.blocks(blocks, text_width_pt)
+    body_html = renderer.blocks(shown.body, text_width_pt)
     footnotes_html = renderer.footnotes(document.footnotes, text_width_pt)
     toc_html = _toc_list(document.toc) if options.toc and document.toc else ""
-    status = document.metadata_value("status")
-    requirement = document.metadata_value("requirement")
-    summary = document.metadata_value("summary")
     context = {
-        "lang": lang,
-        "labels": labels,
-        "title": document.title or PurePath(document.source).name,  # never the folder it was read from
-        "author": document.metadata_value("author") or document.metadata_value("authors"),
+        "lang": shown.language,
+        "labels": shown.labels,
+        "title": shown.title,
+        "author": shown.author,
         "generator": f"designexport {exporter.__version__}",
-        # WeasyPrint makes the description the PDF's Subject, which names the requirement.
-        "description": (requirement or summary) if for_print else summary,
-        "keywords": _keywords(document),
+        # WeasyPrint makes the description the PDF's Subject.
+        "description": shown.subject if for_print else shown.summary,
+        "keywords": shown.keywords,
         # WeasyPrint takes the PDF's creation and modification dates from these.
-        "moment": w3c_datetime(document_moment(document) or _now()) if for_print else "",
-        "status": status,
-        "requirement": requirement,
+        "moment": w3c_datetime(shown.moment or _now()) if for_print else "",
+        "status": shown.status,
+        "requirement": shown.requirement,
         "stylesheet": Markup(stylesheet_text(for_print, options.theme)) if embed_styles else "",
-        "page_style": Markup(page_style_text(options, lang)) if for_print and embed_styles else "",
+        "page_style": Markup(page_style_text(options, shown.language)) if for_print and embed_styles else "",
         "for_print": for_print,
-        "watermark": options.watermark_text(status) if for_print else "",
-        "cover": _cover(options, resolver, requirement) if for_print and title_heading else None,
+        "watermark": options.watermark_text(shown.status) if for_print else "",
+        "cover": _cover(options, resolver, shown.requirement) if for_print and shown.title_heading else None,
         "title_html": Markup(title_html),
         "metadata_html": Markup(metadata_html),
         "toc_html": Markup(toc_html),
@@ -190,15 +153,6 @@ def render_html(
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-
-
-def _keywords(document: Document) -> str:
-    """The metadata's keywords or tags, else its status and requirement id."""
-    listed = document.metadata_value("keywords") or document.metadata_value("tags")
-    if listed:
-        return listed
-    found = (document.metadata_value("status"), document.metadata_value("requirement"))
-    return ", ".join(value for value in found if value)
 
 
 def _cover(options: RenderOptions, resolver: ResourceResolver, requirement: str) -> dict[str, str]:
@@ -221,7 +175,7 @@ def _logo_data_uri(path: Path, reporter: Reporter) -> str:
         # The last one says why a refused logo was refused; any other says what cleaning took out.
         refusal = resource is None and found is checks.diagnostics[-1]
         where = f"leaving the logo {str(path)!r} off the cover" if refusal else f"cover logo {str(path)!r}"
-        reporter.warn(0, "cover-logo", f"{where}: {found.message}")
+        reporter.warn(0, Code.COVER_LOGO, f"{where}: {found.message}")
     return resource.data_uri() if resource is not None else ""
 
 
@@ -280,7 +234,7 @@ def page_style_text(options: RenderOptions, language: str) -> str:
 
     The `landscape` page (for wide tables) is the same paper turned sideways, with the same margins.
     """
-    footer = UI_LABELS.get(language, UI_LABELS["en"])["footer"]
+    footer = _css_page_number(labels_for(language))
     width, height = PAPER_SIZES[options.paper]
     return (
         f"@page {{ size: {width}pt {height}pt; "
@@ -293,26 +247,18 @@ def page_style_text(options: RenderOptions, language: str) -> str:
 # ---------------------------------------------------------------- helpers
 
 
+def _css_page_number(labels: Labels) -> str:
+    """The footer's page number as a CSS `content` value, such as `"Page " counter(page) " of " counter(pages)`."""
+    counters = {PAGE: "counter(page)", PAGES: "counter(pages)"}
+    return " ".join(counters.get(piece) or _css_string(piece) for piece in labels.page_number)
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _escape(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def safe_href(target: str) -> str | None:
-    """The link target if it is http(s), mailto, relative or a fragment; None for anything else."""
-    stripped = target.strip()
-    if not stripped:
-        return None
-    match = URL_SCHEME.match(URL_IGNORED_CHARS.sub("", stripped))
-    if match and match.group(1).lower() not in SAFE_LINK_SCHEMES:
-        return None
-    return stripped
-
-
-def diagram_font_size_pt(columns: int, width_pt: float) -> float:
-    """The largest font size (capped at 9pt) at which `columns` cells fit in `width_pt`."""
-    if columns <= 0:
-        return DIAGRAM_MAX_FONT_PT
-    return min(DIAGRAM_MAX_FONT_PT, width_pt / (columns * CELL_ADVANCE_EM))
 
 
 def _toc_list(entries: tuple[TocEntry, ...]) -> str:
@@ -326,15 +272,6 @@ def _toc_list(entries: tuple[TocEntry, ...]) -> str:
     return f'<ol class="toc-list">{"".join(items)}</ol>'
 
 
-def _status_tone(status: str) -> str:
-    return STATUS_TONES.get(" ".join(status.casefold().split()), "neutral")
-
-
-def _is_lead_in(children: tuple[Inline, ...]) -> bool:
-    """A paragraph that is only a bold label such as "**Request:**", which belongs with what follows."""
-    return bool(children) and isinstance(children[0], Strong) and plain_text(children[1:]).strip() in ("", ":")
-
-
 # ---------------------------------------------------------------- body
 
 
@@ -342,7 +279,7 @@ def _is_lead_in(children: tuple[Inline, ...]) -> bool:
 class _BodyRenderer:
     resolver: ResourceResolver
     for_print: bool
-    labels: dict[str, str]
+    labels: Labels
     notes: dict[int, Footnote] = field(default_factory=dict)
     footnote_refs: dict[int, int] = field(default_factory=dict)
     # Print: notes already placed at a reference, and how deep we are in text where a note can't float.
@@ -381,7 +318,7 @@ class _BodyRenderer:
                 body = self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)
                 return (
                     f'<div class="callout callout-{kind}" role="note">\n'
-                    f'<p class="callout-title">{_escape(CALLOUT_TITLES[kind])}</p>\n{body}\n</div>'
+                    f'<p class="callout-title">{_escape(self.labels.callout_title(kind))}</p>\n{body}\n</div>'
                 )
             case ThematicBreak():
                 return "<hr>"
@@ -413,7 +350,7 @@ class _BodyRenderer:
         content = prefix + self.inlines(children)
         if tight:
             return content
-        return f'<p class="lead-in">{content}</p>' if _is_lead_in(children) else f"<p>{content}</p>"
+        return f'<p class="lead-in">{content}</p>' if is_lead_in(children) else f"<p>{content}</p>"
 
     def figure(self, image: Image) -> str:
         """An image alone in its paragraph, captioned by its title or alt text (not when it failed to load)."""
@@ -466,7 +403,7 @@ class _BodyRenderer:
                 else f'<span class="line">{line}</span>'
                 for line, runs in zip(lines, runs_by_line, strict=True)
             )
-            if len(lines) <= KEEP_TOGETHER_CODE_LINES:
+            if keeps_together(len(lines)):
                 classes += " keep-together"
         else:
             body = "\n".join(lines)
@@ -530,7 +467,7 @@ class _BodyRenderer:
             classes.append("compact")
         if table.fit == "landscape":
             classes.append("landscape")
-        if len(table.rows) <= KEEP_TOGETHER_TABLE_ROWS:
+        if keeps_together(len(table.rows)):
             classes.append("keep-together")
         colgroup = "".join(f'<col style="width: {weight * 100:.2f}%">' for weight in table.column_weights)
         header = "".join(
@@ -564,14 +501,14 @@ class _BodyRenderer:
 
     # ------------------------------------------------------------ document parts
 
-    def metadata(self, fields: tuple[MetadataField, ...]) -> str:
+    def metadata(self, fields: tuple[MetadataField, ...], tone: str) -> str:
+        """The document-control table, the status in a badge of its tone."""
         if not fields:
             return ""
         rows = []
         for item in fields:
             value = self.inlines(item.value)
             if item.key.casefold() == "status" and item.text.strip():
-                tone = _status_tone(item.text)
                 value = f'<span class="status-badge status-{tone}">{value}</span>'
             rows.append(f'<tr><th scope="row">{_escape(item.key)}</th><td>{value}</td></tr>')
         return '<table class="doc-control">\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>"
@@ -586,14 +523,18 @@ class _BodyRenderer:
         items = []
         for note, content in zip(footnotes, contents, strict=True):
             backlinks = " ".join(
-                f'<a class="footnote-back" href="#{_ref_id(note.number, index)}" '
+                f'<a class="footnote-back" href="#{footnote_ref_id(note.number, index)}" '
                 f'aria-label="Back to reference {note.number}{"" if index == 1 else f" ({index})"}"></a>'
                 for index in range(1, self.footnote_refs.get(note.number, 0) + 1)
             )
-            items.append(f'<li id="fn-{note.number}" value="{note.number}">{_append_inline(content, backlinks)}</li>')
+            items.append(
+                f'<li id="{footnote_id(note.number)}" value="{note.number}">{_append_inline(content, backlinks)}</li>'
+            )
         return (
             '<section class="footnotes" aria-label="Footnotes">\n'
-            f'<p class="footnotes-title">{self.labels["notes"]}</p>\n<ol>\n' + "\n".join(items) + "\n</ol>\n</section>"
+            f'<p class="footnotes-title">{_escape(self.labels.notes)}</p>\n<ol>\n'
+            + "\n".join(items)
+            + "\n</ol>\n</section>"
         )
 
     # ------------------------------------------------------------ inlines
@@ -629,7 +570,8 @@ class _BodyRenderer:
                 count = self.footnote_refs.get(number, 0) + 1
                 self.footnote_refs[number] = count
                 return (
-                    f'<sup class="footnote-ref"><a href="#fn-{number}" id="{_ref_id(number, count)}">{number}</a></sup>'
+                    f'<sup class="footnote-ref"><a href="#{footnote_id(number)}" '
+                    f'id="{footnote_ref_id(number, count)}">{number}</a></sup>'
                 )
             case Anchor(id=anchor_id):
                 return f'<span id="{_escape(anchor_id)}"></span>'
@@ -644,12 +586,12 @@ class _BodyRenderer:
         """The note's text at its first reference, floated to the page foot; later references show the number."""
         note = self.notes.get(number)
         if note is None or number in self.floated_notes or self.plain_refs_depth:
-            return f'<sup class="footnote-ref"><a href="#fn-{number}">{number}</a></sup>'
+            return f'<sup class="footnote-ref"><a href="#{footnote_id(number)}">{number}</a></sup>'
         self.floated_notes.add(number)
         self.plain_refs_depth += 1
         body = self.inline_blocks(note.children)
         self.plain_refs_depth -= 1
-        return f'<span class="footnote" id="fn-{number}" data-number="{number}">{body}</span>'
+        return f'<span class="footnote" id="{footnote_id(number)}" data-number="{number}">{body}</span>'
 
     def inline_blocks(self, blocks: tuple[Block, ...]) -> str:
         """Blocks flattened to phrasing content, for a footnote that must sit inside a paragraph."""
@@ -676,9 +618,7 @@ class _BodyRenderer:
 
     def link(self, link: Link) -> str:
         content = self.inlines(link.children)
-        href = safe_href(link.target)
-        if href is None:
-            return content
+        href = link.target  # the parser let only allowed targets into the tree
         title = f' title="{_escape(link.title)}"' if link.title else ""
         return f'<a href="{_escape(href)}"{title}>{content}</a>'
 
@@ -731,7 +671,3 @@ def _append_inline(content: str, addition: str) -> str:
     if content.endswith("</p>"):
         return f"{content.removesuffix('</p>')} {addition}</p>"
     return f"{content}\n<p>{addition}</p>"
-
-
-def _ref_id(number: int, occurrence: int) -> str:
-    return f"fnref-{number}" if occurrence == 1 else f"fnref-{number}-{occurrence}"

@@ -8,7 +8,13 @@ from typing import Literal
 
 from exporter.read.theme import Theme, load_theme
 
+# The choices below are declared here once; the command line and the config file both take them from here.
+
+Format = Literal["html", "pdf", "docx"]
+FORMATS: tuple[Format, ...] = ("html", "pdf", "docx")  # also the order outputs are written and listed in
+
 Paper = Literal["a4", "letter"]
+PAPERS: tuple[Paper, ...] = ("a4", "letter")
 
 # Page geometry in points: (width, height), and the margins every backend uses.
 PAPER_SIZES: dict[Paper, tuple[float, float]] = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
@@ -19,6 +25,9 @@ MARGIN_BOTTOM_PT = 64.0
 
 PdfVariant = Literal["", "pdf/ua-1", "pdf/a-3b"]
 PDF_VARIANTS: tuple[PdfVariant, ...] = ("pdf/ua-1", "pdf/a-3b")
+
+TOC_DEPTHS = range(1, 7)  # heading levels a table of contents can reach
+DEFAULT_TOC_DEPTH = 3
 
 
 @dataclass(frozen=True, slots=True)

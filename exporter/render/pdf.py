@@ -21,7 +21,8 @@ import weasyprint
 from weasyprint.document import Document as LaidOutDocument
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from exporter.model.diagnostics import ExportError, Reporter
+from exporter.enrich.presentation import Presentation, build_presentation
+from exporter.model.diagnostics import Code, ExportError, Reporter
 from exporter.model.limits import Limits
 from exporter.model.tree import Diagram, Document, Heading, Table, walk_blocks
 from exporter.render.glyphs import report_missing_glyphs
@@ -30,7 +31,6 @@ from exporter.render.options import RenderOptions
 from exporter.safety.resources import DataUrlTooLarge, ResourceResolver, decode_data_url
 
 WEASYPRINT_LOGGER = "weasyprint"
-DIAGNOSTIC_CODE = "pdf"
 
 # A table of contents is worth its page only in front of a body this long.
 MIN_BODY_PAGES_FOR_TOC = 3
@@ -71,12 +71,16 @@ _BLOCK_TAGS = frozenset({
 _UNBROKEN_TAGS = frozenset({"svg", "title", "style", "script"})  # their text is never laid out in lines
 
 
-def render_pdf(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
+def render_pdf(
+    document: Document, resolver: ResourceResolver, options: RenderOptions, presentation: Presentation | None = None
+) -> bytes:
     """The document as PDF bytes; WeasyPrint's complaints become warnings on the resolver's reporter."""
-    return render_pdf_with_pages(document, resolver, options)[0]
+    return render_pdf_with_pages(document, resolver, options, presentation)[0]
 
 
-def render_pdf_with_pages(document: Document, resolver: ResourceResolver, options: RenderOptions) -> tuple[bytes, int]:
+def render_pdf_with_pages(
+    document: Document, resolver: ResourceResolver, options: RenderOptions, presentation: Presentation | None = None
+) -> tuple[bytes, int]:
     """The PDF bytes and its page count.
 
     The bytes depend only on the document, its images and the options: the dates come from the print
@@ -84,10 +88,11 @@ def render_pdf_with_pages(document: Document, resolver: ResourceResolver, option
     and no base URL is given, so relative links stay relative instead of naming the input's folder.
     """
     report_missing_glyphs(document, options.theme, resolver.reporter)
-    page = render_html(document, resolver, options, for_print=True, embed_styles=False)
+    shown = presentation or build_presentation(document, options.theme)
+    page = render_html(document, resolver, options, for_print=True, embed_styles=False, presentation=shown)
     _check_layout_size(document, page, resolver)
     page = with_break_chances(page)
-    css_texts = [stylesheet_text(True, options.theme), page_style_text(options, document.language)]
+    css_texts = [stylesheet_text(True, options.theme), page_style_text(options, shown.language)]
     with _warnings_to(resolver.reporter):
         stylesheets = [_compiled(css) for css in css_texts]
         html = weasyprint.HTML(string=page, base_url=None, url_fetcher=SandboxFetcher(resolver))
@@ -291,7 +296,7 @@ class _ReporterHandler(logging.Handler):
         message = " ".join(record.getMessage().split())
         if message.startswith("No anchor #"):
             return  # the parser has reported every dangling `#link`, with its line
-        self.reporter.warn(0, DIAGNOSTIC_CODE, message)
+        self.reporter.warn(0, Code.PDF, message)
 
 
 @contextmanager

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from exporter.model.diagnostics import Diagnostic, ExportError
-from exporter.run.export import Format, display_name, relative_name
+from exporter.model.diagnostics import Code, Diagnostic, ExportError
+from exporter.render.options import Format
+from exporter.run.export import display_name, relative_name
 from exporter.safety.inputs import special_location
 
 GLOB_CHARACTERS = frozenset("*?[")
@@ -91,19 +92,19 @@ def screen_sources(sources: Sequence[Source], follow_symlinks: bool = False) -> 
             real = source.path.resolve()
         except (OSError, RuntimeError):
             message = "skipped: a symlink loop"
-            refused.append(Diagnostic(str(source.path), 0, "warning", "symlink-loop", message))
+            refused.append(Diagnostic(str(source.path), 0, Code.SYMLINK_LOOP, message))
             continue
         name = display_name(source.path)
         if special_location(real):
             message = f"skipped: it is a link to {real}, which is never read as a document"
-            refused.append(Diagnostic(name, 0, "warning", "special-file", message))
+            refused.append(Diagnostic(name, 0, Code.SPECIAL_FILE, message))
         elif not source.named and source.path.exists() and not source.path.is_file():  # a named one fails to read
             message = "skipped: not a regular file (a FIFO, socket or device would block or never end)"
-            refused.append(Diagnostic(name, 0, "warning", "special-file", message))
+            refused.append(Diagnostic(name, 0, Code.SPECIAL_FILE, message))
         elif not follow_symlinks and source.root is not None and _leaves(real, source.root):
             outside = display_name(source.root)
             message = f"skipped: it is a symlink to {real}, outside {outside}; --follow-symlinks allows it"
-            refused.append(Diagnostic(name, 0, "warning", "symlink-outside", message))
+            refused.append(Diagnostic(name, 0, Code.SYMLINK_OUTSIDE, message))
         else:
             kept.append(source)
     return kept, refused

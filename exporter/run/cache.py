@@ -56,8 +56,9 @@ def tool_digest() -> str:
     return digest.hexdigest()
 
 
-def settings_digest(settings: ExportSettings, extra: dict[str, Any]) -> str:
-    """Every setting that can change an output's bytes, plus the files those settings name."""
+def settings_digest(settings: ExportSettings) -> str:
+    """Every setting that can change an output's bytes, plus the files those settings name; and those that
+    decide whether a document is exported at all and what is said about it (--strict, --suppress)."""
     render = settings.render
     described = {
         "tool": tool_digest(),
@@ -74,7 +75,8 @@ def settings_digest(settings: ExportSettings, extra: dict[str, Any]) -> str:
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         "asset_root": str(settings.asset_root.resolve()) if settings.asset_root else None,
         "allow_remote": settings.allow_remote,
-        **extra,
+        "strict": dataclasses.asdict(settings.strict) if settings.strict else None,
+        "suppressed": sorted(settings.suppressed),
     }
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -103,7 +105,7 @@ class BuildCache:
                 if saved is None or file_digest(target) != saved["sha256"]:
                     return None
                 records.append(OutputRecord(fmt, target, saved["sha256"], saved["size"], saved["pages"], 0.0))
-            diagnostics = [Diagnostic(**item) for item in entry["diagnostics"]]
+            diagnostics = [Diagnostic.from_record(item) for item in entry["diagnostics"]]
         except (KeyError, TypeError, AttributeError, ValueError):
             return None  # an entry from another version or a damaged one: rebuild
         return CachedExport(records, diagnostics, entry["input_sha256"], dict(entry["dependencies"]))

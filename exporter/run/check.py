@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
 from exporter.assets import asset_dir
 from exporter.enrich.outline import RESERVED_IDS, dangling_fragment_links, iter_headings, slugify
-from exporter.model.diagnostics import Reporter, locate
+from exporter.model.diagnostics import CATALOGUE, Code, Diagnostic, Reporter, Severity, locate, stops_strict_export
 from exporter.model.tree import (
     Anchor,
     Block,
@@ -34,7 +34,6 @@ from exporter.model.tree import (
 from exporter.read.markdown import parse
 from exporter.render.highlight import is_known_language
 
-CheckSeverity = Literal["error", "warning", "info"]
 Profile = Literal["template", "none"]
 
 BOILERPLATE_RATIO = 0.9
@@ -43,7 +42,6 @@ _PLACEHOLDER = re.compile(r"\{\{[^{}\n]*\}\}")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-_RAGGED_COLUMN = re.compile(r"^column (\d+): ")
 _WORD = re.compile(r"\w")
 
 
@@ -52,9 +50,12 @@ class Finding:
     file: str
     line: int
     column: int
-    severity: CheckSeverity
-    code: str
+    severity: Severity = field(init=False)  # the catalogue's, as on export
+    code: Code
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", CATALOGUE[self.code].severity)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
@@ -80,9 +81,8 @@ def _heading_key(heading: Heading) -> str:
     return _normalise(plain_text(heading.children)).casefold()
 
 
-def section_bodies(document: Document, text: str) -> list[tuple[Heading, str]]:
+def section_bodies(document: Document, lines: list[str]) -> list[tuple[Heading, str]]:
     """Each heading below the title with the source text up to the next heading, whitespace normalised."""
-    lines = text.splitlines()
     headings = iter_headings(document.blocks)
     result: list[tuple[Heading, str]] = []
     for index, heading in enumerate(headings):
@@ -94,7 +94,8 @@ def section_bodies(document: Document, text: str) -> list[tuple[Heading, str]]:
 
 def load_template_sections(text: str) -> TemplateSections:
     document = parse(text, "template")
-    bodies = {_heading_key(heading): body for heading, body in section_bodies(document, text) if heading.level > 1}
+    sections = section_bodies(document, text.splitlines())
+    bodies = {_heading_key(heading): body for heading, body in sections if heading.level > 1}
     required = tuple(
         _normalise(plain_text(heading.children)) for heading in iter_headings(document.blocks) if heading.level == 2
     )
@@ -102,33 +103,68 @@ def load_template_sections(text: str) -> TemplateSections:
 
 
 def check_document(
-    text: str, source: str, folder: Path, template: TemplateSections | None, profile: Profile = "template"
+    text: str,
+    source: str,
+    folder: Path,
+    template: TemplateSections | None,
+    profile: Profile = "template",
+    suppressed: frozenset[Code] = frozenset(),
 ) -> list[Finding]:
-    """Every finding for one document, sorted by line and column."""
-    reporter = Reporter(source)
+    """Every finding for one document whose code is not suppressed, sorted by line and column."""
+    reporter = Reporter(source, suppressed)
     document = parse(text, source, reporter)
-    lines = text.splitlines()
+    return check_parsed(document, text.splitlines(), folder, template, profile, reporter.diagnostics, suppressed)
+
+
+def check_parsed(
+    document: Document,
+    lines: list[str],
+    folder: Path,
+    template: TemplateSections | None,
+    profile: Profile = "template",
+    parser_diagnostics: Iterable[Diagnostic] = (),
+    suppressed: frozenset[Code] = frozenset(),
+) -> list[Finding]:
+    """The findings for a document already parsed (with the parser's own diagnostics), from its source lines."""
+    source = document.source
     findings: list[Finding] = []
-    findings.extend(_parser_findings(reporter, source))
+    findings.extend(_parser_findings(parser_diagnostics, source))
     findings.extend(_placeholders(lines, source))
     if template is not None:
-        findings.extend(_boilerplate(document, text, template, source))
+        findings.extend(_boilerplate(document, lines, template, source))
         if profile == "template":
             findings.extend(_missing_sections(document, template, source))
     findings.extend(_empty_sections(document.blocks, source))
     findings.extend(_duplicate_ids(document, source))
     findings.extend(_links(document, lines, folder, source))
     findings.extend(_fence_languages(document.blocks, source))
-    return sorted(set(findings), key=lambda item: (item.line, item.column, item.code, item.message))
+    kept = {finding for finding in findings if finding.code not in suppressed}
+    return sorted(kept, key=lambda item: (item.line, item.column, item.code, item.message))
 
 
-def _parser_findings(reporter: Reporter, source: str) -> Iterator[Finding]:
-    for diagnostic in reporter.diagnostics:
-        if diagnostic.code == "broken-link":
-            continue  # `_links` reports these itself, as errors and with a column
-        column_match = _RAGGED_COLUMN.match(diagnostic.message)
-        column = int(column_match.group(1)) if column_match else 1
-        yield Finding(source, max(diagnostic.line, 1), column, diagnostic.severity, diagnostic.code, diagnostic.message)
+def strict_problems(
+    document: Document,
+    lines: list[str],
+    folder: Path,
+    required_sections: tuple[str, ...],
+    parser_diagnostics: Iterable[Diagnostic] = (),
+    suppressed: frozenset[Code] = frozenset(),
+) -> list[Diagnostic]:
+    """Under `export --strict`: the check's findings that stop the document's export; empty when it may go on."""
+    template = TemplateSections({}, required_sections) if required_sections else None
+    findings = check_parsed(document, lines, folder, template, "template", parser_diagnostics, suppressed)
+    return [
+        Diagnostic(finding.file, finding.line, finding.code, finding.message).stopping_export()
+        for finding in findings
+        if stops_strict_export(finding.code)
+    ]
+
+
+def _parser_findings(diagnostics: Iterable[Diagnostic], source: str) -> Iterator[Finding]:
+    for diagnostic in diagnostics:
+        if diagnostic.code == Code.BROKEN_LINK:
+            continue  # `_links` reports these itself, footnotes included
+        yield Finding(source, max(diagnostic.line, 1), diagnostic.column or 1, diagnostic.code, diagnostic.message)
 
 
 def _placeholders(lines: list[str], source: str) -> Iterator[Finding]:
@@ -145,17 +181,17 @@ def _placeholders(lines: list[str], source: str) -> Iterator[Finding]:
             continue
         prose = _CODE_SPAN.sub(lambda span: " " * len(span[0]), line)
         for match in _PLACEHOLDER.finditer(prose):
-            yield Finding(source, number, match.start() + 1, "error", "placeholder", f"unfilled placeholder {match[0]}")
+            yield Finding(source, number, match.start() + 1, Code.PLACEHOLDER, f"unfilled placeholder {match[0]}")
 
 
-def _boilerplate(document: Document, text: str, template: TemplateSections, source: str) -> Iterator[Finding]:
-    for heading, body in section_bodies(document, text):
+def _boilerplate(document: Document, lines: list[str], template: TemplateSections, source: str) -> Iterator[Finding]:
+    for heading, body in section_bodies(document, lines):
         expected = template.bodies.get(_heading_key(heading))
         if heading.level == 1 or not body or not expected:
             continue
         if _similarity(body, expected) >= BOILERPLATE_RATIO:
             name = plain_text(heading.children)
-            yield Finding(source, heading.line, 1, "warning", "boilerplate", f"section {name!r} is still template text")
+            yield Finding(source, heading.line, 1, Code.BOILERPLATE, f"section {name!r} is still template text")
 
 
 def _similarity(text: str, other: str) -> float:
@@ -173,7 +209,7 @@ def _missing_sections(document: Document, template: TemplateSections, source: st
     present = {_heading_key(heading) for heading in iter_headings(document.blocks)}
     for name in template.required:
         if name.casefold() not in present:
-            yield Finding(source, 1, 1, "warning", "missing-section", f"required section {name!r} is missing")
+            yield Finding(source, 1, 1, Code.MISSING_SECTION, f"required section {name!r} is missing")
 
 
 def _empty_sections(blocks: tuple[Block, ...], source: str) -> Iterator[Finding]:
@@ -183,7 +219,7 @@ def _empty_sections(blocks: tuple[Block, ...], source: str) -> Iterator[Finding]
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         if following is None or (isinstance(following, Heading) and following.level <= block.level):
             name = plain_text(block.children)
-            yield Finding(source, block.line, 1, "warning", "empty-section", f"section {name!r} has no content")
+            yield Finding(source, block.line, 1, Code.EMPTY_SECTION, f"section {name!r} has no content")
 
 
 def _duplicate_ids(document: Document, source: str) -> Iterator[Finding]:
@@ -195,8 +231,7 @@ def _duplicate_ids(document: Document, source: str) -> Iterator[Finding]:
                 source,
                 heading.line,
                 1,
-                "warning",
-                "duplicate-id",
+                Code.DUPLICATE_ID,
                 f"heading id {slug!r} is already used on line {first_line[slug]}",
             )
         else:
@@ -228,15 +263,15 @@ def _links(document: Document, lines: list[str], folder: Path, source: str) -> I
     every_block = (*document.blocks, *(block for note in document.footnotes for block in note.children))
     for line, target in dangling_fragment_links(every_block, ids):
         where, column = locate(lines, target, line)
-        yield Finding(source, where, column, "error", "broken-link", f"no heading or anchor {target!r}")
+        yield Finding(source, where, column, Code.BROKEN_LINK, f"no heading or anchor {target!r}")
     for line, target, kind in targets:
         if _SCHEME.match(target) or target.startswith(("/", "//")):
             continue
         path = unquote(target.split("#", 1)[0].split("?", 1)[0])
         if path and not (folder / path).exists():
             where, column = locate(lines, target, line)
-            code = "missing-image" if kind == "image" else "missing-file"
-            yield Finding(source, where, column, "warning", code, f"{kind} target not found: {path!r}")
+            code = Code.MISSING_IMAGE if kind == "image" else Code.MISSING_FILE
+            yield Finding(source, where, column, code, f"{kind} target not found: {path!r}")
 
 
 def _fence_languages(blocks: tuple[Block, ...], source: str) -> Iterator[Finding]:
@@ -249,6 +284,4 @@ def _fence_languages(blocks: tuple[Block, ...], source: str) -> Iterator[Finding
             case _:
                 continue
         if language not in PLAIN_FENCE_LANGUAGES and not is_known_language(language):
-            yield Finding(
-                source, line, 1, "info", "unknown-language", f"code fence language {language!r} is not recognised"
-            )
+            yield Finding(source, line, 1, Code.UNKNOWN_LANGUAGE, f"code fence language {language!r} is not recognised")

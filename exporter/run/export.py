@@ -16,27 +16,32 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import assert_never
 
-from exporter.model.diagnostics import Diagnostic, ExportError, Reporter
+from exporter.model.diagnostics import Code, Diagnostic, ExportError, Reporter
 from exporter.model.limits import Limits
 from exporter.model.tree import Document
 from exporter.read.markdown import ParseOptions, parse
-from exporter.render.options import RenderOptions
+from exporter.render.options import FORMATS, Format, RenderOptions
 from exporter.safety.resources import ResourceResolver
 
-Format = Literal["html", "pdf", "docx"]
-FORMATS: tuple[Format, ...] = ("html", "pdf", "docx")
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-Renderer = Callable[[Document, ResourceResolver, RenderOptions], "str | bytes"]
 INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 TEMPORARY_MARK = ".designexport-"  # between the target's name and the writer's pid in a temporary file's name
 _TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.designexport-(?P<pid>[1-9][0-9]{0,9})\.[A-Za-z0-9_]+\.part")
 START_TIME_SLACK_SECONDS = 2.0  # process start times read from /proc are this precise, with room to spare
+
+
+@dataclass(frozen=True, slots=True)
+class StrictCheck:
+    """Under --strict, a document is exported only when the check finds nothing that stops it (see
+    exporter.model.diagnostics.stops_strict_export)."""
+
+    required_sections: tuple[str, ...] = ()  # H2 headings the document must have
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,8 @@ class ExportSettings:
     parse: ParseOptions = field(default_factory=ParseOptions)
     asset_root: Path | None = None  # images may come from anywhere below it; default: the document's folder
     allow_remote: bool = False  # download http(s) images, never from private addresses
+    strict: StrictCheck | None = None  # None: export whatever the check would say
+    suppressed: frozenset[Code] = frozenset()  # codes the user silenced: never reported, never stop --strict
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +138,7 @@ def read_source(path: Path, max_bytes: int = Limits().input_bytes, reporter: Rep
         except UnicodeDecodeError:
             raise ExportError(name, "starts with a UTF-16 byte-order mark but is not valid UTF-16") from None
         if reporter is not None:
-            reporter.warn(0, "encoding", "file is UTF-16; read it as such, but save it as UTF-8 for other tools")
+            reporter.warn(0, Code.ENCODING, "file is UTF-16; read it as such, but save it as UTF-8 for other tools")
         return text
     if _looks_binary(data[:8192]):
         raise ExportError(name, "file looks binary, not Markdown text")
@@ -156,23 +163,6 @@ def output_path(source: Path, fmt: Format, output_dir: Path | None) -> Path:
     return (output_dir or source.parent) / f"{source.stem}.{fmt}"
 
 
-def _renderer(fmt: Format) -> Renderer:
-    """Backends are imported only when their format is asked for."""
-    match fmt:
-        case "html":
-            from exporter.render.html import render_html
-
-            return render_html
-        case "pdf":
-            from exporter.render.pdf import render_pdf
-
-            return render_pdf
-        case "docx":
-            from exporter.render.word.document import render_docx
-
-            return render_docx
-
-
 def export_document(
     source: Path, settings: ExportSettings, targets: dict[Format, Path] | None = None, *, commit: bool = True
 ) -> ExportResult:
@@ -182,7 +172,7 @@ def export_document(
     process writes them; the CLI, which handles interrupts, puts them in place)."""
     result = ExportResult(source)
     name = display_name(source)
-    reporter = Reporter(name)
+    reporter = Reporter(name, settings.suppressed)
     wanted = targets or {fmt: output_path(source, fmt, settings.output_dir) for fmt in settings.formats}
     resolver = ResourceResolver(
         source.parent,
@@ -198,18 +188,10 @@ def export_document(
         result.input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()  # as sha256sum shows it
         document = parse(text, name, reporter, settings.parse)
         result.parse_seconds = time.perf_counter() - started
+        if settings.strict is not None and (problems := _strict_problems(document, text, source, settings, reporter)):
+            return _stopped_by_check(result, problems)
         for fmt, target in wanted.items():
-            started = time.perf_counter()
-            try:
-                data, pages = _render(fmt, document, resolver, settings.render)
-            except ExportError:
-                raise
-            except Exception as error:  # a backend bug must not take the batch down
-                raise ExportError(name, f"could not render {fmt.upper()}: {type(error).__name__}: {error}") from None
-            staged.append(stage_output(target, data, name))
-            digest = hashlib.sha256(data).hexdigest()
-            seconds = time.perf_counter() - started
-            result.records.append(OutputRecord(fmt, target, digest, len(data), pages, seconds))
+            staged.append(_render_and_stage(fmt, target, document, resolver, settings.render, result.records))
         if commit:
             commit_staged(staged, name)
             result.outputs = [item.target for item in staged]
@@ -245,16 +227,70 @@ def commit_outputs(result: ExportResult, source_name: str) -> None:
         result.outputs = [item.target for item in staged]
 
 
+def _strict_problems(
+    document: Document, text: str, source: Path, settings: ExportSettings, reporter: Reporter
+) -> list[Diagnostic]:
+    """The check's findings that stop this document under --strict, found on the parse the export made."""
+    from exporter.run.check import strict_problems
+
+    assert settings.strict is not None
+    required = settings.strict.required_sections
+    lines = text.splitlines()
+    return strict_problems(document, lines, source.parent, required, reporter.diagnostics, settings.suppressed)
+
+
+def _stopped_by_check(result: ExportResult, problems: list[Diagnostic]) -> ExportResult:
+    """A document --strict stops: the problems are its diagnostics, and nothing of it is recorded as read."""
+    name = display_name(result.source)
+    result.error = str(ExportError(name, f"not exported: --strict and {len(problems)} error(s)"))
+    result.diagnostics = problems
+    result.input_sha256 = ""  # docs/report.md: null when a --strict check stopped the document
+    return result
+
+
+def _render_and_stage(
+    fmt: Format,
+    target: Path,
+    document: Document,
+    resolver: ResourceResolver,
+    options: RenderOptions,
+    records: list[OutputRecord],
+) -> StagedOutput:
+    """Renders one format into a temporary file beside `target`, and records what was written."""
+    name = resolver.reporter.source
+    started = time.perf_counter()
+    try:
+        data, pages = _render(fmt, document, resolver, options)
+    except ExportError:
+        raise
+    except Exception as error:  # a backend bug must not take the batch down
+        raise ExportError(name, f"could not render {fmt.upper()}: {type(error).__name__}: {error}") from None
+    staged = stage_output(target, data, name)
+    digest = hashlib.sha256(data).hexdigest()
+    records.append(OutputRecord(fmt, target, digest, len(data), pages, time.perf_counter() - started))
+    return staged
+
+
 def _render(
     fmt: Format, document: Document, resolver: ResourceResolver, options: RenderOptions
 ) -> tuple[bytes, int | None]:
-    """The file's bytes, and its page count where the format has fixed pages."""
-    if fmt == "pdf":
-        from exporter.render.pdf import render_pdf_with_pages
+    """The file's bytes, and its page count where the format has fixed pages. A backend is imported only
+    when its format is asked for."""
+    match fmt:
+        case "html":
+            from exporter.render.html import render_html
 
-        return render_pdf_with_pages(document, resolver, options)
-    rendered = _renderer(fmt)(document, resolver, options)
-    return (rendered.encode("utf-8") if isinstance(rendered, str) else rendered), None
+            return render_html(document, resolver, options).encode("utf-8"), None
+        case "pdf":
+            from exporter.render.pdf import render_pdf_with_pages
+
+            return render_pdf_with_pages(document, resolver, options)
+        case "docx":
+            from exporter.render.word.document import render_docx
+
+            return render_docx(document, resolver, options), None
+        case _:
+            assert_never(fmt)
 
 
 def write_atomic(target: Path, data: bytes, source_name: str) -> None:

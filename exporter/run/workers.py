@@ -29,13 +29,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from exporter.model.diagnostics import ExportError
+from exporter.model.diagnostics import Code, ExportError
+from exporter.render.options import Format
 from exporter.run.batch import Job
 from exporter.run.export import (
     INTERRUPT_SIGNALS,
     ExportResult,
     ExportSettings,
-    Format,
     commit_outputs,
     display_name,
     export_document,
@@ -176,10 +176,14 @@ def remove_leftovers(jobs: Sequence[Job]) -> list[str]:
 
 
 def run_checks(
-    sources: Sequence[Path], template: TemplateSections | None, profile: Profile, timeout: float | None
+    sources: Sequence[Path],
+    template: TemplateSections | None,
+    profile: Profile,
+    timeout: float | None,
+    suppressed: frozenset[Code] = frozenset(),
 ) -> list[tuple[Path, list[Finding] | str]]:
-    """Checks each file in a worker, so `timeout` holds in C code too; per file, its findings or a
-    one-line error (unreadable, timed out, crashed), in the order given."""
+    """Checks each file in a worker, so `timeout` holds in C code too; per file, its findings (but those with
+    a `suppressed` code) or a one-line error (unreadable, timed out, crashed), in the order given."""
     outcomes: dict[Path, list[Finding] | str] = {}
 
     def settle(source: Path, outcome: list[Finding] | str | Unfinished, _worker_pid: int) -> list[Finding] | str:
@@ -192,7 +196,7 @@ def run_checks(
 
     if sources:
         pool: WorkerPool[Path, list[Finding] | str] = WorkerPool(
-            1, functools.partial(_check_file, template, profile), _warm_up_check
+            1, functools.partial(_check_file, template, profile, suppressed), _warm_up_check
         )
         pool.run(sources, timeout, lambda _source: None, settle, finished)
     return [(source, outcomes[source]) for source in sources]
@@ -418,14 +422,16 @@ def _warm_up(formats: Sequence[Format]) -> None:
         import exporter.render.word  # noqa: F401
 
 
-def _check_file(template: TemplateSections | None, profile: Profile, source: Path) -> list[Finding] | str:
+def _check_file(
+    template: TemplateSections | None, profile: Profile, suppressed: frozenset[Code], source: Path
+) -> list[Finding] | str:
     """A worker's check of one file: its findings, or the one-line error for a file it cannot read."""
     from exporter.run.check import check_document
 
     _inject_fault(source, writes=0)
     try:
         text = read_source(source)
-        return check_document(text, display_name(source), source.parent, template, profile)
+        return check_document(text, display_name(source), source.parent, template, profile, suppressed)
     except ExportError as error:  # unreadable, or past a limit (nesting, elements, table size ...)
         return str(error)
 

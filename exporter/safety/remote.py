@@ -17,7 +17,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import IO, Any
 
-from exporter.safety.resources import IMAGE_TYPES, REMOTE_SCHEMES, Refused, shown_reference
+from exporter.model.diagnostics import Code
+from exporter.safety.policy import IMAGE_TYPES, REMOTE_SCHEMES, Refused, shown_reference
 
 REMOTE_TIMEOUT_SECONDS = 10.0
 REMOTE_MAX_REDIRECTS = 3
@@ -175,22 +176,22 @@ def fetch_public_image(url: str, max_bytes: int, shown: str) -> tuple[bytes, str
         with response:
             mime = response.headers.get_content_type()
             if mime not in IMAGE_TYPES:
-                raise Refused("resource-type", f"remote resource {shown!r} is {mime}, not a supported image type")
+                raise Refused(Code.RESOURCE_TYPE, f"remote resource {shown!r} is {mime}, not a supported image type")
             if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
-                raise Refused("resource-fetch", f"remote image {shown!r} came compressed; not loading it")
+                raise Refused(Code.RESOURCE_FETCH, f"remote image {shown!r} came compressed; not loading it")
             length = response.headers.get("Content-Length", "")
             if length.strip().isdigit() and int(length) > max_bytes:
-                raise Refused("resource-too-large", f"remote image {shown!r} is larger than {max_bytes} bytes")
+                raise Refused(Code.RESOURCE_TOO_LARGE, f"remote image {shown!r} is larger than {max_bytes} bytes")
             data = _read_capped(response, max_bytes, deadline, shown)
     except _BlockedAddress as blocked:
         hop = "" if blocked.url == url else f" (redirected to {shown_reference(blocked.url)!r})"
         raise Refused(
-            "resource-private-address",
+            Code.RESOURCE_PRIVATE_ADDRESS,
             f"refusing {shown!r}{hop}: {blocked.host} resolves to the non-public address {blocked.address}",
         ) from None
     except (OSError, http.client.HTTPException, ValueError) as error:  # URLError and timeouts are OSErrors
         reason = getattr(error, "reason", None) or error
-        raise Refused("resource-fetch", f"could not fetch remote image {shown!r}: {reason}") from None
+        raise Refused(Code.RESOURCE_FETCH, f"could not fetch remote image {shown!r}: {reason}") from None
     return data, mime
 
 
@@ -200,8 +201,8 @@ def _read_capped(response: Any, max_bytes: int, deadline: float, shown: str) -> 
     while chunk := response.read(REMOTE_CHUNK_BYTES):
         size += len(chunk)
         if size > max_bytes:
-            raise Refused("resource-too-large", f"remote image {shown!r} is larger than {max_bytes} bytes")
+            raise Refused(Code.RESOURCE_TOO_LARGE, f"remote image {shown!r} is larger than {max_bytes} bytes")
         if time.monotonic() > deadline:
-            raise Refused("resource-fetch", f"remote image {shown!r} took longer than {REMOTE_TIMEOUT_SECONDS:g} s")
+            raise Refused(Code.RESOURCE_FETCH, f"remote image {shown!r} took longer than {REMOTE_TIMEOUT_SECONDS:g} s")
         chunks.append(chunk)
     return b"".join(chunks)

@@ -11,48 +11,46 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import mimetypes
 import os
 import stat
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from exporter.model.diagnostics import ExportError, Reporter
+from exporter.model.diagnostics import Code, ExportError, Reporter
 from exporter.model.limits import Limits
+from exporter.safety.images import ImageBomb, UnreadableImage, read_header
+from exporter.safety.policy import IMAGE_TYPES, REMOTE_SCHEMES, SVG_TYPE, Refused, shown_reference
 from exporter.safety.svg import UnsafeSvgError, sanitize_svg
 
+__all__ = [
+    "DataUrlTooLarge",
+    "Refused",
+    "Resource",
+    "ResourceResolver",
+    "decode_data_url",
+    "shown_reference",
+]
+
 DEFAULT_LIMITS = Limits()
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp", "image/bmp"}
-SVG_TYPE = "image/svg+xml"
-PILLOW_FORMATS = {
-    "PNG": "image/png",
-    "JPEG": "image/jpeg",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-    "BMP": "image/bmp",
-}
-REMOTE_SCHEMES = ("http", "https")
 # How the print page names an image for WeasyPrint's fetcher: one short URL per distinct image, so an
 # image used 2,000 times is held once, not inlined 2,000 times into the page.
 PRINT_SCHEME = "designexport-image"
-SHOWN_REFERENCE_LENGTH = 80
 
 # The placeholder's short reason, by warning code.
 REASONS = {
-    "resource-outside": "outside the document's folder",
-    "resource-remote": "network access is off",
-    "resource-private-address": "private network address",
-    "resource-too-large": "too large",
-    "resource-type": "not a supported image",
-    "resource-missing": "not found",
-    "resource-unsafe-svg": "unsafe SVG",
-    "resource-invalid": "invalid reference",
-    "resource-fetch": "download failed",
+    Code.RESOURCE_OUTSIDE: "outside the document's folder",
+    Code.RESOURCE_REMOTE: "network access is off",
+    Code.RESOURCE_PRIVATE_ADDRESS: "private network address",
+    Code.RESOURCE_TOO_LARGE: "too large",
+    Code.RESOURCE_TYPE: "not a supported image",
+    Code.RESOURCE_MISSING: "not found",
+    Code.RESOURCE_UNSAFE_SVG: "unsafe SVG",
+    Code.RESOURCE_INVALID: "invalid reference",
+    Code.RESOURCE_FETCH: "download failed",
 }
 
 
@@ -64,15 +62,6 @@ class Resource:
 
     def data_uri(self) -> str:
         return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
-
-
-class Refused(Exception):
-    """A reference the sandbox won't load: `code` is the warning code, `message` names the reference."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ResourceResolver:
@@ -159,8 +148,8 @@ class ResourceResolver:
         """Why `reference` wasn't loaded, in a few words for a placeholder; "" if it was (or wasn't tried)."""
         return self._reasons.get(reference, "")
 
-    def _reason(self, code: str) -> str:
-        if code == "resource-outside" and self.root != self.base:
+    def _reason(self, code: Code) -> str:
+        if code == Code.RESOURCE_OUTSIDE and self.root != self.base:
             return "outside the document's folder and asset root"
         return REASONS.get(code, "not loaded")
 
@@ -169,21 +158,21 @@ class ResourceResolver:
         try:
             parsed = urllib.parse.urlsplit(reference.strip())
         except ValueError:  # "http://[::1/x" and the like
-            raise Refused("resource-invalid", f"resource reference {shown!r} is not a valid URL") from None
+            raise Refused(Code.RESOURCE_INVALID, f"resource reference {shown!r} is not a valid URL") from None
         scheme = parsed.scheme.lower()
         if scheme == "data":
             return self._load_data_url(reference, line)
         if scheme in REMOTE_SCHEMES:
             return self._load_remote(reference, parsed, line)
         if scheme not in ("", "file"):
-            raise Refused("resource-remote", f"not loading {shown!r}: {scheme}: URLs are never loaded")
+            raise Refused(Code.RESOURCE_REMOTE, f"not loading {shown!r}: {scheme}: URLs are never loaded")
         if parsed.netloc and parsed.netloc.lower() != "localhost":
-            raise Refused("resource-remote", f"not loading remote resource {shown!r}: network access is off")
+            raise Refused(Code.RESOURCE_REMOTE, f"not loading remote resource {shown!r}: network access is off")
         path = urllib.parse.unquote(parsed.path)
         if not path:
-            raise Refused("resource-missing", f"empty resource reference {shown!r}")
+            raise Refused(Code.RESOURCE_MISSING, f"empty resource reference {shown!r}")
         if "\x00" in path:
-            raise Refused("resource-invalid", f"resource reference {shown!r} contains a NUL character")
+            raise Refused(Code.RESOURCE_INVALID, f"resource reference {shown!r} contains a NUL character")
         return self._load_file(reference, Path(path) if os.path.isabs(path) else self.base / path, line)
 
     # ------------------------------------------------------------ local files
@@ -193,24 +182,24 @@ class ResourceResolver:
         try:
             resolved = candidate.resolve()  # follows every symlink on the way
         except (OSError, RuntimeError):
-            raise Refused("resource-missing", f"image not found: {shown!r}") from None
+            raise Refused(Code.RESOURCE_MISSING, f"image not found: {shown!r}") from None
         if not resolved.is_relative_to(self.root):
             lexical = Path(os.path.normpath(candidate.absolute()))
             how = "is a link that leads" if lexical.is_relative_to(self.root) else "lies"
             where = "the document's folder" if self.root == self.base else "the asset root"
-            raise Refused("resource-outside", f"refusing {shown!r}: it {how} outside {where}")
+            raise Refused(Code.RESOURCE_OUTSIDE, f"refusing {shown!r}: it {how} outside {where}")
         try:
             status = resolved.stat()
         except OSError:
             self._depend_on(resolved, None)
-            raise Refused("resource-missing", f"image not found: {shown!r}") from None
+            raise Refused(Code.RESOURCE_MISSING, f"image not found: {shown!r}") from None
         if not stat.S_ISREG(status.st_mode):
-            raise Refused("resource-type", f"refusing {shown!r}: it is not a regular file")
+            raise Refused(Code.RESOURCE_TYPE, f"refusing {shown!r}: it is not a regular file")
         if status.st_size > self.limits.image_bytes:
-            raise Refused("resource-too-large", f"image {shown!r} is larger than {self.limits.image_bytes} bytes")
+            raise Refused(Code.RESOURCE_TOO_LARGE, f"image {shown!r} is larger than {self.limits.image_bytes} bytes")
         mime = mimetypes.guess_type(resolved.name)[0] or ""
         if mime not in IMAGE_TYPES:
-            raise Refused("resource-type", f"{shown!r} is not a supported image type")
+            raise Refused(Code.RESOURCE_TYPE, f"{shown!r} is not a supported image type")
         data = self._read_regular_file(resolved, shown)
         self._depend_on(resolved, data)
         return self._checked(data, mime, resolved.name, shown, line)
@@ -223,12 +212,12 @@ class ResourceResolver:
             descriptor = os.open(path, flags)
             with os.fdopen(descriptor, "rb") as file:
                 if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                    raise Refused("resource-type", f"refusing {shown!r}: it is not a regular file")
+                    raise Refused(Code.RESOURCE_TYPE, f"refusing {shown!r}: it is not a regular file")
                 data = file.read(limit + 1)
         except OSError as error:
-            raise Refused("resource-missing", f"image {shown!r} can't be read: {error.strerror}") from None
+            raise Refused(Code.RESOURCE_MISSING, f"image {shown!r} can't be read: {error.strerror}") from None
         if len(data) > limit:
-            raise Refused("resource-too-large", f"image {shown!r} is larger than {limit} bytes")
+            raise Refused(Code.RESOURCE_TOO_LARGE, f"image {shown!r} is larger than {limit} bytes")
         return data
 
     def _depend_on(self, path: Path, data: bytes | None) -> None:
@@ -244,12 +233,12 @@ class ResourceResolver:
             mime, data = decode_data_url(reference, self.limits.data_url_bytes)
         except DataUrlTooLarge:
             raise Refused(
-                "resource-too-large", f"data: URL {shown!r} is larger than {self.limits.data_url_bytes} bytes"
+                Code.RESOURCE_TOO_LARGE, f"data: URL {shown!r} is larger than {self.limits.data_url_bytes} bytes"
             ) from None
         except ValueError:
-            raise Refused("resource-invalid", f"data: URL {shown!r} is not valid") from None
+            raise Refused(Code.RESOURCE_INVALID, f"data: URL {shown!r} is not valid") from None
         if mime not in IMAGE_TYPES:
-            raise Refused("resource-type", f"data: URL {shown!r} is not a supported image type")
+            raise Refused(Code.RESOURCE_TYPE, f"data: URL {shown!r} is not a supported image type")
         return self._checked(data, mime, "inline-image", shown, line)
 
     # ------------------------------------------------------------ remote images
@@ -257,7 +246,7 @@ class ResourceResolver:
     def _load_remote(self, reference: str, parsed: urllib.parse.SplitResult, line: int) -> Resource:
         shown = shown_reference(reference)
         if not self.allow_remote:
-            raise Refused("resource-remote", f"not loading remote resource {shown!r}: network access is off")
+            raise Refused(Code.RESOURCE_REMOTE, f"not loading remote resource {shown!r}: network access is off")
         from exporter.safety.remote import fetch_public_image
 
         data, mime = fetch_public_image(reference, self.limits.image_bytes, shown)
@@ -274,48 +263,32 @@ class ResourceResolver:
             try:
                 sanitized = sanitize_svg(data, max_image_pixels=self.limits.image_pixels)
             except UnsafeSvgError as error:
-                raise Refused("resource-unsafe-svg", f"refusing SVG image {shown!r}: {error}") from None
+                raise Refused(Code.RESOURCE_UNSAFE_SVG, f"refusing SVG image {shown!r}: {error}") from None
             if sanitized.removed:
                 self.reporter.warn(
-                    line, "resource-unsafe-svg", f"removed {', '.join(sanitized.removed)} from SVG image {shown!r}"
+                    line, Code.RESOURCE_UNSAFE_SVG, f"removed {', '.join(sanitized.removed)} from SVG image {shown!r}"
                 )
             return Resource(sanitized.data, mime, name)
         return Resource(data, self._raster_type(data, mime, shown), name)
 
     def _raster_type(self, data: bytes, mime: str, shown: str) -> str:
         """The image's real type, read from its header without decoding it; refuses too many pixels."""
-        from PIL import Image as PILImage  # only documents with images pay for Pillow
-
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
-                with PILImage.open(io.BytesIO(data), formats=list(PILLOW_FORMATS)) as image:
-                    width, height = image.size
-                    found = PILLOW_FORMATS.get(image.format or "", "")
-        except PILImage.DecompressionBombError:
-            raise Refused("resource-too-large", f"image {shown!r} claims too many pixels") from None
-        except Exception:  # damaged files raise UnidentifiedImageError, SyntaxError, struct.error...
-            raise Refused("resource-type", f"{shown!r} is not a readable {_kind(mime)} image") from None
-        if not found:
-            raise Refused("resource-type", f"{shown!r} is not a readable {_kind(mime)} image")
-        if width * height > self.limits.image_pixels:
+            header = read_header(data)
+        except ImageBomb:
+            raise Refused(Code.RESOURCE_TOO_LARGE, f"image {shown!r} claims too many pixels") from None
+        except UnreadableImage:
+            raise Refused(Code.RESOURCE_TYPE, f"{shown!r} is not a readable {_kind(mime)} image") from None
+        if header.pixels > self.limits.image_pixels:
             raise Refused(
-                "resource-too-large",
-                f"image {shown!r} is {width}x{height} pixels, more than {self.limits.image_pixels}",
+                Code.RESOURCE_TOO_LARGE,
+                f"image {shown!r} is {header.width}x{header.height} pixels, more than {self.limits.image_pixels}",
             )
-        return found  # a PNG named .jpg is served as the PNG it is
+        return header.mime  # a PNG named .jpg is served as the PNG it is
 
 
 def _kind(mime: str) -> str:
     return mime.partition("/")[2].upper() or "image"
-
-
-def shown_reference(reference: str) -> str:
-    """The reference as a warning or placeholder shows it: long ones (data: URLs) cut short."""
-    one_line = " ".join(reference.split())
-    if len(one_line) <= SHOWN_REFERENCE_LENGTH:
-        return one_line
-    return one_line[: SHOWN_REFERENCE_LENGTH - 1] + "…"
 
 
 class DataUrlTooLarge(ValueError):

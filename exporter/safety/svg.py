@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import re
-import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from PIL import Image as PILImage
+from exporter.safety.images import UnreadableImage, read_header
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -56,7 +54,6 @@ ANIMATION_ELEMENTS = frozenset({"set", "animate", "animateMotion", "animateTrans
 KEPT_NAMESPACED_ATTRIBUTES = frozenset(
     {f"{{{XLINK_NS}}}href", f"{{{XLINK_NS}}}title", f"{{{XML_NS}}}space", f"{{{XML_NS}}}lang"}
 )
-EMBEDDED_IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF"}
 UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 MAX_EMBEDDED_IMAGE_BYTES = 5 * 1024 * 1024
 
@@ -254,15 +251,10 @@ def _is_small_image(kind: str, is_base64: bool, payload: str, max_image_pixels: 
         return False
     try:
         data = base64.b64decode(payload) if is_base64 else payload.encode("latin-1")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(data), formats=[EMBEDDED_IMAGE_FORMATS[kind]]) as image:
-                width, height = image.size
-    except (binascii.Error, UnicodeEncodeError):
+        header = read_header(data, {f"image/{kind}"})
+    except (binascii.Error, UnicodeEncodeError, UnreadableImage):  # a decompression bomb is unreadable too
         return False
-    except Exception:  # Pillow: DecompressionBombError, UnidentifiedImageError, struct.error...
-        return False
-    return width * height <= max_image_pixels
+    return header.pixels <= max_image_pixels
 
 
 def _is_self_contained_css(text: str) -> bool:

@@ -1,3 +1,13 @@
 """The DOCX backend: an editable Word file built from named styles, real lists, tables and links.
 
-The writer is `document.render_docx`; raw OOXML stays in `ooxml`."""
+Split by concern, as pandoc splits its Docx writer:
+- document: the entry point `render_docx`, assembling the file in reading order;
+- context: the frozen per-call `Context` (story, page, indent, list depth, line) and the stories written into;
+- state: what accumulates (bookmarks, list numbering, image parts, cited notes);
+- blocks: dispatch on block nodes; headings, paragraphs, code, lists, quotes, callouts, details;
+- inlines / runs: inline nodes as runs; links, anchors, note references; run formatting;
+- tables, pictures (images and diagrams), footnotes, sections (document control, contents, header and
+  footer, landscape sections), properties (core and custom properties);
+- styles: the named styles; reference: the reference document; package: parts and the zip;
+- ooxml: all raw XML, reached by the others only through its helpers.
+"""

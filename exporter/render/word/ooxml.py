@@ -1,22 +1,34 @@
 """Raw OOXML that python-docx has no API for: fonts, shading, borders, bookmarks, hyperlinks,
-numbering definitions, table geometry and fields.
+numbering definitions, table geometry, fields, pictures, and where new paragraphs, tables and
+runs go in the body and in footnotes.
 
-Every helper inserts children in the order the schema demands, because Word refuses
-files whose property elements are out of order.
+The rest of the Word writer reaches the XML only through these helpers. Every helper inserts
+children in the order the schema demands, because Word refuses files whose property elements are
+out of order.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import cast
 
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsmap, qn
 from docx.oxml.section import CT_SectPr
+from docx.oxml.shape import CT_Inline
+from docx.oxml.table import CT_Tbl
+from docx.oxml.text.paragraph import CT_P
 from docx.oxml.xmlchemy import BaseOxmlElement
-from docx.shared import Twips
+from docx.parts.story import StoryPart
+from docx.shape import InlineShape
+from docx.shared import Length, Twips
+from docx.styles.style import BaseStyle
+from docx.styles.styles import Styles
+from docx.table import Table, _Row
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
@@ -98,6 +110,99 @@ def paragraph_properties(paragraph: Paragraph) -> Element:
 
 def run_properties(run: Run) -> Element:
     return run._r.get_or_add_rPr()
+
+
+def table_properties(table: Table) -> Element:
+    return table._tbl.tblPr
+
+
+def row_properties(row: _Row) -> Element:
+    return row._tr.get_or_add_trPr()
+
+
+# ---------------------------------------------------------------- where new blocks go
+
+
+def body_section_properties(document: DocxDocument) -> CT_SectPr:
+    """The body's closing section properties, which every new block goes before."""
+    return cast(CT_SectPr, document.element.body.get_or_add_sectPr())
+
+
+def new_body_paragraph(document: DocxDocument, closing_section: CT_SectPr) -> Paragraph:
+    """What `Document.add_paragraph` does, without its search through the whole body for the closing
+    section properties on every call (quadratic: 20,000 code lines took 20 s)."""
+    element = cast(CT_P, OxmlElement("w:p"))
+    closing_section.addprevious(element)
+    return Paragraph(element, document._body)
+
+
+def new_body_table(document: DocxDocument, closing_section: CT_SectPr, rows: int, columns: int) -> Table:
+    """An empty table at the end of the body; its widths are for the caller to set."""
+    element = CT_Tbl.new_tbl(rows, columns, Twips(0))
+    closing_section.addprevious(element)
+    return Table(element, document._body)
+
+
+def add_footnote(part: StoryPart, note_id: int) -> Element:
+    """A new, empty w:footnote at the end of the footnotes part."""
+    note = make("w:footnote", id=str(note_id))
+    part.element.append(note)
+    return note
+
+
+def new_note_paragraph(note: Element, part: StoryPart) -> Paragraph:
+    element = cast(CT_P, make("w:p"))
+    note.append(element)
+    return Paragraph(element, part)
+
+
+def new_note_table(note: Element, part: StoryPart, rows: int, columns: int) -> Table:
+    element = CT_Tbl.new_tbl(rows, columns, Twips(0))
+    note.append(element)
+    return Table(element, part)
+
+
+def ends_with_paragraph(container: Element) -> bool:
+    """Whether the last block of a footnote (or cell) is a paragraph, as Word requires."""
+    return len(container) > 0 and container[-1].tag == qn("w:p")
+
+
+# ---------------------------------------------------------------- where new runs go
+
+
+@dataclass(frozen=True, slots=True)
+class RunContainer:
+    """A paragraph, or a hyperlink inside it: where new runs, bookmarks and fields go."""
+
+    paragraph: Paragraph
+    hyperlink: Element | None = None
+
+    def new_run(self) -> Run:
+        run = self.paragraph.add_run()
+        if self.hyperlink is not None:
+            self.hyperlink.append(run._r)
+        return run
+
+    def append(self, element: Element) -> None:
+        """Adds a marker such as a bookmark end after what is already there."""
+        (self.hyperlink if self.hyperlink is not None else self.paragraph._p).append(element)
+
+    def into_hyperlink(self, hyperlink: Element) -> RunContainer:
+        """Places `hyperlink` here and returns the container for its text."""
+        self.append(hyperlink)
+        return replace(self, hyperlink=hyperlink)
+
+
+def append_to_run(run: Run, element: Element) -> None:
+    """Puts a field character, tab, note mark or the like into the run."""
+    run._r.append(element)
+
+
+def set_preserved_text(run: Run, text: str) -> None:
+    """Text whose spaces matter: every w:t keeps them, not just those with spaces at the ends."""
+    run.text = text
+    for element in run._r.iter(qn("w:t")):
+        element.set(qn("xml:space"), "preserve")
 
 
 # ---------------------------------------------------------------- run and paragraph properties
@@ -269,6 +374,55 @@ def right_margin_tab() -> Element:
 # ---------------------------------------------------------------- sections
 
 
+def body_blocks(document: DocxDocument) -> list[Element]:
+    """The paragraphs and tables of the body, in order."""
+    return [child for child in document.element.body if child.tag in (qn("w:p"), qn("w:tbl"))]
+
+
+def is_paragraph(element: Element) -> bool:
+    return bool(element.tag == qn("w:p"))
+
+
+def keep_with_next_setting(element: Element) -> bool | None:
+    """A paragraph's own keep-with-next, None when it sets none."""
+    setting = element.find(f"{qn('w:pPr')}/{qn('w:keepNext')}")
+    if setting is None:
+        return None
+    return setting.get(qn("w:val")) not in ("0", "false", "off")
+
+
+def paragraph_style_id(element: Element) -> str | None:
+    style = element.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    return style.get(qn("w:val")) if style is not None else None
+
+
+def ends_section(element: Element) -> bool:
+    """Whether a body paragraph carries section properties, ending a section."""
+    return element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None
+
+
+def end_section_in(paragraph: Paragraph | Element, section: CT_SectPr) -> None:
+    """Makes the body paragraph the last of a section with these properties."""
+    element = paragraph._p if isinstance(paragraph, Paragraph) else cast(CT_P, paragraph)
+    set_child(element.get_or_add_pPr(), section, PARAGRAPH_PROPERTY_ORDER)
+
+
+def move_after(anchor: Element, paragraph: Paragraph) -> None:
+    anchor.addnext(paragraph._p)
+
+
+def is_last_in_body(document: DocxDocument, paragraph: Paragraph) -> bool:
+    """Whether nothing follows the paragraph but the body's closing section properties."""
+    return bool(paragraph._p.getnext() is document.element.body.find(qn("w:sectPr")))
+
+
+def remove_paragraph(paragraph: Paragraph) -> None:
+    element = paragraph._p
+    parent = element.getparent()
+    if parent is not None:
+        parent.remove(element)
+
+
 VML_NAMESPACE = "urn:schemas-microsoft-com:vml"
 WATERMARK_FALLBACK_FONT = "Noto Sans"
 
@@ -313,6 +467,74 @@ def section_properties(template: CT_SectPr, width: int, height: int, landscape: 
     section.page_height = Twips(height)
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     return section
+
+
+# ---------------------------------------------------------------- styles
+
+
+def default_run_properties(styles: Styles) -> Element | None:
+    """The document's default run properties (docDefaults), None when the styles part has no defaults."""
+    defaults = styles.element.find(qn("w:docDefaults"))
+    run_defaults = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
+    return get_or_add(run_defaults, "w:rPr", ("w:rPr",)) if run_defaults is not None else None
+
+
+def default_paragraph_properties(styles: Styles) -> Element | None:
+    defaults = styles.element.find(qn("w:docDefaults"))
+    paragraph_defaults = defaults.find(qn("w:pPrDefault")) if defaults is not None else None
+    return get_or_add(paragraph_defaults, "w:pPr", ("w:pPr",)) if paragraph_defaults is not None else None
+
+
+def set_east_asian_language(run_props: Element, language: str) -> None:
+    get_or_add(run_props, "w:lang", RUN_PROPERTY_ORDER).set(qn("w:eastAsia"), language)
+
+
+def style_ids(styles: Styles) -> set[str]:
+    found = (style.get(qn("w:styleId")) for style in styles.element.iterchildren(qn("w:style")))
+    return {style_id for style_id in found if style_id is not None}
+
+
+def add_style(styles: Styles, kind: str, style_id: str, name: str, custom: bool) -> None:
+    """A new, empty style definition; `custom` marks it as not one of Word's built-in styles."""
+    element = make("w:style", type=kind, styleId=style_id)
+    if custom:
+        element.set(qn("w:customStyle"), "1")
+    element.append(make("w:name", val=name))
+    styles.element.append(element)
+
+
+def style_properties(style: BaseStyle, tag: str) -> Element:
+    """The style's `w:pPr`, `w:rPr` or `w:tblPr`, created in schema order when missing."""
+    return get_or_add(style.element, tag, STYLE_CHILD_ORDER)
+
+
+def set_style_base(style: BaseStyle, style_id: str) -> None:
+    """`basedOn` by id, for a base python-docx can't look up by name (such as Word's TableNormal)."""
+    set_child(style.element, make("w:basedOn", val=style_id), STYLE_CHILD_ORDER)
+
+
+def clear_style_formatting(style: BaseStyle) -> None:
+    """Drops the style's formatting and linked style, keeping its name, base and flags."""
+    style.element.remove_all("w:link", "w:pPr", "w:rPr", "w:tblPr", "w:trPr", "w:tcPr", "w:tblStylePr")
+
+
+def style_keeps_with_next(style: BaseStyle) -> bool | None:
+    """The style's own keep-with-next, None when it leaves it to its base style."""
+    return keep_with_next_setting(style.element)
+
+
+def add_conditional_format(style: BaseStyle, kind: str, fill: str, bold: bool) -> None:
+    """Shading (and bold) for one part of a table style, such as its first row or banded rows."""
+    conditional = make("w:tblStylePr", type=kind)
+    run_props = make("w:rPr")
+    if bold:
+        run_props.append(make("w:b"))
+        run_props.append(make("w:bCs"))
+    conditional.append(run_props)
+    cell_props = make("w:tcPr")
+    set_cell_shading(cell_props, fill)
+    conditional.append(cell_props)
+    style.element.append(conditional)
 
 
 # ---------------------------------------------------------------- numbering definitions
@@ -377,6 +599,18 @@ def max_attribute(elements: Iterable[Element], attribute: str) -> int:
     return max(values, default=0)
 
 
+def numbering_definitions(document: DocxDocument) -> Element:
+    """The root of the numbering part, where list definitions go."""
+    return cast(Element, document.part.numbering_part.element)
+
+
+def first_free_numbering_ids(numbering: Element) -> tuple[int, int]:
+    """The next unused abstractNumId and numId in a numbering part (a user's reference may have some)."""
+    abstract = max_attribute(numbering.findall(qn("w:abstractNum")), "w:abstractNumId") + 1
+    instance = max_attribute(numbering.findall(qn("w:num")), "w:numId") + 1
+    return abstract, instance
+
+
 # ---------------------------------------------------------------- tables
 
 
@@ -436,13 +670,54 @@ def cell_margins(top: int, side: int, bottom: int) -> Element:
     return margins
 
 
+# ---------------------------------------------------------------- paragraph boxes and pictures
+
+
+def box_paragraph(paragraph: Paragraph, border_color: str, fill: str) -> None:
+    """A shaded box with a rule between neighbours: Word would draw two such paragraphs as one box."""
+    paragraph_props = paragraph_properties(paragraph)
+    borders = make("w:pBdr")
+    for side in ("w:top", "w:left", "w:bottom", "w:right", "w:between"):
+        borders.append(make(side, val="single", sz="4", space="4", color=border_color))
+    set_child(paragraph_props, borders, PARAGRAPH_PROPERTY_ORDER)
+    set_paragraph_shading(paragraph_props, fill)
+
+
+def largest_id(part: StoryPart) -> int:
+    """The largest numeric `id` attribute anywhere in the part, as python-docx counts them."""
+    return max((int(value) for value in part.element.xpath("//@id") if value.isdigit()), default=0)
+
+
+def add_inline_picture(
+    run: Run, shape_id: int, relationship_id: str, file_name: str, width: Length, height: Length
+) -> InlineShape:
+    """A picture in the run, shown from the image part `relationship_id` points to."""
+    inline = CT_Inline.new_pic_inline(shape_id, relationship_id, file_name, width, height)
+    run._r.add_drawing(inline)
+    return InlineShape(inline)
+
+
+def describe_picture(shape: InlineShape, description: str, title: str = "") -> None:
+    """The alternative text screen readers announce, and the picture's title."""
+    shape._inline.docPr.set("descr", description)
+    if title:
+        shape._inline.docPr.set("title", title)
+
+
+def number_drawings(stories: Iterable[StoryPart]) -> None:
+    """Gives every picture in these stories an id unique across all of them, as Word wants."""
+    drawings = [drawing for story in stories for drawing in story.element.iter(qn("wp:docPr"))]
+    for number, drawing in enumerate(drawings, start=1):
+        drawing.set("id", str(number))
+
+
 SVG_BLIP_EXTENSION = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
 SVG_NAMESPACE = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
 
 
-def attach_svg(inline: Element, relationship_id: str) -> None:
+def attach_svg(shape: InlineShape, relationship_id: str) -> None:
     """Points a picture's blip at an SVG part too, so Word 2016+ shows vectors and others the PNG."""
-    blip = inline.find(".//" + qn("a:blip"))
+    blip = shape._inline.find(".//" + qn("a:blip"))
     if blip is None:
         return
     extensions = blip.find(qn("a:extLst"))

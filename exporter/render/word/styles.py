@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor, Twips
 from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
 from docx.styles.styles import Styles
@@ -201,12 +200,9 @@ def install_styles(document: DocxDocument, text_width_pt: float, theme: Theme) -
 
 def set_east_asian_language(document: DocxDocument, language: str) -> None:
     """The language Word assumes for East Asian text, for proofing and line breaking."""
-    defaults = document.styles.element.find(qn("w:docDefaults"))
-    run_defaults = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
-    if run_defaults is None:
-        return
-    run_props = ooxml.get_or_add(run_defaults, "w:rPr", ("w:rPr",))
-    ooxml.get_or_add(run_props, "w:lang", ooxml.RUN_PROPERTY_ORDER).set(qn("w:eastAsia"), language)
+    run_props = ooxml.default_run_properties(document.styles)
+    if run_props is not None:
+        ooxml.set_east_asian_language(run_props, language)
 
 
 class StyleBook:
@@ -220,6 +216,7 @@ class StyleBook:
         self._ids: dict[str, str] = {
             name.casefold(): str(style.style_id) for style in self._styles if (name := style.name) and style.style_id
         }
+        self._keeps_with_next: dict[str, bool] = {}
 
     def id_of(self, name: str) -> str:
         return self._ids[name.casefold()]
@@ -241,22 +238,31 @@ class StyleBook:
         self._ids[name.casefold()] = style.style_id
         return name
 
+    def keeps_with_next(self, style_id: str) -> bool:
+        """Whether paragraphs of the style keep with the next one, by the style or the styles it is based on."""
+        if style_id not in self._keeps_with_next:
+            style = next((item for item in self._styles if item.style_id == style_id), None)
+            keeps = False
+            while style is not None:
+                setting = ooxml.style_keeps_with_next(style)
+                if setting is not None:
+                    keeps = setting
+                    break
+                style = style.base_style
+            self._keeps_with_next[style_id] = keeps
+        return self._keeps_with_next[style_id]
+
 
 # ---------------------------------------------------------------- groups
 
 
 def _document_defaults(styles: Styles, palette: Palette) -> None:
-    defaults = styles.element.find(qn("w:docDefaults"))
-    if defaults is None:
-        return
-    run_defaults = defaults.find(qn("w:rPrDefault"))
-    if run_defaults is not None:
-        run_props = ooxml.get_or_add(run_defaults, "w:rPr", ("w:rPr",))
+    run_props = ooxml.default_run_properties(styles)
+    if run_props is not None:
         ooxml.set_fonts(run_props, palette.body_font, EAST_ASIAN_FONT)
         ooxml.set_run_size(run_props, _half_points(BODY_SIZE_PT))
-    paragraph_defaults = defaults.find(qn("w:pPrDefault"))
-    if paragraph_defaults is not None:
-        paragraph_props = ooxml.get_or_add(paragraph_defaults, "w:pPr", ("w:pPr",))
+    paragraph_props = ooxml.default_paragraph_properties(styles)
+    if paragraph_props is not None:
         ooxml.set_child(
             paragraph_props,
             ooxml.make("w:spacing", after="0", line="240", lineRule="auto"),
@@ -460,18 +466,18 @@ def _character_styles(book: _Book, palette: Palette) -> None:
 
 def _table_styles(book: _Book, palette: Palette) -> None:
     design = _table_style(book, DESIGN_TABLE)
-    table_props = ooxml.get_or_add(design.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
+    table_props = ooxml.style_properties(design, "w:tblPr")
     ooxml.set_child(table_props, ooxml.table_borders(4, palette.border), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(table_props, ooxml.cell_margins(40, TABLE_CELL_MARGIN_TWIPS, 40), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(table_props, ooxml.make("w:tblStyleRowBandSize", val="1"), ooxml.TABLE_PROPERTY_ORDER)
-    _conditional_format(design, "band2Horz", palette.stripe_fill, bold=False)
-    _conditional_format(design, "firstRow", palette.header_fill, bold=True)
+    ooxml.add_conditional_format(design, "band2Horz", palette.stripe_fill, bold=False)
+    ooxml.add_conditional_format(design, "firstRow", palette.header_fill, bold=True)
 
     control = _table_style(book, DOCUMENT_CONTROL)
-    control_props = ooxml.get_or_add(control.element, "w:tblPr", ooxml.STYLE_CHILD_ORDER)
+    control_props = ooxml.style_properties(control, "w:tblPr")
     ooxml.set_child(control_props, ooxml.table_borders(4, palette.border), ooxml.TABLE_PROPERTY_ORDER)
     ooxml.set_child(control_props, ooxml.cell_margins(20, TABLE_CELL_MARGIN_TWIPS, 20), ooxml.TABLE_PROPERTY_ORDER)
-    _conditional_format(control, "firstCol", palette.code_fill, bold=True)
+    ooxml.add_conditional_format(control, "firstCol", palette.code_fill, bold=True)
 
 
 # ---------------------------------------------------------------- plumbing
@@ -507,9 +513,8 @@ def _character_style(book: _Book, name: str) -> CharacterStyle:
 
 def _table_style(book: _Book, name: str) -> BaseStyle:
     style = _fresh_style(book, name, WD_STYLE_TYPE.TABLE)
-    based_on = ooxml.make("w:basedOn", val="TableNormal")
-    ooxml.set_child(style.element, based_on, ooxml.STYLE_CHILD_ORDER)
-    paragraph_props = ooxml.get_or_add(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
+    ooxml.set_style_base(style, "TableNormal")
+    paragraph_props = ooxml.style_properties(style, "w:pPr")
     ooxml.set_child(paragraph_props, ooxml.make("w:spacing", before="0", after="0"), ooxml.PARAGRAPH_PROPERTY_ORDER)
     return style
 
@@ -518,7 +523,7 @@ def _fresh_style(book: _Book, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle
     """The named style, existing or new, with its formatting and linked style cleared, shown in the gallery."""
     styles = book.styles
     style: BaseStyle = styles[name] if name in styles else _add_style(styles, name, style_type)
-    style.element.remove_all("w:link", "w:pPr", "w:rPr", "w:tblPr", "w:trPr", "w:tcPr", "w:tblStylePr")
+    ooxml.clear_style_formatting(style)
     style.hidden = False
     style.unhide_when_used = False
     style.quick_style = True
@@ -529,40 +534,23 @@ def _fresh_style(book: _Book, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle
 
 def _add_style(styles: Styles, name: str, style_type: WD_STYLE_TYPE) -> BaseStyle:
     kind = {WD_STYLE_TYPE.PARAGRAPH: "paragraph", WD_STYLE_TYPE.CHARACTER: "character", WD_STYLE_TYPE.TABLE: "table"}
-    taken = {style.get(qn("w:styleId")) for style in styles.element.iterchildren(qn("w:style"))}
+    taken = ooxml.style_ids(styles)
     style_id = base_id = re.sub(r"[^A-Za-z0-9]", "", name) or "Style"
     counter = 1
     while style_id in taken:
         counter += 1
         style_id = f"{base_id}{counter}"
-    element = ooxml.make("w:style", type=kind[style_type], styleId=style_id)
-    if name.casefold() not in WORD_BUILT_IN_NAMES:
-        element.set(qn("w:customStyle"), "1")
-    element.append(ooxml.make("w:name", val=name))
-    styles.element.append(element)
+    ooxml.add_style(styles, kind[style_type], style_id, name, custom=name.casefold() not in WORD_BUILT_IN_NAMES)
     style: BaseStyle = styles[name]
     return style
 
 
-def _conditional_format(style: BaseStyle, kind: str, fill: str, bold: bool) -> None:
-    conditional = ooxml.make("w:tblStylePr", type=kind)
-    run_props = ooxml.make("w:rPr")
-    if bold:
-        run_props.append(ooxml.make("w:b"))
-        run_props.append(ooxml.make("w:bCs"))
-    conditional.append(run_props)
-    cell_props = ooxml.make("w:tcPr")
-    ooxml.set_cell_shading(cell_props, fill)
-    conditional.append(cell_props)
-    style.element.append(conditional)
-
-
 def _paragraph_props(style: BaseStyle) -> ooxml.Element:
-    return ooxml.get_or_add(style.element, "w:pPr", ooxml.STYLE_CHILD_ORDER)
+    return ooxml.style_properties(style, "w:pPr")
 
 
 def _run_props(style: BaseStyle) -> ooxml.Element:
-    return ooxml.get_or_add(style.element, "w:rPr", ooxml.STYLE_CHILD_ORDER)
+    return ooxml.style_properties(style, "w:rPr")
 
 
 def _fonts(style: BaseStyle, latin: str, east_asian: str = EAST_ASIAN_FONT) -> None:

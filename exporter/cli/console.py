@@ -6,7 +6,6 @@ start a line of its own, such as a forged `::error::` workflow command in CI."""
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +37,6 @@ class BatchConsole:
             )
             self.bar._is_atty = True  # decided above; click would look at the stream again
             self.bar.render_progress()
-        self.started_at = time.perf_counter()
 
     def job_started(self, job: Job) -> None:
         if self.bar is not None:

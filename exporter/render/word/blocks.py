@@ -1,0 +1,202 @@
+"""Blocks as paragraphs: one dispatch on the block type, and headings, paragraphs, code, lists,
+quotes, callouts and details here; tables, pictures and landscape sections in their own modules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import assert_never
+
+from docx.shared import RGBColor
+
+from exporter.enrich.language import CALLOUT_TITLES
+from exporter.model.tree import (
+    Block,
+    BlockQuote,
+    BulletList,
+    Callout,
+    CodeBlock,
+    Details,
+    Diagram,
+    HardBreak,
+    Heading,
+    Image,
+    Inline,
+    ListItem,
+    OrderedList,
+    Paragraph,
+    SoftBreak,
+    Strong,
+    Table,
+    Text,
+    ThematicBreak,
+    plain_text,
+)
+from exporter.render.highlight import highlight_lines
+from exporter.render.word import ooxml, pictures, sections, styles, tables
+from exporter.render.word.context import BodyStory, Context
+from exporter.render.word.inlines import inlines
+from exporter.render.word.runs import RunFormat, RunSink
+from exporter.render.word.state import MAX_LIST_LEVEL
+
+CODE_TAB_SIZE = 4
+KEEP_WHOLE_CODE_LINES = 12  # shorter code blocks are kept on one page
+LABEL_MAX_LENGTH = 120
+
+
+def block(source: Block, context: Context) -> None:
+    context = context.at(source.line)
+    story = context.story
+    grouped = isinstance(source, CodeBlock | Diagram | BulletList | OrderedList)
+    if grouped and story.group_end is not None and story.last_paragraph is story.group_end:
+        # Touching blocks of one contextual-spacing style would read as one; keep this gap.
+        ooxml.set_paragraph_flag(ooxml.paragraph_properties(story.group_end), "w:contextualSpacing", on=False)
+    _dispatch(source, context)
+    if grouped:
+        story.group_end = story.last_paragraph
+
+
+def continue_with(sink: RunSink, blocks: tuple[Block, ...], context: Context) -> None:
+    """A leading paragraph goes on in `sink` (after a list marker or note mark); other blocks follow."""
+    rest = blocks
+    if rest and isinstance(rest[0], Paragraph):
+        inlines(sink, rest[0].children, RunFormat(), context)
+        rest = rest[1:]
+    for child in rest:
+        block(child, context)
+
+
+def heading(source: Heading, context: Context, as_title: bool = False) -> None:
+    style = styles.TITLE if as_title else styles.heading_style(source.level)
+    paragraph = context.add_block_paragraph(style)
+    sink = context.sink(paragraph, style)
+    markers = context.state.bookmarks.place(source.id) if source.id else None
+    if markers is not None:
+        sink.append(markers[0])
+    if source.number:
+        sink.add_run(f"{source.number} ", RunFormat())
+    inlines(sink, source.children, RunFormat(), context)
+    if markers is not None:
+        sink.append(markers[1])
+
+
+def _dispatch(source: Block, context: Context) -> None:
+    match source:
+        case Heading():
+            heading(source, context)
+        case Paragraph():
+            _paragraph(source, context)
+        case CodeBlock():
+            _code(source, context)
+        case Diagram():
+            pictures.diagram(source, context)
+        case BulletList():
+            _list(source.items, None, source.tight, context)
+        case OrderedList():
+            _list(source.items, source.start, source.tight, context)
+        case Table():
+            _table(source, context)
+        case BlockQuote():
+            for child in source.children:
+                block(child, _quoted(context))
+        case Callout():
+            title = context.add_block_paragraph(styles.CALLOUT_TITLE)
+            title.add_run(CALLOUT_TITLES[source.kind])
+            for child in source.children:
+                block(child, _quoted(context))
+        case ThematicBreak():
+            context.add_block_paragraph(styles.HORIZONTAL_RULE)
+        case Details():
+            summary = context.add_block_paragraph(styles.DETAILS_SUMMARY)
+            inlines(context.sink(summary, styles.DETAILS_SUMMARY), source.summary, RunFormat(), context)
+            for child in source.children:
+                block(child, context)
+        case _:
+            assert_never(source)
+
+
+def _quoted(context: Context) -> Context:
+    """Inside a quote or callout: indented further, plain paragraphs as block text."""
+    return replace(context, indent=context.indent + styles.QUOTE_INDENT_TWIPS, paragraph_style=styles.BLOCK_TEXT)
+
+
+def _table(source: Table, context: Context) -> None:
+    """A table too wide for the page gets landscape pages of its own, in the body; Word can't turn a footnote."""
+    match context.story:
+        case BodyStory() as body if source.fit == "landscape":
+            sections.landscape_table(source, context, body)
+        case _:
+            tables.table(source, context)
+
+
+def _paragraph(source: Paragraph, context: Context) -> None:
+    image = _sole_image(source.children)
+    if image is not None and context.paragraph_style == styles.BODY_TEXT:
+        pictures.figure(image, context)
+        return
+    paragraph = context.add_block_paragraph(context.paragraph_style)
+    if _is_label(source.children):
+        paragraph.paragraph_format.keep_with_next = True
+    inlines(context.sink(paragraph, context.paragraph_style), source.children, RunFormat(), context)
+
+
+def _code(source: CodeBlock, context: Context) -> None:
+    text = "\n".join(line.expandtabs(CODE_TAB_SIZE) for line in source.text.split("\n"))
+    lines = highlight_lines(text, source.language)
+    keep = _keep_with_next_lines(len(lines))
+    for index, styled_runs in enumerate(lines):
+        paragraph = context.add_block_paragraph(styles.SOURCE_CODE, natural_indent=styles.CODE_PADDING_TWIPS)
+        if index in keep:
+            paragraph.paragraph_format.keep_with_next = True
+        for styled in styled_runs:
+            run = paragraph.add_run()
+            ooxml.set_preserved_text(run, context.clean(styled.text))
+            if styled.color:
+                run.font.color.rgb = RGBColor.from_string(styled.color.upper())
+            if styled.bold:
+                run.bold = True
+            if styled.italic:
+                run.italic = True
+
+
+def _list(items: tuple[ListItem, ...], start: int | None, tight: bool, context: Context) -> None:
+    level = min(context.list_depth, MAX_LIST_LEVEL)
+    numbering = context.state.lists
+    num_id = numbering.bullets() if start is None else numbering.ordered(level, start)
+    item_style = styles.COMPACT if tight else styles.LIST_PARAGRAPH
+    text_indent = context.indent + styles.LIST_INDENT_TWIPS
+    inner = replace(context, indent=text_indent, list_depth=context.list_depth + 1, paragraph_style=item_style)
+    for item in items:
+        item_context = inner.at(item.line)
+        paragraph = item_context.add_paragraph(item_style)
+        ooxml.set_numbering(paragraph, num_id, level)
+        if text_indent != styles.LIST_INDENT_TWIPS * (level + 1):
+            ooxml.set_indent(ooxml.paragraph_properties(paragraph), text_indent, styles.LIST_INDENT_TWIPS)
+        sink = item_context.sink(paragraph, item_style)
+        if item.checked is not None:
+            sink.add_run("\u2612 " if item.checked else "\u2610 ", RunFormat(character_style=styles.TASK_BOX))
+        continue_with(sink, item.children, item_context)
+
+
+def _sole_image(children: tuple[Inline, ...]) -> Image | None:
+    meaningful = [
+        node
+        for node in children
+        if not isinstance(node, SoftBreak | HardBreak) and not (isinstance(node, Text) and not node.text.strip())
+    ]
+    if len(meaningful) == 1 and isinstance(meaningful[0], Image):
+        return meaningful[0]
+    return None
+
+
+def _is_label(children: tuple[Inline, ...]) -> bool:
+    """A short lead-in such as "**Request:**" that belongs on the page of what follows."""
+    text = plain_text(children).strip()
+    all_strong = bool(children) and all(isinstance(node, Strong) for node in children)
+    return len(text) <= LABEL_MAX_LENGTH and (text.endswith(":") or all_strong)
+
+
+def _keep_with_next_lines(count: int) -> set[int]:
+    """Short blocks stay whole; long ones only avoid a lone first or last line."""
+    if count <= KEEP_WHOLE_CODE_LINES:
+        return set(range(count - 1))
+    return {0, count - 2}

@@ -1,0 +1,118 @@
+"""Inline content as runs: text and its emphasis, code spans, links, anchors, line breaks, pictures
+in running text, and footnote references."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import replace
+from typing import assert_never
+
+from docx.opc.constants import RELATIONSHIP_TYPE
+
+from exporter.model.tree import (
+    Anchor,
+    Emphasis,
+    FootnoteRef,
+    HardBreak,
+    Image,
+    Inline,
+    InlineCode,
+    Keyboard,
+    Link,
+    SoftBreak,
+    Strikethrough,
+    Strong,
+    Subscript,
+    Superscript,
+    Text,
+)
+from exporter.render.word import ooxml, pictures, styles
+from exporter.render.word.context import Context
+from exporter.render.word.runs import RunFormat, RunSink
+from exporter.render.word.state import note_reference_id
+
+UNSAFE_SCHEMES = ("javascript", "vbscript", "data")
+
+
+def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, context: Context) -> None:
+    for node in nodes:
+        match node:
+            case Text(text=text):
+                sink.add_run(context.inline_text(text), run_format)
+            case InlineCode(text=text):
+                sink.add_run(context.inline_text(text), replace(run_format, character_style=styles.INLINE_CODE))
+            case Emphasis(children=children):
+                inlines(sink, children, replace(run_format, italic=True), context)
+            case Strong(children=children):
+                inlines(sink, children, replace(run_format, bold=True), context)
+            case Strikethrough(children=children):
+                inlines(sink, children, replace(run_format, strike=True), context)
+            case Superscript(children=children):
+                inlines(sink, children, replace(run_format, superscript=True, subscript=False), context)
+            case Subscript(children=children):
+                inlines(sink, children, replace(run_format, subscript=True, superscript=False), context)
+            case Keyboard(children=children):
+                inlines(sink, children, replace(run_format, character_style=styles.KEYBOARD), context)
+            case Link():
+                _link(sink, node, run_format, context)
+            case Image():
+                pictures.inline_picture(sink, node, run_format, context)
+            case FootnoteRef():
+                _footnote_reference(sink, node, context)
+            case Anchor(id=identifier):
+                markers = context.state.bookmarks.place(identifier)
+                if markers is not None:
+                    sink.append(markers[0])
+                    sink.append(markers[1])
+            case SoftBreak():
+                sink.add_run(" ", run_format)
+            case HardBreak():
+                sink.add_run("", run_format).add_break()
+            case _:
+                assert_never(node)
+
+
+def _link(sink: RunSink, link: Link, run_format: RunFormat, context: Context) -> None:
+    hyperlink = None if sink.in_hyperlink else _hyperlink_element(link, context)
+    if hyperlink is None:
+        inlines(sink, link.children, run_format, context)
+        return
+    inner = sink.into_hyperlink(hyperlink)
+    inlines(inner, link.children, replace(run_format, character_style=styles.HYPERLINK), context)
+
+
+def _hyperlink_element(link: Link, context: Context) -> ooxml.Element | None:
+    """A w:hyperlink for the target, or None when it can't or mustn't be followed."""
+    target = context.clean(link.target.strip())
+    tooltip = context.clean(link.title)
+    if target.startswith("#"):
+        name = context.state.bookmarks.name_of(urllib.parse.unquote(target[1:]))
+        return ooxml.internal_hyperlink(name, tooltip) if name else None
+    scheme = urllib.parse.urlsplit(re.sub(r"[\x00-\x20]", "", target)).scheme.lower()
+    if not target or scheme in UNSAFE_SCHEMES:
+        return None
+    safe_target = urllib.parse.quote(target, safe="!#$%&'()*+,-./:;=?@[]_~")
+    relationship = context.story.part.relate_to(safe_target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    return ooxml.external_hyperlink(relationship, tooltip)
+
+
+def _footnote_reference(sink: RunSink, reference: FootnoteRef, context: Context) -> None:
+    """The first reference is Word's own footnote reference; later ones point back to it with NOTEREF."""
+    run_format = RunFormat(character_style=styles.FOOTNOTE_REFERENCE)
+    state = context.state
+    identifier = note_reference_id(reference.number)
+    bookmark = state.bookmarks.name_of(identifier)
+    if context.in_note or bookmark is None:  # Word has no notes within notes
+        sink.add_run(str(reference.number), run_format)
+        return
+    if reference.number in state.cited_notes:
+        sink.add_field(f"NOTEREF {bookmark} \\f \\h", str(reference.number), run_format)
+        return
+    state.cited_notes.add(reference.number)
+    markers = state.bookmarks.place(identifier)
+    if markers is not None:
+        sink.append(markers[0])
+    sink.add_run_holding(ooxml.footnote_reference(reference.number), run_format)
+    if markers is not None:
+        sink.append(markers[1])
