@@ -22,9 +22,10 @@ from PIL import Image
 
 from exporter.diagram.raster import render_png
 from exporter.diagram.recognize import recognize
-from exporter.diagram.style import DiagramStyle, style_from_theme
+from exporter.diagram.style import DiagramStyle
 from exporter.diagram.svg import render_svg
 from exporter.enrich.layout import converts_to_drawing, diagram_lines, is_diagram
+from exporter.enrich.presentation import style_from_theme
 from exporter.model.diagnostics import Reporter
 from exporter.model.tree import CodeBlock, Diagram, DiagramDrawing, DiagramLabel, DiagramPath
 from exporter.read.markdown import parse

@@ -336,7 +336,7 @@ def test_source_date_epoch_wins_and_author_defaults(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     properties = reopen(render("# Doc\n\n**Last Updated:** 2026-02-03\n", tmp_path)).core_properties
     assert properties.created == datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=datetime.UTC)
-    assert properties.author == "designexport"
+    assert properties.author == ""  # only an author the document names, as in the PDF
 
 
 def test_without_a_date_the_documents_are_stamped_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,5 +10,5 @@
 - `exporter.diagram.redraw`: the drawing back on the character grid (`cell_tokens`), for the confidence test.
 - `exporter.diagram.svg`: `render_svg(drawing, style, source)`, inline SVG.
 - `exporter.diagram.raster`: `render_png(drawing, style, font_size_pt, dpi)`, a PNG for Word.
-- `exporter.diagram.style`: `DiagramStyle`, `style_from_theme(theme)`.
+- `exporter.diagram.style`: `DiagramStyle` (exporter.enrich.presentation fills it from the theme).
 """

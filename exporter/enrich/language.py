@@ -12,7 +12,6 @@ from exporter.model.tree import (
     BlockQuote,
     BulletList,
     Callout,
-    CalloutKind,
     CodeBlock,
     Details,
     Diagram,
@@ -23,15 +22,6 @@ from exporter.model.tree import (
     ThematicBreak,
     plain_text,
 )
-
-# TEMPORARY until the Word writer reads exporter.enrich.presentation.Labels (being split by another task).
-CALLOUT_TITLES: dict[CalloutKind, str] = {
-    "note": "Note",
-    "tip": "Tip",
-    "important": "Important",
-    "warning": "Warning",
-    "caution": "Caution",
-}
 
 # A document is in an East Asian language when at least this share of its prose letters are Han, kana or Hangul.
 CJK_SHARE = 0.3

@@ -115,7 +115,6 @@ def labels_for(language: str) -> Labels:
 
 # The statuses a design document may have; another value gets a warning (and the neutral badge).
 STATUSES = ("Draft", "In Review", "Approved", "Deprecated", "Superseded")
-DEFAULT_STATUS = "Draft"  # what a new document from the template starts as
 
 # Status value (case-folded, spaces collapsed) -> badge colour; other projects' names for the same stages too.
 STATUS_TONES = {

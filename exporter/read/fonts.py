@@ -21,22 +21,26 @@ class InstalledFont:
     families: tuple[str, ...]  # the names of what fontconfig matched: a substitute has none of the one asked for
 
 
-@cache
-def installed_font(family: str) -> InstalledFont | None:
-    """The font fontconfig picks for a family (perhaps a substitute), or None without fontconfig."""
-    if shutil.which("fc-match") is None:
+def _fontconfig(*arguments: str) -> str | None:
+    """What a fontconfig tool prints (empty when it found nothing), or None when it is not installed or hangs."""
+    if shutil.which(arguments[0]) is None:
         return None
     try:
         completed = subprocess.run(
-            ["fc-match", "--format=%{family}\n%{file}\n%{index}", family],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=FONTCONFIG_TIMEOUT_SECONDS,
+            arguments, capture_output=True, text=True, check=False, timeout=FONTCONFIG_TIMEOUT_SECONDS
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    families, _, rest = completed.stdout.partition("\n")
+    return completed.stdout
+
+
+@cache
+def installed_font(family: str) -> InstalledFont | None:
+    """The font fontconfig picks for a family (perhaps a substitute), or None without fontconfig."""
+    printed = _fontconfig("fc-match", "--format=%{family}\n%{file}\n%{index}", family)
+    if printed is None:
+        return None
+    families, _, rest = printed.partition("\n")
     path, _, index = rest.partition("\n")
     if not path:
         return None
@@ -64,16 +68,5 @@ def font_characters(font: InstalledFont) -> frozenset[int] | None:
 @cache
 def any_installed_font_has(char: str) -> bool:
     """Whether some installed font draws the character; True when fontconfig can't tell (no false alarm)."""
-    if shutil.which("fc-list") is None:
-        return True
-    try:
-        completed = subprocess.run(
-            ["fc-list", f":charset={ord(char):x}", "family"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=FONTCONFIG_TIMEOUT_SECONDS,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return True
-    return bool(completed.stdout.strip())
+    printed = _fontconfig("fc-list", f":charset={ord(char):x}", "family")
+    return True if printed is None else bool(printed.strip())

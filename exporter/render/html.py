@@ -102,10 +102,10 @@ def render_html(
     document: Document,
     resolver: ResourceResolver,
     options: RenderOptions,
+    presentation: Presentation | None = None,
     *,
     for_print: bool = False,
     embed_styles: bool = True,
-    presentation: Presentation | None = None,
 ) -> str:
     """The whole document as one HTML page with its images inlined, and its CSS unless `embed_styles` is off.
 

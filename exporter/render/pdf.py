@@ -89,7 +89,7 @@ def render_pdf_with_pages(
     """
     report_missing_glyphs(document, options.theme, resolver.reporter)
     shown = presentation or build_presentation(document, options.theme)
-    page = render_html(document, resolver, options, for_print=True, embed_styles=False, presentation=shown)
+    page = render_html(document, resolver, options, shown, for_print=True, embed_styles=False)
     _check_layout_size(document, page, resolver)
     page = with_break_chances(page)
     css_texts = [stylesheet_text(True, options.theme), page_style_text(options, shown.language)]

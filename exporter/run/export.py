@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
+from exporter.enrich.presentation import Presentation, build_presentation
 from exporter.model.diagnostics import Code, Diagnostic, ExportError, Reporter
 from exporter.model.limits import Limits
 from exporter.model.tree import Document
@@ -190,8 +191,9 @@ def export_document(
         result.parse_seconds = time.perf_counter() - started
         if settings.strict is not None and (problems := _strict_problems(document, text, source, settings, reporter)):
             return _stopped_by_check(result, problems)
+        shown = build_presentation(document, settings.render.theme)  # decided once, read by every backend
         for fmt, target in wanted.items():
-            staged.append(_render_and_stage(fmt, target, document, resolver, settings.render, result.records))
+            staged.append(_render_and_stage(fmt, target, document, shown, resolver, settings.render, result.records))
         if commit:
             commit_staged(staged, name)
             result.outputs = [item.target for item in staged]
@@ -252,6 +254,7 @@ def _render_and_stage(
     fmt: Format,
     target: Path,
     document: Document,
+    shown: Presentation,
     resolver: ResourceResolver,
     options: RenderOptions,
     records: list[OutputRecord],
@@ -260,7 +263,7 @@ def _render_and_stage(
     name = resolver.reporter.source
     started = time.perf_counter()
     try:
-        data, pages = _render(fmt, document, resolver, options)
+        data, pages = _render(fmt, document, shown, resolver, options)
     except ExportError:
         raise
     except Exception as error:  # a backend bug must not take the batch down
@@ -272,7 +275,7 @@ def _render_and_stage(
 
 
 def _render(
-    fmt: Format, document: Document, resolver: ResourceResolver, options: RenderOptions
+    fmt: Format, document: Document, shown: Presentation, resolver: ResourceResolver, options: RenderOptions
 ) -> tuple[bytes, int | None]:
     """The file's bytes, and its page count where the format has fixed pages. A backend is imported only
     when its format is asked for."""
@@ -280,15 +283,15 @@ def _render(
         case "html":
             from exporter.render.html import render_html
 
-            return render_html(document, resolver, options).encode("utf-8"), None
+            return render_html(document, resolver, options, shown).encode("utf-8"), None
         case "pdf":
             from exporter.render.pdf import render_pdf_with_pages
 
-            return render_pdf_with_pages(document, resolver, options)
+            return render_pdf_with_pages(document, resolver, options, shown)
         case "docx":
             from exporter.render.word.document import render_docx
 
-            return render_docx(document, resolver, options), None
+            return render_docx(document, resolver, options, shown), None
         case _:
             assert_never(fmt)
 

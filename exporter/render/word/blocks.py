@@ -8,7 +8,7 @@ from typing import assert_never
 
 from docx.shared import RGBColor
 
-from exporter.enrich.language import CALLOUT_TITLES
+from exporter.enrich.presentation import is_lead_in, keeps_together
 from exporter.model.tree import (
     Block,
     BlockQuote,
@@ -25,11 +25,9 @@ from exporter.model.tree import (
     OrderedList,
     Paragraph,
     SoftBreak,
-    Strong,
     Table,
     Text,
     ThematicBreak,
-    plain_text,
 )
 from exporter.render.highlight import highlight_lines
 from exporter.render.word import ooxml, pictures, sections, styles, tables
@@ -39,8 +37,6 @@ from exporter.render.word.runs import RunFormat, RunSink
 from exporter.render.word.state import MAX_LIST_LEVEL
 
 CODE_TAB_SIZE = 4
-KEEP_WHOLE_CODE_LINES = 12  # shorter code blocks are kept on one page
-LABEL_MAX_LENGTH = 120
 
 
 def block(source: Block, context: Context) -> None:
@@ -100,7 +96,7 @@ def _dispatch(source: Block, context: Context) -> None:
                 block(child, _quoted(context))
         case Callout():
             title = context.add_block_paragraph(styles.CALLOUT_TITLE)
-            title.add_run(CALLOUT_TITLES[source.kind])
+            title.add_run(context.presentation.labels.callout_title(source.kind))
             for child in source.children:
                 block(child, _quoted(context))
         case ThematicBreak():
@@ -134,7 +130,7 @@ def _paragraph(source: Paragraph, context: Context) -> None:
         pictures.figure(image, context)
         return
     paragraph = context.add_block_paragraph(context.paragraph_style)
-    if _is_label(source.children):
+    if is_lead_in(source.children):
         paragraph.paragraph_format.keep_with_next = True
     inlines(context.sink(paragraph, context.paragraph_style), source.children, RunFormat(), context)
 
@@ -188,15 +184,8 @@ def _sole_image(children: tuple[Inline, ...]) -> Image | None:
     return None
 
 
-def _is_label(children: tuple[Inline, ...]) -> bool:
-    """A short lead-in such as "**Request:**" that belongs on the page of what follows."""
-    text = plain_text(children).strip()
-    all_strong = bool(children) and all(isinstance(node, Strong) for node in children)
-    return len(text) <= LABEL_MAX_LENGTH and (text.endswith(":") or all_strong)
-
-
 def _keep_with_next_lines(count: int) -> set[int]:
     """Short blocks stay whole; long ones only avoid a lone first or last line."""
-    if count <= KEEP_WHOLE_CODE_LINES:
+    if keeps_together(count):
         return set(range(count - 1))
     return {0, count - 2}

@@ -19,6 +19,7 @@ from docx.shared import Pt, Twips
 from docx.table import Table as WordTable
 from docx.text.paragraph import Paragraph
 
+from exporter.enrich.presentation import Presentation
 from exporter.model.diagnostics import Code, Reporter
 from exporter.model.tree import Document
 from exporter.render.options import RenderOptions
@@ -126,12 +127,13 @@ class NoteStory(Story):
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Everything a call reads. The first six fields are the same for every call of a run."""
+    """Everything a call reads. The first seven fields are the same for every call of a run."""
 
     tree: Document
     docx: DocxDocument
     book: styles.StyleBook
     options: RenderOptions
+    presentation: Presentation  # what every output shows the same way: labels, title, sizes
     resolver: ResourceResolver
     state: State  # the run's one mutable object: what has been allocated so far
     story: Story

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from docx.document import Document as DocxDocument
 
-from exporter.enrich.outline import title_heading
+from exporter.enrich.presentation import Presentation, build_presentation
 from exporter.model.diagnostics import ExportError
 from exporter.model.tree import Document
 from exporter.render.options import RenderOptions
@@ -15,28 +15,29 @@ from exporter.render.word.state import State
 from exporter.safety.resources import ResourceResolver
 
 
-def render_docx(document: Document, resolver: ResourceResolver, options: RenderOptions) -> bytes:
-    """The document as the bytes of a .docx file."""
-    return package.save(_write(document, resolver, options))
+def render_docx(
+    document: Document, resolver: ResourceResolver, options: RenderOptions, presentation: Presentation | None = None
+) -> bytes:
+    """The document as the bytes of a .docx file; `presentation` holds the decisions shared with the other
+    formats (built here when not given)."""
+    shown = presentation or build_presentation(document, options.theme)
+    return package.save(_write(document, resolver, options, shown))
 
 
-def _write(tree: Document, resolver: ResourceResolver, options: RenderOptions) -> DocxDocument:
-    docx = _starting_document(tree, options)
+def _write(tree: Document, resolver: ResourceResolver, options: RenderOptions, shown: Presentation) -> DocxDocument:
+    docx = _starting_document(tree, options, shown)
     book = styles.StyleBook(docx)
     page = Page.of(docx.sections[0])
     body = BodyStory(docx)
-    context = Context(tree, docx, book, options, resolver, State.start(tree, docx), body, page)
+    context = Context(tree, docx, book, options, shown, resolver, State.start(tree, docx), body, page)
     properties.set_properties(context)
-    body_blocks = tree.blocks
-    title = title_heading(body_blocks)
-    if title is not None:
-        blocks.heading(title, context.at(title.line), as_title=True)
-        body_blocks = body_blocks[1:]
+    if shown.title_heading is not None:
+        blocks.heading(shown.title_heading, context.at(shown.title_heading.line), as_title=True)
     if tree.metadata:
         sections.document_control(context)
     if tree.toc:
         sections.table_of_contents(context)
-    for block in body_blocks:
+    for block in shown.body:
         blocks.block(block, context)
     if tree.footnotes:
         footnotes.footnotes(context)
@@ -45,11 +46,11 @@ def _write(tree: Document, resolver: ResourceResolver, options: RenderOptions) -
     return docx
 
 
-def _starting_document(tree: Document, options: RenderOptions) -> DocxDocument:
+def _starting_document(tree: Document, options: RenderOptions, shown: Presentation) -> DocxDocument:
     """Our reference document, or the user's with our styles added where it has none of that name."""
     if options.reference_docx is None:
         document = reference.our_document(options.theme, options.paper)
-        styles.set_east_asian_language(document, sections.labels_for(tree.language).language)
+        styles.set_east_asian_language(document, shown.labels.locale)
         return document
     try:
         document = reference.user_document(options.reference_docx)

@@ -3,13 +3,13 @@ in running text, and footnote references."""
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from dataclasses import replace
 from typing import assert_never
 
 from docx.opc.constants import RELATIONSHIP_TYPE
 
+from exporter.enrich.outline import footnote_ref_id
 from exporter.model.tree import (
     Anchor,
     Emphasis,
@@ -30,9 +30,6 @@ from exporter.model.tree import (
 from exporter.render.word import ooxml, pictures, styles
 from exporter.render.word.context import Context
 from exporter.render.word.runs import RunFormat, RunSink
-from exporter.render.word.state import note_reference_id
-
-UNSAFE_SCHEMES = ("javascript", "vbscript", "data")
 
 
 def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, context: Context) -> None:
@@ -83,15 +80,13 @@ def _link(sink: RunSink, link: Link, run_format: RunFormat, context: Context) ->
 
 
 def _hyperlink_element(link: Link, context: Context) -> ooxml.Element | None:
-    """A w:hyperlink for the target, or None when it can't or mustn't be followed."""
+    """A w:hyperlink for the target (the parser let only allowed ones into the tree), or None for a `#link` to
+    nothing."""
     target = context.clean(link.target.strip())
     tooltip = context.clean(link.title)
     if target.startswith("#"):
         name = context.state.bookmarks.name_of(urllib.parse.unquote(target[1:]))
         return ooxml.internal_hyperlink(name, tooltip) if name else None
-    scheme = urllib.parse.urlsplit(re.sub(r"[\x00-\x20]", "", target)).scheme.lower()
-    if not target or scheme in UNSAFE_SCHEMES:
-        return None
     safe_target = urllib.parse.quote(target, safe="!#$%&'()*+,-./:;=?@[]_~")
     relationship = context.story.part.relate_to(safe_target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
     return ooxml.external_hyperlink(relationship, tooltip)
@@ -101,7 +96,7 @@ def _footnote_reference(sink: RunSink, reference: FootnoteRef, context: Context)
     """The first reference is Word's own footnote reference; later ones point back to it with NOTEREF."""
     run_format = RunFormat(character_style=styles.FOOTNOTE_REFERENCE)
     state = context.state
-    identifier = note_reference_id(reference.number)
+    identifier = footnote_ref_id(reference.number)
     bookmark = state.bookmarks.name_of(identifier)
     if context.in_note or bookmark is None:  # Word has no notes within notes
         sink.add_run(str(reference.number), run_format)

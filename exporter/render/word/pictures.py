@@ -14,8 +14,8 @@ from docx.shared import Emu, Length, Pt
 from docx.text.run import Run
 
 from exporter.diagram.raster import render_png
-from exporter.diagram.style import style_from_theme
 from exporter.diagram.svg import aria_label, render_svg
+from exporter.enrich.presentation import DIAGRAM_MAX_FONT_PT, diagram_font_size_pt
 from exporter.model.diagnostics import Code
 from exporter.model.text_width import cell_width
 from exporter.model.tree import Diagram, DiagramDrawing, Image
@@ -111,7 +111,7 @@ def _embed(run: Run, image: Image, width_pt: float, context: Context) -> str:
 
 def _drawing(block: Diagram, drawing: DiagramDrawing, size_pt: float, context: Context) -> None:
     """A 300 dpi PNG that every reader shows, with the SVG attached for Word 2016+ (svgBlip)."""
-    diagram_style = style_from_theme(context.options.theme)
+    diagram_style = context.presentation.diagram_style
     png = render_png(drawing, diagram_style, font_size_pt=size_pt, dpi=DRAWING_DPI)
     svg = render_svg(drawing, diagram_style, "\n".join(block.lines)).encode("utf-8")
     info = PictureInfo.from_blob(png)
@@ -161,11 +161,11 @@ def _picture_info(data: bytes) -> PictureInfo | None:
 
 
 def _diagram_font_size(columns: int, width_pt: float) -> float:
-    """9 pt, or smaller in half-point steps so `columns` cells fit the width (1% kept spare)."""
+    """The shared diagram size (exporter.enrich.presentation) rounded down to Word's half points, with 1% of
+    the width kept spare for that rounding."""
     if columns <= 0:
-        return styles.DIAGRAM_SIZE_PT
-    fitting = width_pt * 0.99 / (columns * styles.MONO_ADVANCE_EM)
-    return max(1.0, min(styles.DIAGRAM_SIZE_PT, math.floor(fitting * 2) / 2))
+        return DIAGRAM_MAX_FONT_PT
+    return max(1.0, math.floor(diagram_font_size_pt(columns, width_pt * 0.99) * 2) / 2)
 
 
 def _split_by_width(line: str) -> Iterator[tuple[str, bool]]:

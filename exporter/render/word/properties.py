@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import datetime
 
-from exporter.enrich.moment import document_moment
 from exporter.render.word import package
 from exporter.render.word.context import Context
 
 CORE_PROPERTY_MAX_LENGTH = 255
-DEFAULT_AUTHOR = "designexport"
+WRITER = "designexport"  # who last saved the file; the author is only ever one the document names
 
 
 def set_properties(context: Context) -> None:
+    """Title, subject, keywords, author and date as every format carries them (exporter.enrich.presentation)."""
+    shown = context.presentation
     properties = context.docx.core_properties
-    properties.title = _property(context.tree.title, context)
-    properties.subject = _metadata_property("Requirement", context)
+    properties.title = _property(shown.title, context)
+    properties.subject = _property(shown.subject, context)
     properties.category = _metadata_property("Status", context)
-    properties.keywords = _metadata_property("Keywords", context) or _metadata_property("Tags", context)
-    properties.author = (
-        _metadata_property("Author", context) or _metadata_property("Authors", context) or DEFAULT_AUTHOR
-    )
-    properties.last_modified_by = DEFAULT_AUTHOR
+    properties.keywords = _property(shown.keywords, context)
+    properties.author = _property(shown.author, context)
+    properties.last_modified_by = WRITER
     properties.comments = ""
     properties.revision = 1
     properties.created = properties.modified = _moment(context)
@@ -37,7 +36,7 @@ def set_properties(context: Context) -> None:
 
 def _moment(context: Context) -> datetime.datetime:
     """The document's date (see exporter.enrich.moment), else now; naive UTC, as Word stores it."""
-    moment = document_moment(context.tree) or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    moment = context.presentation.moment or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     return moment.astimezone(datetime.UTC).replace(tzinfo=None)
 
 

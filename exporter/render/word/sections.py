@@ -4,11 +4,12 @@ header and footer, and landscape sections for tables too wide for the page."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from docx.oxml.section import CT_SectPr
 from docx.text.paragraph import Paragraph
 
+from exporter.enrich.presentation import PAGE, PAGES
 from exporter.model.tree import Table, TocEntry
 from exporter.render.word import ooxml, styles, tables
 from exporter.render.word.context import TWIPS_PER_PT, BodyStory, Context, Page
@@ -16,26 +17,7 @@ from exporter.render.word.inlines import inlines
 from exporter.render.word.runs import RunFormat
 
 METADATA_KEY_SHARE = 0.28
-
-
-@dataclass(frozen=True, slots=True)
-class Labels:
-    """Words the Word file adds itself, in the document's language (as the HTML page does)."""
-
-    language: str  # for Word's proofing of East Asian text
-    contents: str
-    page_number: tuple[str, ...]  # text pieces; "PAGE" and "NUMPAGES" become fields
-
-
-LABELS = {
-    "en": Labels("en-US", "Contents", ("Page ", "PAGE", " of ", "NUMPAGES")),
-    "ja": Labels("ja-JP", "目次", ("PAGE", " / ", "NUMPAGES")),
-}
-FIELDS = frozenset({"PAGE", "NUMPAGES"})
-
-
-def labels_for(language: str) -> Labels:
-    return LABELS.get(language, LABELS["en"])
+PAGE_NUMBER_FIELDS = {PAGE: "PAGE", PAGES: "NUMPAGES"}  # the labels' page number pieces as Word fields
 
 
 # ---------------------------------------------------------------- front matter
@@ -65,7 +47,7 @@ def document_control(context: Context) -> None:
 def table_of_contents(context: Context) -> None:
     """A TOC field whose cached result already lists the entries, linked to their headings, so it reads
     well before any update; F9 rebuilds the same list with page numbers."""
-    context.add_paragraph(styles.TOC_HEADING, labels_for(context.tree.language).contents)
+    context.add_paragraph(styles.TOC_HEADING, context.presentation.labels.contents)
     entries = list(_flatten_toc(context.tree.toc))
     deepest = max(entry.level for entry in entries)
     last: Paragraph | None = None
@@ -97,9 +79,8 @@ def _flatten_toc(entries: tuple[TocEntry, ...]) -> Iterator[TocEntry]:
 
 def header_and_footer(context: Context) -> None:
     """Header: title, and status at the right margin. Footer: requirement, and "Page X of Y" at the right."""
-    tree = context.tree
     section = context.docx.sections[0]
-    title = context.inline_text(tree.title)
+    title = context.inline_text(context.presentation.title)
     status = _metadata_text(context, "Status")
     if title or status:
         header = section.header
@@ -122,9 +103,9 @@ def header_and_footer(context: Context) -> None:
     if requirement:
         sink.add_run(requirement, RunFormat())
     sink.add_run_holding(ooxml.right_margin_tab())
-    for piece in labels_for(tree.language).page_number:
-        if piece in FIELDS:
-            sink.add_field(piece, "1", RunFormat())
+    for piece in context.presentation.labels.page_number:
+        if piece in PAGE_NUMBER_FIELDS:
+            sink.add_field(PAGE_NUMBER_FIELDS[piece], "1", RunFormat())
         else:
             sink.add_run(piece, RunFormat())
 

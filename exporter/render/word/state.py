@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from docx.document import Document as DocxDocument
 
+from exporter.enrich.outline import footnote_ref_id
 from exporter.model.tree import Anchor, Document, Heading, block_inlines, walk_blocks, walk_inlines
 from exporter.render.word import ooxml, package, styles
 
@@ -18,11 +19,6 @@ _BOOKMARK_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 _BULLETS = ("\u2022", "\u25e6", "\u25aa")
 _BULLET_SIZES = (0.0, 0.0, 7.0)  # DejaVu's small square is large next to its bullet
 _ORDERED_FORMATS = ("decimal", "lowerLetter", "lowerRoman")
-
-
-def note_reference_id(number: int) -> str:
-    """The id of a footnote's first reference, which later references to the same note point to."""
-    return f"fnref-{number}"
 
 
 class Bookmarks:
@@ -47,7 +43,7 @@ class Bookmarks:
                     if isinstance(node, Anchor) and node.id:
                         bookmarks.register(node.id)
         for note in tree.footnotes:
-            bookmarks.register(note_reference_id(note.number))
+            bookmarks.register(footnote_ref_id(note.number))
         return bookmarks
 
     def register(self, identifier: str) -> str:

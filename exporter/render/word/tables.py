@@ -7,6 +7,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, Twips
 from docx.table import Table as WordTable
 
+from exporter.enrich.layout import LONGEST_UNBROKEN_WORD
 from exporter.model.text_width import display_width
 from exporter.model.tree import Alignment, Table, TableCell, plain_text
 from exporter.render.word import ooxml, styles
@@ -16,7 +17,6 @@ from exporter.render.word.runs import RunFormat
 
 AVERAGE_ADVANCE_EM = 0.6  # Noto Sans, generous, for guessing how wide a word is
 BOLD_ADVANCE_EM = 0.68
-LONGEST_UNBROKEN_WORD = 14  # longer words may break inside a cell
 _ALIGNMENTS: dict[Alignment, WD_ALIGN_PARAGRAPH | None] = {
     "default": None,
     "left": WD_ALIGN_PARAGRAPH.LEFT,
