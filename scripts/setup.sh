@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 
 runtime_packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-  fonts-dejavu-core fonts-noto-core fonts-noto-cjk
+  fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 )
-test_packages=(poppler-utils libreoffice-writer-nogui chromium)
+test_packages=(poppler-utils libreoffice-writer-nogui libreoffice-math-nogui chromium)
 
 wanted=("${runtime_packages[@]}")
 extras="."

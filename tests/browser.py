@@ -32,9 +32,25 @@ function probe(doc, win) {
       }
     }
   }
-  const overflowingDiagrams = [...doc.querySelectorAll('pre.diagram')]
-    .filter(pre => pre.scrollWidth > pre.clientWidth + 1).length;
-  return {brokenWords, overflowingDiagrams, pageWidth: doc.documentElement.scrollWidth, viewport: win.innerWidth};
+  // Text size in px of each grid diagram, drawing (its SVG text scaled as drawn) and code block.
+  const px = element => parseFloat(win.getComputedStyle(element).fontSize);
+  const drawingText = svg => {
+    const text = svg.querySelector('text');
+    return text ? px(text) * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : null;
+  };
+  const diagrams = [
+    ...[...doc.querySelectorAll('pre.diagram')].map(pre => ({text: px(pre), frame: pre})),
+    ...[...doc.querySelectorAll('.diagram-drawing')].map(figure => ({
+      text: drawingText(figure.querySelector('svg')), frame: figure})),
+  ].filter(diagram => diagram.text !== null);
+  const smallest = sizes => sizes.length ? Math.min(...sizes) : null;
+  const diagramTextPx = smallest(diagrams.map(diagram => diagram.text));
+  const codeTextPx = smallest([...doc.querySelectorAll('pre.code')].map(px));
+  // A diagram may scroll inside its frame only once its text is down to the smallest readable size.
+  const overflowingDiagrams = diagrams
+    .filter(diagram => diagram.frame.scrollWidth > diagram.frame.clientWidth + 1 && diagram.text > 11.05).length;
+  return {brokenWords, overflowingDiagrams, diagramTextPx, codeTextPx,
+          pageWidth: doc.documentElement.scrollWidth, viewport: win.innerWidth};
 }
 """
 
@@ -46,8 +62,9 @@ def chromium() -> str:
 
 
 def measure_layout(pages: dict[str, Path], width: int, scratch: Path) -> dict[str, dict[str, Any]]:
-    """For each named page at `width` CSS pixels: words broken inside table cells, diagrams that
-    overflow their frame, and the page's scroll width against the viewport."""
+    """For each named page at `width` CSS pixels: words broken inside table cells, diagrams that overflow
+    their frame while their text could still shrink, the smallest text of a diagram and of a code block (px,
+    None without any), and the page's scroll width against the viewport."""
     frames = "\n".join(
         f'<iframe name="{html.escape(name)}" style="border:0;width:{width}px;height:900px" '
         f'srcdoc="{html.escape(path.read_text(encoding="utf-8"))}"></iframe>'

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from exporter.enrich.typography import without_typography
+
 INVISIBLE_TAGS = {"script", "style", "head", "title", "template"}
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Our own chrome, not document content: language labels, missing-image notes, back-links.
@@ -60,7 +62,8 @@ class VisibleText(HTMLParser):
 
 
 def normalize(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """Whitespace collapsed, and typographic quotes, dashes and ellipses as typed (outputs print them typeset)."""
+    return re.sub(r"\s+", " ", without_typography(text)).strip()
 
 
 def visible_text(html: str, scope: set[str] | None = None) -> str:

@@ -668,8 +668,9 @@ def source_tables(tree: Document) -> list[list[list[str]]]:
 
 
 def cell_text(text: str) -> str:
-    """A cell's text, with a missing picture's placeholder read as its alt text, as plain_text gives it."""
-    return normalize(re.sub(r"\[image not available: ([^\]]*)\]", r"\1", text))
+    """A cell's text, with a missing picture's placeholder read as its alt text, as plain_text gives it, and
+    without the zero-width spaces that let an identifier too wide for its column break after `_ . /`."""
+    return normalize(re.sub(r"\[image not available: ([^\]]*)\]", r"\1", text)).replace("\u200b", "")
 
 
 ROUND_TRIP = [*SAMPLES, corpus("rust-3935"), corpus("kep-5677"), corpus("rust-1252")]
@@ -741,11 +742,12 @@ def test_libreoffice_shows_every_heading(path: Path, converted: tuple[Path, str]
     folder, log = converted
     pdf = folder / f"{path.stem}.pdf"
     assert pdf.exists(), log
-    text = squash(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+    printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = squash(normalize(printed))  # typographic quotes and dashes compare as typed
     headings = source_headings(path.read_text(encoding="utf-8"))
     missing = [heading for _, heading in headings if squash(heading) not in text]
     assert missing == []
     tree = parse(path.read_text(encoding="utf-8"), path.name)
     for note in tree.footnotes:  # footnotes land on the page, not in a notes section
-        words = squash(plain_text(note.children[0].children)[:40])  # type: ignore[union-attr]
+        words = squash(normalize(plain_text(note.children[0].children)[:40]))  # type: ignore[union-attr]
         assert words in text, words

@@ -383,7 +383,7 @@ def test_metadata_is_escaped_in_every_format(hostile_run: dict[str, Any]) -> Non
     with zipfile.ZipFile(out / "metadata-injection.docx") as package:
         core = package.read("docProps/core.xml").decode("utf-8")
     assert "<script>" not in core and "</title>" not in core.split("<dc:title>")[1]
-    assert '<dc:title>Title  &amp; "quotes" ]]&gt;</dc:title>' in core
+    assert "<dc:title>Title  &amp; \u201cquotes\u201d ]]&gt;</dc:title>" in core
 
 
 def test_outputs_never_leave_the_output_folder(tmp_path: Path) -> None:

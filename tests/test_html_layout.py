@@ -54,5 +54,21 @@ def test_table_cells_keep_words_whole(layouts: Layouts, width: int) -> None:
 
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
 def test_diagrams_shrink_to_fit_their_frame(layouts: Layouts, width: int) -> None:
+    """A diagram scrolls inside its frame only when fitting it would take its text below 11 px."""
     overflowing = {name: layout["overflowingDiagrams"] for name, layout in layouts[width].items()}
     assert {name: count for name, count in overflowing.items() if count} == {}
+
+
+READABLE_PX = 11
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_diagram_and_code_text_stays_readable(layouts: Layouts, width: int) -> None:
+    """On a phone a wide diagram keeps 11 px text and scrolls, rather than shrinking to 5 px."""
+    too_small = {
+        (name, kind): round(layout[kind], 1)
+        for name, layout in layouts[width].items()
+        for kind in ("diagramTextPx", "codeTextPx")
+        if layout[kind] is not None and layout[kind] < READABLE_PX - 0.05
+    }
+    assert too_small == {}

@@ -30,7 +30,7 @@ STAGE_RANK = {
 LIBRARY_OWNERS = {
     "markdown_it": {"read/markdown.py"},
     "mdit_py_plugins": {"read/markdown.py"},
-    "yaml": {"read/markdown.py"},
+    "yaml": {"read/metadata.py"},
     "weasyprint": {"render/pdf.py"},
     "tinycss2": {"read/theme.py"},
     "pygments": {"render/highlight.py"},
@@ -40,6 +40,10 @@ LIBRARY_OWNERS = {
     "click": {"cli/"},
     "PIL": {"safety/images.py", "diagram/raster.py"},
     "fontTools": {"read/fonts.py"},
+    "latex2mathml": {"enrich/math.py"},
+    "ziamath": {"enrich/math.py"},
+    "emoji": {"read/shortcodes.py"},
+    "zhon": {"enrich/language.py"},
 }
 
 

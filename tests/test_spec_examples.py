@@ -46,8 +46,14 @@ def reference_markdown() -> MarkdownIt:
 REFERENCE = reference_markdown()
 
 
+# Typographic punctuation (on by default) back to the characters typed, as the reference prints them.
+AS_TYPED = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2026": "...", "\u2013": "--", "\u2014": "---"}
+)
+
+
 def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return re.sub(r"\s+", "", text).translate(AS_TYPED)
 
 
 @pytest.mark.parametrize(

@@ -199,6 +199,8 @@ def _export_settings(given: GivenSettings) -> ExportSettings:
             number_sections=settings.number_sections,
             toc_depth=settings.toc_depth if settings.toc else 0,
             limits=_limits(given),
+            smart=settings.smart,
+            metadata=(*settings.metadata, *((("title", settings.title),) if settings.title else ())),
         ),
         asset_root=settings.asset_root,
         allow_remote=settings.allow_remote,

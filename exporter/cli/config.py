@@ -406,6 +406,29 @@ def _codes(value: object, _folder: Path) -> frozenset[Code]:
     return frozenset(codes)
 
 
+def _metadata(value: object, _folder: Path) -> tuple[tuple[str, str], ...]:
+    """A table such as {status = "Approved", authors = ["Ann", "Bo"]}, as the CLI's -M KEY=VALUE settings: the
+    document's own values give way to these."""
+    expected = "a table of metadata keys and their text"
+    if not isinstance(value, dict):
+        raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
+    pairs = []
+    for key, item in value.items():
+        texts = item if isinstance(item, list) else [item]
+        if not all(isinstance(text, str | int | float | datetime.date) for text in texts):
+            raise _InvalidValue(f"{key!r}: expected text, a number or a date (or a list), got {_describe(item)}")
+        pairs.append((key, ", ".join(_metadata_text(text) for text in texts)))
+    return tuple(pairs)
+
+
+def _metadata_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return str(value)
+
+
 # TOML key -> (the setting it sets, converter)
 _KEYS: dict[str, tuple[str, Converter]] = {
     "formats": ("formats", _formats),
@@ -415,11 +438,13 @@ _KEYS: dict[str, tuple[str, Converter]] = {
     "toc": ("toc", _flag),
     "toc-depth": ("toc_depth", _integer(TOC_DEPTHS)),
     "number-sections": ("number_sections", _flag),
+    "smart": ("smart", _flag),
     "required-sections": ("required_sections", _strings("non-empty section titles")),
     "strict": ("strict", _flag),
     "watermark": ("watermark", _flag),
     "watermark-statuses": ("watermark_statuses", _watermark_statuses),
     "organization": ("organization", _any_string),
+    "metadata": ("metadata", _metadata),
     "logo": ("logo", _logo),
     "pdf-variant": ("pdf_variant", _choice(PDF_VARIANTS)),
     "reference-docx": ("reference_docx", _reference_docx),

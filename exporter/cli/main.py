@@ -53,6 +53,17 @@ def diagnostic_codes(_ctx: click.Context, param: click.Parameter, values: tuple[
         raise click.BadParameter(str(error), param=param) from None
 
 
+def metadata_pairs(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """`-M KEY=VALUE` values as (key, value) pairs; one without a key and an `=` is a usage error."""
+    pairs = []
+    for item in values:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param=param)
+        pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
 def suppress_option(function: Decorated) -> Decorated:
     """`--suppress CODE`, repeatable, for every command that reports diagnostics."""
     return click.option(
@@ -113,6 +124,7 @@ def main() -> None:
     help="Heading levels in the TOC.",
 )
 @click.option("--no-toc", is_flag=True, help="Leave out the table of contents.")
+@click.option("--no-smart", is_flag=True, help='Keep quotes, "--" and "..." as typed, not typographic.')
 @click.option(
     "--theme",
     default=DEFAULTS.theme,
@@ -127,6 +139,15 @@ def main() -> None:
 )
 @click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Image for the PDF cover.")
 @click.option("--organization", default="", help="Organisation name for the PDF cover.")
+@click.option("--title", default="", metavar="TEXT", help="The document's title, over its front matter and headings.")
+@click.option(
+    "-M",
+    "--metadata",
+    multiple=True,
+    callback=metadata_pairs,
+    metavar="KEY=VALUE",
+    help="Set a metadata key as pandoc's -M does (repeatable), e.g. -M status=Approved; an empty value removes it.",
+)
 @click.option(
     "--reference-docx",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -35,10 +35,13 @@ class Settings:
     number_sections: bool = False
     toc: bool = True
     toc_depth: int = DEFAULT_TOC_DEPTH
+    smart: bool = True  # typographic quotes, dashes and ellipses
     theme: str = DEFAULT_THEME  # a built-in theme's name, or a .css file's path
     pdf_variant: PdfVariant = ""
     logo: Path | None = None
     organization: str = ""
+    title: str = ""  # --title: every document's title, over what the document says
+    metadata: tuple[tuple[str, str], ...] = ()  # -M KEY=VALUE and the config's metadata, in order: the later wins
     reference_docx: Path | None = None
     watermark: bool = True
     watermark_statuses: tuple[str, ...] = ()  # as written; empty: every status but Approved
@@ -65,7 +68,7 @@ class Settings:
 
 SETTING_NAMES = frozenset(item.name for item in fields(Settings))
 # Settings that add up across the config file and the command line, instead of the command line replacing them.
-_ADDED_UP = frozenset({"exclude", "limits", "suppress"})
+_ADDED_UP = frozenset({"exclude", "limits", "suppress", "metadata"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +128,13 @@ def _status_list(text: str) -> tuple[str, ...]:
 # A flag whose value is not the setting's as it is: the setting it sets, and how.
 _FLAG_SETTINGS: Mapping[str, tuple[str, Callable[[Any], object]]] = {
     "no_toc": ("toc", lambda value: not value),
+    "no_smart": ("smart", lambda value: not value),
     "no_watermark": ("watermark", lambda value: not value),
     "watermark_statuses": ("watermark_statuses", _status_list),
     "pdf_variant": ("pdf_variant", lambda value: value or ""),
     "exclude": ("exclude", tuple),
     "limits": ("limits", tuple),
+    "metadata": ("metadata", tuple),
     "suppress": ("suppress", frozenset),
 }
 
@@ -191,10 +196,13 @@ def report_options(
         "number_sections": settings.number_sections,
         "toc_depth": settings.toc_depth,
         "no_toc": not settings.toc,
+        "no_smart": not settings.smart,
         "theme_name": settings.theme,
         "pdf_variant": settings.pdf_variant or None,
         "logo": _text(settings.logo),
         "organization": settings.organization,
+        "title": settings.title or None,
+        "metadata": [f"{key}={value}" for key, value in settings.metadata],
         "reference_docx": _text(settings.reference_docx),
         "no_watermark": not settings.watermark,
         "watermark_statuses": ",".join(settings.watermark_statuses),

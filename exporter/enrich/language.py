@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from typing import assert_never
+
+from zhon import cedict  # type: ignore[import-untyped]
 
 from exporter.model.tree import (
     Block,
@@ -13,9 +16,11 @@ from exporter.model.tree import (
     BulletList,
     Callout,
     CodeBlock,
+    DefinitionList,
     Details,
     Diagram,
     Heading,
+    MathBlock,
     OrderedList,
     Paragraph,
     Table,
@@ -26,8 +31,18 @@ from exporter.model.tree import (
 # A document is in an East Asian language when at least this share of its prose letters are Han, kana or Hangul.
 CJK_SHARE = 0.3
 # Japanese prose writes its grammar in kana; Chinese has none. At least this share of kana among the Han and
-# kana letters makes a CJK document Japanese.
-JAPANESE_KANA_SHARE = 0.1
+# kana letters makes a CJK document Japanese: even kanji-heavy Japanese has its particles (の, は, を) in kana,
+# while a Chinese document that quotes a Japanese name or two stays far below it.
+JAPANESE_KANA_SHARE = 0.05
+# Chinese is tagged by its script, as glyph forms and fonts differ: zh-Hans (simplified: mainland China,
+# Singapore) or zh-Hant (traditional: Taiwan, Hong Kong, Macau).
+SIMPLIFIED_CHINESE = "zh-Hans"
+TRADITIONAL_CHINESE = "zh-Hant"
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+# The region suffix of the Noto CJK families (Noto Sans CJK SC, ...) whose glyph forms a language expects; any
+# other language gets DEFAULT_EAST_ASIAN_REGION for the few East Asian characters it may hold.
+DEFAULT_EAST_ASIAN_REGION = "JP"
+_NOTO_CJK_FAMILY = re.compile(r"\b(Noto (?:Sans|Serif)(?: Mono)? CJK) (?:JP|SC|TC|HK|KR)\b")
 # A Latin-script document is German, French or Spanish when that language's common short words are at least
 # this share of its words, and this many times as frequent as the English ones.
 FUNCTION_WORD_SHARE = 0.08
@@ -87,18 +102,26 @@ def block_text(blocks: tuple[Block, ...], *, with_code: bool) -> Iterator[tuple[
             case Details(summary=summary, children=children, line=line):
                 yield line, plain_text(summary)
                 yield from block_text(children, with_code=with_code)
+            case DefinitionList(items=items, line=line):
+                for definition in items:
+                    yield line, plain_text(definition.term)
+                    for definition_blocks in definition.definitions:
+                        yield from block_text(definition_blocks, with_code=with_code)
             case Table(header=header, rows=rows, line=line):
                 for row in (header, *rows):
                     yield line, " ".join(plain_text(cell.children) for cell in row)
-            case ThematicBreak():
-                pass
+                    for cell in row:  # a raw HTML cell's blocks
+                        yield from block_text(cell.blocks, with_code=with_code)
+            case ThematicBreak() | MathBlock():
+                pass  # a formula is drawn in its own font, whatever the language
             case _:
                 assert_never(block)
 
 
 def detect_language(title: str, blocks: tuple[Block, ...]) -> str:
-    """The prose's language, from its letters: "ja", "zh" or "ko" when East Asian letters make up at least
-    CJK_SHARE of them; else "de", "fr" or "es" when that language's common words clearly lead; else "en"."""
+    """The prose's language as a BCP 47 tag, from its letters: "ja", "ko", "zh-Hans" or "zh-Hant" when East Asian
+    letters make up at least CJK_SHARE of them; else "de", "fr" or "es" when that language's common words
+    clearly lead; else "en"."""
     text = title + "\n" + "\n".join(text for _, text in block_text(blocks, with_code=False))
     scripts = Counter(_script(char) for char in text if char.isalpha())
     letters = scripts.total()
@@ -106,8 +129,67 @@ def detect_language(title: str, blocks: tuple[Block, ...]) -> str:
     if letters and east_asian / letters >= CJK_SHARE:
         if scripts["hangul"] >= scripts["han"] + scripts["kana"]:
             return "ko"
-        return "ja" if scripts["kana"] >= JAPANESE_KANA_SHARE * (scripts["han"] + scripts["kana"]) else "zh"
+        if scripts["kana"] >= JAPANESE_KANA_SHARE * (scripts["han"] + scripts["kana"]):
+            return "ja"
+        return chinese_script(text)
     return _latin_language(_WORD.findall(text.casefold()))
+
+
+def chinese_script(text: str) -> str:
+    """zh-Hant when more of the text's Han characters exist only in traditional writing (們, 這, 說) than only in
+    simplified writing (们, 这, 说); else zh-Hans. Characters both write alike (的, 是, 直) say nothing.
+
+    The two character sets are CC-CEDICT's, as the zhon package keeps them. Counting characters is enough to
+    tell the two scripts apart (a converter such as OpenCC would also need its phrase dictionaries) and stays
+    right for a document with a few characters of the other script in it."""
+    simplified_only, traditional_only = _chinese_character_sets()
+    counts = Counter(char for char in text if char in simplified_only or char in traditional_only)
+    simplified = sum(count for char, count in counts.items() if char in simplified_only)
+    traditional = counts.total() - simplified
+    return TRADITIONAL_CHINESE if traditional > simplified else SIMPLIFIED_CHINESE
+
+
+@cache
+def _chinese_character_sets() -> tuple[frozenset[str], frozenset[str]]:
+    """(characters only simplified Chinese writes, characters only traditional Chinese writes)."""
+    simplified, traditional = frozenset(cedict.simplified), frozenset(cedict.traditional)
+    return simplified - traditional, traditional - simplified
+
+
+def canonical_language(tag: str) -> str:
+    """The language a BCP 47 tag names, as detect_language spells it: "zh-TW" and "zh-Hant-HK" are "zh-Hant",
+    "zh", "zh-CN" and "zh-Hans-SG" are "zh-Hans", any other tag its primary subtag in lower case ("en-GB": "en")."""
+    subtags = tag.replace("_", "-").casefold().split("-")
+    primary = subtags[0]
+    if primary != "zh":
+        return primary
+    if "hant" in subtags or ("hans" not in subtags and TRADITIONAL_REGIONS.intersection(subtags[1:])):
+        return TRADITIONAL_CHINESE
+    return SIMPLIFIED_CHINESE
+
+
+def east_asian_region(tag: str) -> str:
+    """The region of the Noto CJK fonts whose glyph forms a document in language `tag` expects: JP for Japanese,
+    KR for Korean, SC, TC or HK for Chinese (HK when the tag names Hong Kong or Macau); DEFAULT_EAST_ASIAN_REGION
+    for any other language."""
+    subtags = tag.replace("_", "-").casefold().split("-")
+    match canonical_language(tag):
+        case "ja":
+            return "JP"
+        case "ko":
+            return "KR"
+        case "zh-Hant":
+            return "HK" if {"hk", "mo"}.intersection(subtags[1:]) else "TC"
+        case "zh-Hans":
+            return "SC"
+        case _:
+            return DEFAULT_EAST_ASIAN_REGION
+
+
+def with_east_asian_region(families: str, region: str) -> str:
+    """A font family name or CSS family list with every Noto CJK family in `region`'s glyph forms:
+    "Noto Serif CJK JP" becomes "Noto Serif CJK SC" for region SC. Other families stay as they are."""
+    return _NOTO_CJK_FAMILY.sub(lambda found: f"{found.group(1)} {region}", families)
 
 
 def _latin_language(words: list[str]) -> str:

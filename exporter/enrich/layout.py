@@ -1,8 +1,9 @@
-"""Shared layout decisions: which code blocks are diagrams, and table column weights."""
+"""Shared layout decisions: which code blocks are diagrams (tables: enrich/tables.py)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
@@ -10,7 +11,7 @@ from exporter.diagram.recognize import STROKE_TEXT, Recognition, recognize
 from exporter.diagram.redraw import cell_tokens
 from exporter.model.limits import Limits
 from exporter.model.text_width import display_width
-from exporter.model.tree import DiagramDrawing, TableCell, TableFit, plain_text
+from exporter.model.tree import DiagramDrawing
 
 # Fences kept on an exact grid when their content draws; `no-diagram` and the plain-text
 # languages stay on the grid, only the DRAWING_LANGUAGES convert to vector graphics.
@@ -89,58 +90,63 @@ def diagram_lines(text: str) -> tuple[tuple[str, ...], int]:
     return lines, max((display_width(line) for line in lines), default=0)
 
 
-TEXT_WIDTH_CHARACTERS = 90  # characters of body text across a portrait page
-LONGEST_UNBROKEN_WORD = 24  # longer words (URLs, identifiers) break rather than widen a column
+# ---------------------------------------------------------------- prose around a drawing
+
+# A line draws when it has a box-drawing character, an arrow, a `|`, or an ASCII edge or line end.
+DRAWING_LINE = re.compile(f"{BOX_DRAWING.pattern}|{ARROWS.pattern}|[|]" + r"|[+.'][-=]{2}|[-=]{2}[+.'>]|<[-=]{2}")
+PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
+PROSE_WORDS = 4  # a line with this many words reads as a sentence, not a label
 
 
-def column_weights(header: tuple[TableCell, ...], rows: tuple[tuple[TableCell, ...], ...]) -> tuple[float, ...]:
-    """Relative column widths, as a browser's automatic table layout would choose them.
+@dataclass(frozen=True, slots=True)
+class FencePart:
+    """A piece of a fence: lines of prose, or the lines of a drawing (with the blank lines inside it)."""
 
-    Each column needs its longest word; columns whose content wants more share the rest of
-    the width in proportion to how much more they want.
-    """
-    count = len(header)
-    if count == 0:
-        return ()
-    minimums: list[float] = []
-    naturals: list[float] = []
-    for column in range(count):
-        texts = [plain_text(cell.children).strip() for cell in (header[column], *(row[column] for row in rows))]
-        longest_word = max((display_width(word) for text in texts for word in text.split()), default=0)
-        minimum = float(max(3, min(longest_word, LONGEST_UNBROKEN_WORD)))
-        minimums.append(minimum)
-        naturals.append(max(minimum, float(max(display_width(text) for text in texts))))
-    if sum(naturals) <= TEXT_WIDTH_CHARACTERS:
-        widths = naturals
-    elif sum(minimums) >= TEXT_WIDTH_CHARACTERS:
-        widths = minimums
-    else:
-        spare = TEXT_WIDTH_CHARACTERS - sum(minimums)
-        wants = [natural - minimum for natural, minimum in zip(naturals, minimums, strict=True)]
-        widths = [minimum + spare * want / sum(wants) for minimum, want in zip(minimums, wants, strict=True)]
-    total = sum(widths)
-    return tuple(round(width / total, 4) for width in widths)
+    offset: int  # the part's first line, counted from the fence's first text line
+    text: str
+    prose: bool
 
 
-COMPACT_CAPACITY_CHARACTERS = 125  # characters across the text width at the smallest table font
-COMPACT_FROM_COLUMNS = 6
+def fence_parts(text: str, language: str, max_strokes: int = DEFAULT_MAX_STROKES) -> tuple[FencePart, ...]:
+    """A diagram fence split into its drawing and the prose around it: paragraphs (runs of lines between blank
+    lines) at the top, the bottom or between two drawings that draw nothing and have a line of prose. A fence
+    that is not a drawing, or has no such paragraph, is one part."""
+    whole = (FencePart(0, text, prose=False),)
+    if not converts_to_drawing(language) or not is_diagram(text, language, max_strokes):
+        return whole
+    lines = text.split("\n")
+    paragraphs: list[tuple[int, int]] = []  # [start, end) of each run of non-blank lines
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if paragraphs and paragraphs[-1][1] == index:
+            paragraphs[-1] = (paragraphs[-1][0], index + 1)
+        else:
+            paragraphs.append((index, index + 1))
+    prose = [_is_prose(lines[start:end]) for start, end in paragraphs]
+    if not any(prose) or all(prose):
+        return whole
+    parts: list[FencePart] = []
+    drawing_start: int | None = None  # the first paragraph of the drawing being gathered
+    for number, ((start, end), is_prose) in enumerate(zip(paragraphs, prose, strict=True)):
+        if not is_prose:
+            drawing_start = number if drawing_start is None else drawing_start
+            continue
+        if drawing_start is not None:
+            parts.append(_drawing_part(lines, paragraphs[drawing_start][0], paragraphs[number - 1][1]))
+            drawing_start = None
+        parts.append(FencePart(start, "\n".join(lines[start:end]), prose=True))
+    if drawing_start is not None:
+        parts.append(_drawing_part(lines, paragraphs[drawing_start][0], paragraphs[-1][1]))
+    return tuple(parts)
 
 
-def table_fit(header: tuple[TableCell, ...], rows: tuple[tuple[TableCell, ...], ...]) -> TableFit:
-    """Normal, compact (smaller font) or landscape, from the room the columns' longest words need."""
-    texts_by_column = [
-        [plain_text(cell.children) for cell in (header[column], *(row[column] for row in rows))]
-        for column in range(len(header))
-    ]
-    needed = sum(
-        2 + max(3, max((display_width(word) for text in texts for word in text.split()), default=0))
-        for texts in texts_by_column
-    )
-    widest_row = max(
-        (sum(display_width(plain_text(cell.children)) for cell in row) for row in (header, *rows)), default=0
-    )
-    if needed > COMPACT_CAPACITY_CHARACTERS:
-        return "landscape"
-    if needed > TEXT_WIDTH_CHARACTERS or len(header) >= COMPACT_FROM_COLUMNS or widest_row > 3 * TEXT_WIDTH_CHARACTERS:
-        return "compact"
-    return "normal"
+def _drawing_part(lines: list[str], start: int, end: int) -> FencePart:
+    return FencePart(start, "\n".join(lines[start:end]), prose=False)
+
+
+def _is_prose(lines: list[str]) -> bool:
+    """Lines that draw nothing, one of them a sentence rather than a label."""
+    if any(DRAWING_LINE.search(line) for line in lines):
+        return False
+    return any(len(PROSE_WORD.findall(line)) >= PROSE_WORDS for line in lines)

@@ -10,6 +10,7 @@ from pathlib import PurePath
 from typing import assert_never
 from urllib.parse import unquote
 
+from exporter.enrich.typography import as_typed
 from exporter.model.tree import (
     Anchor,
     Block,
@@ -17,6 +18,8 @@ from exporter.model.tree import (
     BulletList,
     Callout,
     CodeBlock,
+    DefinitionItem,
+    DefinitionList,
     Details,
     Diagram,
     Emphasis,
@@ -28,14 +31,18 @@ from exporter.model.tree import (
     InlineCode,
     Keyboard,
     Link,
+    Math,
+    MathBlock,
     OrderedList,
     Paragraph,
     SoftBreak,
     Strikethrough,
     Strong,
+    Styled,
     Subscript,
     Superscript,
     Table,
+    TableCell,
     Text,
     ThematicBreak,
     TocEntry,
@@ -97,7 +104,9 @@ def assign_heading_ids(blocks: tuple[Block, ...], ids: IdRegistry) -> tuple[Bloc
     return map_block_tree(
         blocks,
         lambda block: (
-            replace(block, id=ids.unique(slugify(plain_text(block.children)))) if isinstance(block, Heading) else block
+            replace(block, id=ids.unique(slugify(as_typed(plain_text(block.children)))))
+            if isinstance(block, Heading)
+            else block
         ),
     )
 
@@ -115,7 +124,17 @@ def map_block_tree(blocks: tuple[Block, ...], change: Callable[[Block], Block]) 
                 block = replace(block, items=items)
             case BlockQuote() | Callout() | Details():
                 block = replace(block, children=map_block_tree(block.children, change))
-            case Heading() | Paragraph() | CodeBlock() | Diagram() | Table() | ThematicBreak():
+            case DefinitionList():
+                block = replace(block, items=tuple(_map_definition_blocks(item, change) for item in block.items))
+            case Table(header=header, rows=rows):
+
+                def mapped(cell: TableCell) -> TableCell:
+                    return replace(cell, blocks=map_block_tree(cell.blocks, change)) if cell.blocks else cell
+
+                block = replace(
+                    block, header=tuple(map(mapped, header)), rows=tuple(tuple(map(mapped, row)) for row in rows)
+                )
+            case Heading() | Paragraph() | CodeBlock() | MathBlock() | Diagram() | ThematicBreak():
                 pass
             case _:
                 assert_never(block)
@@ -123,26 +142,64 @@ def map_block_tree(blocks: tuple[Block, ...], change: Callable[[Block], Block]) 
     return tuple(changed)
 
 
-def title_heading(blocks: tuple[Block, ...]) -> Heading | None:
-    """The heading drawn as the document's title block: a level-1 heading that is the first block."""
-    if blocks and isinstance(blocks[0], Heading) and blocks[0].level == 1:
+def _map_definition_blocks(item: DefinitionItem, change: Callable[[Block], Block]) -> DefinitionItem:
+    return replace(item, definitions=tuple(map_block_tree(blocks, change) for blocks in item.definitions))
+
+
+def title_heading(blocks: tuple[Block, ...], title: str) -> Heading | None:
+    """The heading drawn as the title block, out of the body and the contents: the first block, when it is a
+    heading that reads as the document's `title` (see document_title), at any level: a document that opens with
+    `## Name` is titled by it as one that opens with `# Name` is."""
+    if blocks and isinstance(blocks[0], Heading) and _same_words(plain_text(blocks[0].children), title):
         return blocks[0]
     return None
 
 
-def document_title(blocks: tuple[Block, ...], explicit: str, source: str) -> str:
-    """The document's title: the front matter's, else the first heading when it is level 1, else the file name."""
-    if explicit.strip():
-        return explicit.strip()
-    headings = iter_headings(blocks)
-    if headings and headings[0].level == 1 and plain_text(headings[0].children).strip():
-        return plain_text(headings[0].children).strip()
+def _same_words(first: str, second: str) -> bool:
+    """Whether two texts have the same letters and digits: quotes, dashes and spacing may differ (a front matter
+    title is typed plainly, the heading it repeats is set with typographic marks)."""
+    letters = _letters(first)
+    return bool(letters) and letters == _letters(second)
+
+
+def _letters(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
+def document_title(blocks: tuple[Block, ...], given: str, source: str) -> str:
+    """The document's title: the one `given` (--title, -M title, front matter), else the first H1's, else, when the
+    document has no H1, the heading it opens with (a document that starts at `##`), else the file name.
+
+    A document without an H1 whose first heading comes after other content (an RFC opening with a list of
+    fields, then `## Summary`) keeps its file name: that heading names a section, not the document."""
+    if given.strip():
+        return given.strip()
+    first_h1 = next(
+        (
+            text
+            for heading in iter_headings(blocks)
+            if heading.level == 1 and (text := plain_text(heading.children).strip())
+        ),
+        "",
+    )
+    if first_h1:
+        return first_h1
+    shown = [block for block in blocks if not _only_anchors(block)]
+    if shown and isinstance(shown[0], Heading) and (opening := plain_text(shown[0].children).strip()):
+        return opening
     return PurePath(source).stem.replace("_", " ")
 
 
-def number_sections(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
-    """Gives top-level headings numbers like "2.3"; the title heading stays unnumbered."""
-    title = title_heading(blocks)
+def _only_anchors(block: Block) -> bool:
+    """A paragraph holding nothing a reader sees: raw `<a id>` link targets placed before a heading."""
+    return isinstance(block, Paragraph) and all(
+        isinstance(child, Anchor | SoftBreak) or (isinstance(child, Text) and not child.text.strip())
+        for child in block.children
+    )
+
+
+def number_sections(blocks: tuple[Block, ...], title: Heading | None) -> tuple[Block, ...]:
+    """Gives top-level headings numbers like "2.3"; the `title` heading (see title_heading) stays unnumbered."""
     top_headings = [block for block in blocks if isinstance(block, Heading) and block is not title]
     if not top_headings:
         return blocks
@@ -168,9 +225,8 @@ class _OpenEntry:
     children: list[_OpenEntry]
 
 
-def build_toc(blocks: tuple[Block, ...], depth: int = 3) -> tuple[TocEntry, ...]:
-    """Nested entries for top-level headings up to `depth`, without the title heading."""
-    title = title_heading(blocks)
+def build_toc(blocks: tuple[Block, ...], depth: int = 3, title: Heading | None = None) -> tuple[TocEntry, ...]:
+    """Nested entries for top-level headings up to `depth`, without the `title` heading (see title_heading)."""
     root: list[_OpenEntry] = []
     stack: list[_OpenEntry] = []
     for block in blocks:
@@ -229,9 +285,9 @@ def map_inlines(inlines: tuple[Inline, ...], change: Callable[[Inline], Inline])
     for original in inlines:
         node = original
         match node:
-            case Emphasis() | Strong() | Strikethrough() | Superscript() | Subscript() | Keyboard() | Link():
+            case Emphasis() | Strong() | Strikethrough() | Superscript() | Subscript() | Keyboard() | Styled() | Link():
                 node = replace(node, children=map_inlines(node.children, change))
-            case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | SoftBreak() | HardBreak():
+            case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | Math() | SoftBreak() | HardBreak():
                 pass
             case _:
                 assert_never(node)
@@ -252,20 +308,32 @@ def map_blocks(blocks: tuple[Block, ...], change: Callable[[Inline], Inline]) ->
                 block = replace(block, items=items)
             case BlockQuote() | Callout():
                 block = replace(block, children=map_blocks(block.children, change))
+            case DefinitionList():
+                definition_items = tuple(
+                    replace(
+                        item,
+                        term=map_inlines(item.term, change),
+                        definitions=tuple(map_blocks(blocks, change) for blocks in item.definitions),
+                    )
+                    for item in block.items
+                )
+                block = replace(block, items=definition_items)
             case Details():
                 block = replace(
                     block, summary=map_inlines(block.summary, change), children=map_blocks(block.children, change)
                 )
             case Table():
+
+                def mapped(cell: TableCell) -> TableCell:
+                    blocks = map_blocks(cell.blocks, change) if cell.blocks else ()
+                    return replace(cell, children=map_inlines(cell.children, change), blocks=blocks)
+
                 block = replace(
                     block,
-                    header=tuple(replace(cell, children=map_inlines(cell.children, change)) for cell in block.header),
-                    rows=tuple(
-                        tuple(replace(cell, children=map_inlines(cell.children, change)) for cell in row)
-                        for row in block.rows
-                    ),
+                    header=tuple(mapped(cell) for cell in block.header),
+                    rows=tuple(tuple(mapped(cell) for cell in row) for row in block.rows),
                 )
-            case CodeBlock() | Diagram() | ThematicBreak():
+            case CodeBlock() | MathBlock() | Diagram() | ThematicBreak():
                 pass
             case _:
                 assert_never(block)

@@ -13,14 +13,31 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING, assert_never
 
 from exporter.diagram.style import DEFAULT_MONO_FAMILIES, DiagramStyle
+from exporter.enrich.language import (
+    DEFAULT_EAST_ASIAN_REGION,
+    canonical_language,
+    east_asian_region,
+    with_east_asian_region,
+)
 from exporter.enrich.moment import document_moment
 from exporter.enrich.outline import title_heading
-from exporter.model.tree import Block, CalloutKind, Document, Heading, Inline, SoftBreak, Strong, Text, plain_text
+from exporter.model.tree import (
+    Block,
+    CalloutKind,
+    Document,
+    Heading,
+    Inline,
+    MetadataField,
+    SoftBreak,
+    Strong,
+    Text,
+    plain_text,
+)
 
 if TYPE_CHECKING:
     from exporter.read.theme import Theme
@@ -67,7 +84,8 @@ LABELS: dict[str, Labels] = {
         "en-US", "Contents", "Notes", "Note", "Tip", "Important", "Warning", "Caution", ("Page ", PAGE, " of ", PAGES)
     ),
     "ja": Labels("ja-JP", "目次", "脚注", "注", "ヒント", "重要", "警告", "注意", (PAGE, " / ", PAGES)),
-    "zh": Labels("zh-CN", "目录", "脚注", "备注", "提示", "重要", "警告", "注意", (PAGE, " / ", PAGES)),
+    "zh-Hans": Labels("zh-CN", "目录", "脚注", "备注", "提示", "重要", "警告", "注意", (PAGE, " / ", PAGES)),
+    "zh-Hant": Labels("zh-TW", "目錄", "註腳", "附註", "提示", "重要", "警告", "注意", (PAGE, " / ", PAGES)),
     "ko": Labels("ko-KR", "목차", "각주", "참고", "팁", "중요", "경고", "주의", (PAGE, " / ", PAGES)),
     "de": Labels(
         "de-DE",
@@ -107,8 +125,9 @@ DEFAULT_LANGUAGE = "en"
 
 
 def labels_for(language: str) -> Labels:
-    """The labels of `language`, or the English ones for a language without translations."""
-    return LABELS.get(language, LABELS[DEFAULT_LANGUAGE])
+    """The labels of `language` (a BCP 47 tag: "ja-JP" takes the "ja" ones, "zh-TW" the "zh-Hant" ones), or the
+    English ones for a language without translations."""
+    return LABELS.get(canonical_language(language), LABELS[DEFAULT_LANGUAGE])
 
 
 # ---------------------------------------------------------------- statuses
@@ -159,13 +178,16 @@ class Presentation:
 
     title: str  # HTML <title>, PDF and DOCX title property, DOCX running header
     title_heading: Heading | None  # the heading drawn as the title block, or None
+    subtitle: str  # drawn under the title block; "" when none
+    metadata: tuple[MetadataField, ...]  # the document-control table: the metadata but what the title block shows
     body: tuple[Block, ...]  # the blocks after the title heading
-    language: str  # BCP 47 primary tag: "en", "ja", ...
+    language: str  # BCP 47 tag: "en", "ja", "zh-Hans", ...
     labels: Labels
+    east_asian_region: str  # the Noto CJK fonts' glyph forms for the language: "JP", "SC", "TC", "HK" or "KR"
     author: str  # "" when the metadata names none
     keywords: str
     subject: str  # PDF Subject and DOCX subject: the requirement, else the summary
-    summary: str  # the web page's description
+    summary: str  # the web page's description: the summary, description or abstract
     status: str
     status_tone: str
     requirement: str
@@ -175,16 +197,22 @@ class Presentation:
 
 def build_presentation(document: Document, theme: Theme) -> Presentation:
     """The shared decisions for `document` rendered with `theme`."""
-    heading = title_heading(document.blocks)
+    heading = title_heading(document.blocks, document.title)
     status = document.metadata_value("status")
     requirement = document.metadata_value("requirement")
-    summary = document.metadata_value("summary")
+    summary = next(filter(None, map(document.metadata_value, ("summary", "description", "abstract"))), "")
+    title_block = _title_block(document, heading)
     return Presentation(
         title=document.title or PurePath(document.source).name,  # never the folder it was read from
-        title_heading=heading,
+        title_heading=title_block,
+        subtitle=document.metadata_value("subtitle") if title_block else "",
+        metadata=tuple(
+            item for item in document.metadata if item.key.casefold() not in _TITLE_KEYS or title_block is None
+        ),
         body=document.blocks[1:] if heading is not None else document.blocks,
         language=document.language,
         labels=labels_for(document.language),
+        east_asian_region=east_asian_region(document.language),
         author=document.metadata_value("author") or document.metadata_value("authors"),
         keywords=_keywords(document, status, requirement),
         subject=requirement or summary,
@@ -193,8 +221,21 @@ def build_presentation(document: Document, theme: Theme) -> Presentation:
         status_tone=status_tone(status),
         requirement=requirement,
         moment=document_moment(document),
-        diagram_style=style_from_theme(theme),
+        diagram_style=style_from_theme(theme, east_asian_region(document.language)),
     )
+
+
+_TITLE_KEYS = ("title", "subtitle")  # metadata the title block shows, not the document-control table
+
+
+def _title_block(document: Document, heading: Heading | None) -> Heading | None:
+    """The title block: the heading that opens the document as its title (exporter.enrich.outline.title_heading),
+    else the title the metadata gives (--title, -M, front matter), else none: the title is then a later heading's,
+    or the file name."""
+    if heading is not None:
+        return replace(heading, level=1)  # a title written one level down (`## Title`) is still the title
+    given = next((item for item in document.metadata if item.key.casefold() == "title"), None)
+    return Heading(1, "", (Text(document.title),), given.line) if given is not None and document.title else None
 
 
 def _keywords(document: Document, status: str, requirement: str) -> str:
@@ -203,12 +244,14 @@ def _keywords(document: Document, status: str, requirement: str) -> str:
     return listed or ", ".join(value for value in (status, requirement) if value)
 
 
-def style_from_theme(theme: Theme) -> DiagramStyle:
-    """Diagram style from a theme: its mono font, `--color-text` for labels, `--color-muted` for
-    strokes and arrowheads, and `--color-code-background` inside boxes."""
+def style_from_theme(theme: Theme, east_asian_region: str = DEFAULT_EAST_ASIAN_REGION) -> DiagramStyle:
+    """Diagram style from a theme: its mono font (Noto CJK families in the glyph forms of `east_asian_region`),
+    `--color-text` for labels, `--color-muted` for strokes and arrowheads, and `--color-code-background` inside
+    boxes."""
     # Only plain names (exporter.read.theme.plain_font_name) reach the SVG and fontconfig; the theme warned of others.
     names = list(theme.font_families("mono")) or [name.strip(" '") for name in DEFAULT_MONO_FAMILIES.split(",")]
-    wide = next((name for name in names if "CJK" in name), "Noto Sans CJK JP")
+    names = [with_east_asian_region(name, east_asian_region) for name in names]
+    wide = next((name for name in names if "CJK" in name), f"Noto Sans CJK {east_asian_region}")
     return DiagramStyle(
         font_families=", ".join(_quoted_family(name) for name in names),
         mono_font=theme.font("mono", "DejaVu Sans Mono"),

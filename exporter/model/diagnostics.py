@@ -32,6 +32,7 @@ class Code(enum.StrEnum):
     BROKEN_LINK = "broken-link"
     DIAGRAM_TOO_LARGE = "diagram-too-large"
     DIAGRAM_RAGGED = "diagram-ragged"
+    MATH = "math"
     # images and other resources
     RESOURCE_MISSING = "resource-missing"
     RESOURCE_INVALID = "resource-invalid"
@@ -87,11 +88,12 @@ def _catalogue() -> Mapping[Code, CodeInfo]:
         Code.STATUS: (warning, "the Status is not one of the known statuses"),
         Code.LAST_UPDATED: (warning, "Last Updated is not a YYYY-MM-DD date"),
         Code.UNSUPPORTED: (warning, "a Markdown construct the exporter does not support was skipped"),
-        Code.RAW_HTML: (warning, "raw HTML that is not allowed or can't be parsed was dropped"),
+        Code.RAW_HTML: (warning, "a raw HTML element GitHub does not render, or unparsable raw HTML, was dropped"),
         Code.UNSAFE_LINK: (warning, "a link with an unsafe target (such as javascript:) became plain text"),
         Code.BROKEN_LINK: (warning, "a #fragment link names no heading or anchor in the document"),
         Code.DIAGRAM_TOO_LARGE: (warning, "a diagram is over the stroke limit and stays text"),
         Code.DIAGRAM_RAGGED: (warning, "a diagram line does not meet its neighbour; drawn as best it can"),
+        Code.MATH: (warning, "a TeX formula can't be typeset and is shown as its source"),
         Code.RESOURCE_MISSING: (warning, "an image file does not exist or can't be read"),
         Code.RESOURCE_INVALID: (warning, "an image reference is not a valid URL or data: URL"),
         Code.RESOURCE_OUTSIDE: (warning, "an image lies outside the asset root and was refused"),

@@ -25,6 +25,7 @@ class Limits:
     diagram_lines: int = 2_000
     diagram_columns: int = 1_000
     diagram_strokes: int = 50_000  # line characters of a diagram redrawn as vector graphics; more stay text
+    math_characters: int = 20_000  # TeX typeset as formulas in one document; formulas past it stay TeX source
     footnotes: int = 5_000
     combining_marks: int = 2_000  # and other zero-width characters, in one paragraph, table cell or code line
     image_bytes: int = 20 * MIB  # one image file or download
@@ -57,6 +58,7 @@ MAXIMA: dict[str, int | float] = {
     "diagram_lines": 1_000_000,
     "diagram_columns": 100_000,
     "diagram_strokes": 10_000_000,
+    "math_characters": 100_000_000,
     "footnotes": 1_000_000,
     "combining_marks": 100_000_000,
     "image_bytes": 1 * GIB,

@@ -8,8 +8,18 @@ table column weights) are already made when a tree exists.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, is_dataclass
-from typing import Literal, TypeAlias, assert_never
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Literal, TypeAlias, TypeVar, assert_never
+
+_Value = TypeVar("_Value")
+_WHEN_SET = "designexport_dump_when_set"
+
+
+def shown_when_set(default: _Value) -> _Value:
+    """A field `dump` leaves out while it holds its default: adding one keeps the golden trees of documents
+    that don't use it."""
+    return field(default=default, metadata={_WHEN_SET: True})
+
 
 # ---------------------------------------------------------------- inlines
 
@@ -54,6 +64,17 @@ class Keyboard:
     children: tuple[Inline, ...]
 
 
+InlineStyle: TypeAlias = Literal["inserted", "highlighted", "small"]
+
+
+@dataclass(frozen=True, slots=True)
+class Styled:
+    """Raw HTML's `<ins>` (inserted, underlined), `<mark>` (highlighted) and `<small>` (smaller print)."""
+
+    style: InlineStyle
+    children: tuple[Inline, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """`target` is an absolute URL, a relative path, or `#id` for an anchor in this document."""
@@ -71,6 +92,8 @@ class Image:
     alt: str
     title: str = ""
     line: int = 0  # line of the enclosing block, for diagnostics
+    width: int = shown_when_set(0)  # CSS pixels from raw `<img width>`; 0: the image's own size
+    height: int = shown_when_set(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +109,17 @@ class Anchor:
     """A link target inside running text, from raw `<a id="...">`."""
 
     id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Math:
+    """A TeX formula in running text, from `$…$` or `` $`…`$ ``, as written between its delimiters.
+
+    `display` marks a `$$…$$` formula where it can't be a block of its own (a heading, a table cell): it is
+    drawn there in display style. Formulas that can't be typeset never reach the tree: they become code."""
+
+    tex: str
+    display: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +141,12 @@ Inline: TypeAlias = (
     | Superscript
     | Subscript
     | Keyboard
+    | Styled
     | Link
     | Image
     | FootnoteRef
     | Anchor
+    | Math
     | SoftBreak
     | HardBreak
 )
@@ -120,6 +156,8 @@ Inline: TypeAlias = (
 Alignment: TypeAlias = Literal["default", "left", "center", "right"]
 # How a table fits the page: as is, in a smaller font, or on a landscape page.
 TableFit: TypeAlias = Literal["normal", "compact", "landscape"]
+# Where words in a table may break: nowhere inside a word, also after the `_ . / :` of identifiers, or anywhere.
+TableBreaks: TypeAlias = Literal["words", "identifiers", "anywhere"]
 CalloutKind: TypeAlias = Literal["note", "tip", "important", "warning", "caution"]
 
 
@@ -136,6 +174,7 @@ class Heading:
 class Paragraph:
     children: tuple[Inline, ...]
     line: int
+    alignment: Alignment = shown_when_set("default")  # raw HTML `<p align>`, `<div align>`
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +182,15 @@ class CodeBlock:
     text: str  # without the final newline
     language: str  # first word of the info string, lower-case; "" when none
     info: str  # the whole info string as written
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class MathBlock:
+    """A displayed TeX formula: `$$…$$` (on lines of its own, or inside a paragraph, which it splits) or a
+    ```` ```math ```` fence."""
+
+    tex: str
     line: int
 
 
@@ -240,8 +288,36 @@ class OrderedList:
 
 
 @dataclass(frozen=True, slots=True)
+class DefinitionItem:
+    """A term and its definitions: `Term` then `: definition` lines in Markdown, or raw `<dt>`/`<dd>`."""
+
+    term: tuple[Inline, ...]
+    definitions: tuple[tuple[Block, ...], ...]  # one tuple of blocks per definition
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionList:
+    """Terms with their definitions (HTML `<dl>`)."""
+
+    items: tuple[DefinitionItem, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class TableCell:
+    """One position of a table's grid. A cell spanning several columns or rows sits at its top left
+    position, and the positions it covers hold `covered` cells, so every row keeps one cell per column.
+
+    A cell holds inlines, or, from a raw HTML `<td>`, blocks (paragraphs, code, lists): then `children` is
+    empty and `blocks` holds them.
+    """
+
     children: tuple[Inline, ...]
+    blocks: tuple[Block, ...] = shown_when_set(())
+    column_span: int = shown_when_set(1)
+    row_span: int = shown_when_set(1)
+    covered: bool = shown_when_set(False)  # part of another cell's span: empty, and not drawn
+    alignment: Alignment = shown_when_set("default")  # the cell's own, over its column's
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,9 +325,15 @@ class Table:
     header: tuple[TableCell, ...]
     rows: tuple[tuple[TableCell, ...], ...]  # every row has len(header) cells
     alignments: tuple[Alignment, ...]
-    column_weights: tuple[float, ...]  # relative widths, summing to 1
+    # Layout (enrich/tables.py): each column gets its minimum (em of the table text, cell padding included),
+    # then its weight's share of the width left over; weights sum to 1.
+    column_weights: tuple[float, ...]
     line: int
     fit: TableFit = "normal"
+    column_minimums: tuple[float, ...] = ()
+    breaks: TableBreaks = shown_when_set("words")
+    # How many rows, `header` first, are heading rows: 0 when a raw HTML table has none, more for a multi-row head.
+    header_rows: int = shown_when_set(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,9 +369,11 @@ Block: TypeAlias = (
     Heading
     | Paragraph
     | CodeBlock
+    | MathBlock
     | Diagram
     | BulletList
     | OrderedList
+    | DefinitionList
     | Table
     | BlockQuote
     | Callout
@@ -333,7 +417,7 @@ class Document:
     blocks: tuple[Block, ...]
     footnotes: tuple[Footnote, ...]
     toc: tuple[TocEntry, ...]
-    language: str = "en"  # BCP 47 primary tag of the prose, such as "en" or "ja"
+    language: str = "en"  # BCP 47 tag of the prose, such as "en", "ja" or "zh-Hans" (Chinese by script)
 
     def metadata_value(self, key: str) -> str:
         """The plain-text value of a metadata key (case-insensitive), or ""."""
@@ -344,7 +428,7 @@ class Document:
         return ""
 
 
-Node: TypeAlias = Inline | Block | ListItem | TableCell | Footnote | MetadataField | TocEntry
+Node: TypeAlias = Inline | Block | ListItem | DefinitionItem | TableCell | Footnote | MetadataField | TocEntry
 
 
 def inline_children(node: Inline) -> tuple[Inline, ...]:
@@ -357,10 +441,11 @@ def inline_children(node: Inline) -> tuple[Inline, ...]:
             | Superscript(children=children)
             | Subscript(children=children)
             | Keyboard(children=children)
+            | Styled(children=children)
             | Link(children=children)
         ):
             return children
-        case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | SoftBreak() | HardBreak():
+        case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | Math() | SoftBreak() | HardBreak():
             return ()
         case _:
             assert_never(node)
@@ -380,7 +465,11 @@ def block_children(block: Block) -> tuple[Block, ...]:
             return children
         case BulletList(items=items) | OrderedList(items=items):
             return tuple(child for item in items for child in item.children)
-        case Heading() | Paragraph() | CodeBlock() | Diagram() | Table() | ThematicBreak():
+        case DefinitionList(items=definition_items):
+            return tuple(block for item in definition_items for blocks in item.definitions for block in blocks)
+        case Table(header=header, rows=rows):
+            return tuple(block for row in (header, *rows) for cell in row for block in cell.blocks)
+        case Heading() | Paragraph() | CodeBlock() | MathBlock() | Diagram() | ThematicBreak():
             return ()
         case _:
             assert_never(block)
@@ -402,7 +491,11 @@ def block_inlines(block: Block) -> tuple[Inline, ...]:
             return summary
         case Table(header=header, rows=rows):
             return tuple(node for row in (header, *rows) for cell in row for node in cell.children)
-        case CodeBlock() | Diagram() | BulletList() | OrderedList() | BlockQuote() | Callout() | ThematicBreak():
+        case DefinitionList(items=items):
+            return tuple(node for item in items for node in item.term)
+        case CodeBlock() | MathBlock() | Diagram() | BulletList() | OrderedList() | BlockQuote() | Callout():
+            return ()
+        case ThematicBreak():
             return ()
         case _:
             assert_never(block)
@@ -413,7 +506,7 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
     parts: list[str] = []
     for node in inlines:
         match node:
-            case Text(text=text) | InlineCode(text=text):
+            case Text(text=text) | InlineCode(text=text) | Math(tex=text):
                 parts.append(text)
             case Image(alt=alt):
                 parts.append(alt)
@@ -434,6 +527,8 @@ def dump(value: object, indent: int = 0) -> str:
     nested: list[tuple[str, tuple[object, ...]]] = []
     for spec in fields(value):
         item = getattr(value, spec.name)
+        if spec.metadata.get(_WHEN_SET) and item == spec.default:
+            continue
         if isinstance(item, tuple) and item and (is_dataclass(item[0]) or isinstance(item[0], tuple)):
             nested.append((spec.name, item))
         else:
@@ -443,7 +538,8 @@ def dump(value: object, indent: int = 0) -> str:
         out += f"{pad}  .{name}\n"
         for item in items:
             if isinstance(item, tuple):
-                out += f"{pad}    row\n" + "".join(dump(cell, indent + 3) for cell in item)
+                label = "definition" if name == "definitions" else "row"
+                out += f"{pad}    {label}\n" + "".join(dump(cell, indent + 3) for cell in item)
             else:
                 out += dump(item, indent + 2)
     return out

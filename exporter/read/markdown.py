@@ -7,32 +7,32 @@ import unicodedata
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import date
 from functools import cache, lru_cache
-from html.parser import HTMLParser
-from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt, rules_block, rules_inline
 from markdown_it.common.normalize_url import validateLink as markdown_it_validate_link
 from markdown_it.rules_block import StateBlock
-from markdown_it.rules_core import StateCore
+from markdown_it.rules_core import StateCore, smartquotes
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.superscript import superscript_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
+from mdit_py_plugins.utils import UNESCAPE_RE
 
 from exporter.enrich.language import detect_language
 from exporter.enrich.layout import (
-    column_weights,
     converts_to_drawing,
     diagram_lines,
+    fence_parts,
     is_diagram,
     recognize_diagram,
     stroke_count,
-    table_fit,
 )
 from exporter.enrich.outline import (
     IdRegistry,
@@ -44,23 +44,29 @@ from exporter.enrich.outline import (
     resolve_fragment_links,
     title_heading,
 )
-from exporter.enrich.presentation import LINK_SCHEMES, STATUSES, bold_label, is_known_status, link_allowed
+from exporter.enrich.presentation import bold_label, link_allowed
+from exporter.enrich.tables import lay_out_tables
+from exporter.enrich.typography import (
+    QUOTE_PLACEHOLDERS,
+    apply_typography,
+    remaining_quotes,
+    typographic_dashes,
+)
 from exporter.model.diagnostics import Code, ExportError, Reporter, locate
 from exporter.model.limits import Limits
 from exporter.model.tree import (
     Alignment,
-    Anchor,
     Block,
     BlockQuote,
     BulletList,
     Callout,
     CalloutKind,
     CodeBlock,
-    Details,
+    DefinitionItem,
+    DefinitionList,
     Diagram,
     DiagramDrawing,
     Document,
-    Emphasis,
     Footnote,
     FootnoteRef,
     HardBreak,
@@ -68,17 +74,10 @@ from exporter.model.tree import (
     Image,
     Inline,
     InlineCode,
-    Keyboard,
-    Link,
     ListItem,
-    MetadataField,
     OrderedList,
     Paragraph,
     SoftBreak,
-    Strikethrough,
-    Strong,
-    Subscript,
-    Superscript,
     Table,
     TableCell,
     Text,
@@ -87,14 +86,13 @@ from exporter.model.tree import (
     plain_text,
     walk_blocks,
 )
+from exporter.read.html import BlockAssembler, HtmlContext, InlineStack, refusal, trim
+from exporter.read.math import MATH_LANGUAGE, FormulaChecker, inline_math_at, split_displayed_math
+from exporter.read.metadata import LINE_SEPARATORS as _SEPARATORS
+from exporter.read.metadata import XML_ILLEGAL as _XML_ILLEGAL
+from exporter.read.metadata import command_line_entries, read_front_matter, read_metadata, read_title_block
+from exporter.read.shortcodes import SHORTCODE, emoji_for
 
-if TYPE_CHECKING:
-    import yaml
-
-# Characters XML 1.0 forbids (DOCX would be corrupt); tab, newline and carriage return stay.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# Unicode line and paragraph separators: renderers disagree on them (WeasyPrint asserts); a space is safe.
-_SEPARATORS = re.compile("[\u2028\u2029]")
 MAX_CONTROL_WARNINGS = 5
 
 
@@ -103,6 +101,8 @@ class ParseOptions:
     number_sections: bool = False
     toc_depth: int = 3
     limits: Limits = field(default_factory=Limits)
+    smart: bool = True  # typographic quotes, dashes and ellipses in prose (--no-smart)
+    metadata: tuple[tuple[str, str], ...] = ()  # -M KEY=VALUE in order, then --title as ("title", TEXT)
 
 
 def _markdown_levels(nesting_depth: int) -> int:
@@ -120,7 +120,6 @@ class _LinkChecks:
 
 
 _LINK_CHECKS: ContextVar[_LinkChecks | None] = ContextVar("designexport_link_checks", default=None)
-LINK_POLICY = ", ".join(LINK_SCHEMES) + ", relative paths and #fragments"
 
 
 class _Markdown(MarkdownIt):
@@ -175,6 +174,8 @@ def _markdown(max_levels: int) -> MarkdownIt:
     md = _Markdown("commonmark", {"linkify": True, "maxNesting": max_levels})
     md.enable(["table", "strikethrough", "linkify"])
     md.use(front_matter_plugin).use(footnote_plugin).use(tasklists_plugin)
+    _use_typography_and_extensions(md)
+    _use_math(md)
     md.inline.ruler.at("image", _judged_by_markdown_it(rules_inline.image))
     md.inline.ruler.at("autolink", _judged_by_markdown_it(rules_inline.autolink))
     md.block.ruler.at("reference", _reference_definition)
@@ -182,6 +183,149 @@ def _markdown(max_levels: int) -> MarkdownIt:
     md.core.ruler.before("inline", "element_budget_lines", _note_inline_lines)
     md.inline.ruler.before(md.inline.ruler.get_all_rules()[0], "element_budget", _inline_budget)
     return md
+
+
+def _use_math(md: MarkdownIt) -> None:
+    """`$$…$$` on lines of its own as a block (the dollarmath plugin's rule, without blank lines or labels, as on
+    GitHub), and `$…$`, `` $`…`$ `` and `$$…$$` in running text by GitHub's rules (exporter.read.math)."""
+    md.use(dollarmath_plugin, allow_labels=False, allow_blank_lines=False)
+    md.inline.ruler.at("math_inline", _inline_math)
+
+
+def _inline_math(state: StateInline, silent: bool) -> bool:
+    found = inline_math_at(state.src, state.pos)
+    if found is None:
+        return False
+    if not silent:
+        token = state.push("math_inline_double" if found.display else "math_inline", "math", 0)
+        token.content = found.tex
+    state.pos = found.end
+    return True
+
+
+# ------------------------------------------------------------------ typography and small extensions
+
+_SMART = "designexport_smart"  # in the parse's env: whether prose gets typographic punctuation
+_PLACED = "designexport_typography_placed"  # set when placeholders may have been written (enrich/typography.py)
+_TYPOGRAPHY = re.compile(r"[\"']|--|\.\.\.")  # what may become a typographic mark
+# Raw inline HTML whose text is code, not prose: no typographic punctuation inside it. Nor in a URL as text.
+_LITERAL_HTML = re.compile(r"<(/?)(code|kbd|samp|tt|pre)\b", re.IGNORECASE)
+_URL_TEXT = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*://|www\.)\S*\s*", re.IGNORECASE)
+
+
+def _use_typography_and_extensions(md: MarkdownIt) -> None:
+    """Definition lists, `^sup^`, `~sub~`, one-tilde strikethrough, emoji shortcodes, and smart punctuation."""
+    md.options["typographer"] = True  # read by markdown-it's smartquotes, which _typography runs itself
+    md.options["quotes"] = QUOTE_PLACEHOLDERS
+    md.use(deflist_plugin).use(superscript_plugin)
+    md.inline.ruler.after("strikethrough", "designexport_tilde", _tilde)
+    md.inline.ruler.after("designexport_tilde", "designexport_emoji", _emoji_shortcode)
+    md.core.ruler.before("text_join", "designexport_typography", _typography)
+
+
+def _tilde(state: StateInline, silent: bool) -> bool:
+    """One tilde: `H~2~O` is a subscript when the tilde follows a letter or digit (pandoc's `~sub~`, which allows
+    no space inside); `~word~` elsewhere is struck through, as GitHub strikes a single-tilde run. markdown-it's
+    strikethrough rule keeps `~~`. Either way the closing tilde is the next one, so a paragraph is read once."""
+    start = state.pos
+    if silent or state.src[start] != "~" or start + 2 >= state.posMax:
+        return False
+    delimiters = state.scanDelims(start, True)
+    if delimiters.length != 1:
+        return False
+    closing = _next_tilde(state, start + 1)
+    if closing is None or closing == start + 1:
+        return False
+    if start > 0 and state.src[start - 1].isalnum():
+        content = state.src[start + 1 : closing]
+        if any(char.isspace() for char in content.replace("\\ ", "")):
+            return False
+        state.push("sub_open", "sub", 1).markup = "~"
+        state.push("text", "", 0).content = UNESCAPE_RE.sub(r"\1", content)
+        state.push("sub_close", "sub", -1).markup = "~"
+        state.pos = closing + 1
+        return True
+    closer = state.scanDelims(closing, True)
+    if not delimiters.can_open or closer.length != 1 or not closer.can_close:
+        return False
+    maximum = state.posMax
+    state.pos, state.posMax = start + 1, closing
+    state.push("s_open", "s", 1).markup = "~"
+    state.md.inline.tokenize(state)
+    state.push("s_close", "s", -1).markup = "~"
+    state.pos, state.posMax = closing + 1, maximum
+    return True
+
+
+def _next_tilde(state: StateInline, position: int) -> int | None:
+    """Where the next tilde is after `position`, skipping code spans, links and tags; None at the end."""
+    start, maximum = state.pos, state.posMax
+    state.pos = position
+    found = None
+    while state.pos < maximum:
+        if state.src[state.pos] == "~":
+            found = state.pos
+            break
+        state.md.inline.skipToken(state)
+    state.pos = start
+    return found
+
+
+def _emoji_shortcode(state: StateInline, silent: bool) -> bool:
+    """`:warning:` is ⚠️, as on GitHub; not inside a word, a time such as 10:30:00 or a path such as `Vec::new::`."""
+    start = state.pos
+    if state.src[start] != ":" or (start > 0 and _joins_shortcode(state.src[start - 1])):
+        return False
+    shortcode = SHORTCODE.match(state.src, start, state.posMax)
+    if shortcode is None or _joins_shortcode(state.src[shortcode.end() : shortcode.end() + 1]):
+        return False
+    character = emoji_for(shortcode.group(1))
+    if character is None:
+        return False
+    if not silent:
+        state.push("text", "", 0).content = character
+    state.pos = shortcode.end()
+    return True
+
+
+def _joins_shortcode(char: str) -> bool:
+    return char.isalnum() or char == ":"
+
+
+def _typography(state: StateCore) -> None:
+    """Typographic quotes (as placeholders), dashes and ellipses in prose text: not in code, not in the text of
+    an autolink (a URL), not in raw `<code>`-like HTML, not after a backslash (`\\"` stays straight)."""
+    if not state.env.get(_SMART):
+        return
+    hidden = _hide_literal_text(state.tokens)
+    smartquotes(state)
+    for token in state.tokens:
+        if token.type == "inline" and token.children:
+            for child in token.children:
+                if child.type == "text":
+                    child.content = remaining_quotes(typographic_dashes(child.content))
+    for token in hidden:
+        token.type = "text"
+    state.env[_PLACED] = any(token.type == "inline" and _TYPOGRAPHY.search(token.content) for token in state.tokens)
+
+
+def _hide_literal_text(tokens: list[Token]) -> list[Token]:
+    """Retypes the text tokens that must keep their characters, so that the typographic rules pass them by;
+    returns them, to be typed back."""
+    hidden: list[Token] = []
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        in_url = in_code = 0
+        for child in token.children:
+            if child.type in ("link_open", "link_close") and child.info == "auto":
+                in_url += 1 if child.type == "link_open" else -1
+            elif child.type == "html_inline" and (tag := _LITERAL_HTML.match(child.content)):
+                in_code = max(0, in_code + (-1 if tag.group(1) else 1))
+            elif child.type == "text" and (in_url > 0 or in_code > 0 or _URL_TEXT.fullmatch(child.content)):
+                child.type = "designexport_literal_text"
+                hidden.append(child)
+    return hidden
 
 
 # markdown-it turns each paragraph, cell and formatted word into tokens, at about 400 bytes and 20 µs
@@ -239,11 +383,13 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     options = options or ParseOptions()
     limits = options.limits
     text = _SEPARATORS.sub(" ", _strip_control_characters(text, reporter))
+    text, declared = read_title_block(text)  # pandoc's `%` lines; front matter takes their place when it opens
     levels = _markdown_levels(limits.nesting_depth)
     link_checks = _LinkChecks()
     reset = _LINK_CHECKS.set(link_checks)
+    env: dict[str, object] = {_BUDGET: limits.elements, _SMART: options.smart}
     try:
-        tokens = _markdown(levels).parse(text, {_BUDGET: limits.elements})
+        tokens = _markdown(levels).parse(text, env)
     except _TooManyElements as error:
         raise _too_many_elements(source, limits.elements, error.line) from None
     finally:
@@ -251,14 +397,13 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     source_lines = text.split("\n")
     _report_refused_links(link_checks.refused, source_lines, reporter)
     _refuse_deep_nesting(tokens, source, limits.nesting_depth, levels)
-    builder = _TreeBuilder(reporter, limits)
+    builder = _TreeBuilder(reporter, limits, source_lines)
     root = SyntaxTreeNode(tokens)
-    front_matter: dict[str, object] = {}
     footnote_nodes: list[SyntaxTreeNode] = []
     body_nodes: list[SyntaxTreeNode] = []
     for node in root.children:
         if node.type == "front_matter":
-            front_matter = _read_front_matter(node, reporter)
+            declared = read_front_matter(node.content, _line(node), reporter)
         elif node.type == "footnote_block":
             footnote_nodes.extend(node.children)
             if len(footnote_nodes) > limits.footnotes:
@@ -270,13 +415,13 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
 
     blocks = builder.blocks(body_nodes)
     footnotes = tuple(builder.footnote(node) for node in footnote_nodes)
+    builder.formulas.report(source_lines)
     every_block = (*blocks, *(block for note in footnotes for block in note.children))
     _refuse_too_much_code(tokens, every_block, source, limits.elements)
     if not text.isascii():
         _refuse_zero_width_runs(every_block, source, limits)
-    blocks, metadata = _split_metadata(blocks)
-    metadata = _merge_front_matter(metadata, front_matter)
-    _check_metadata(metadata, reporter)
+    blocks, metadata = read_metadata(blocks, declared, command_line_entries(options.metadata, reporter), reporter)
+    title = document_title(blocks, metadata.title, source)
     blocks = assign_heading_ids(blocks, builder.ids)
     blocks = resolve_fragment_links(blocks, builder.ids.taken)
     footnotes = tuple(
@@ -287,18 +432,20 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
         line, column = locate(source_lines, target, block_line)
         reporter.warn(line, Code.BROKEN_LINK, f"no heading or anchor {target!r}", column)
     if options.number_sections:
-        blocks = number_sections(blocks)
-    explicit_title = front_matter.get("title")
-    title = document_title(blocks, str(explicit_title) if isinstance(explicit_title, str | int | float) else "", source)
-    return Document(
+        blocks = number_sections(blocks, title_heading(blocks, title))
+    blocks = lay_out_tables(blocks)
+    footnotes = tuple(replace(note, children=lay_out_tables(note.children)) for note in footnotes)
+    document = Document(
         source=source,
         title=title,
-        metadata=metadata,
+        metadata=metadata.fields,
         blocks=blocks,
         footnotes=footnotes,
-        toc=build_toc(blocks, options.toc_depth),
-        language=detect_language(title, blocks),
+        toc=build_toc(blocks, options.toc_depth, title_heading(blocks, title)),
+        language=metadata.language or detect_language(title, blocks),
     )
+    # Quote marks follow the language, which is known only now (enrich/typography.py).
+    return apply_typography(document) if env.get(_PLACED) else document
 
 
 def _report_refused_links(refused: list[tuple[int, str]], source_lines: list[str], reporter: Reporter) -> None:
@@ -308,11 +455,7 @@ def _report_refused_links(refused: list[tuple[int, str]], source_lines: list[str
         line, column = locate(source_lines, written, block_line)
         if (line, column) == (max(block_line, 1), 1) and written != target:
             line, column = locate(source_lines, target, block_line)
-        reporter.warn(line, Code.UNSAFE_LINK, _refusal(written), column)
-
-
-def _refusal(target: str) -> str:
-    return f"link target {target!r} is not allowed and became plain text (links may be {LINK_POLICY})"
+        reporter.warn(line, Code.UNSAFE_LINK, refusal(written), column)
 
 
 _CONTAINER_OPENS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
@@ -413,226 +556,20 @@ def _strip_control_characters(text: str, reporter: Reporter) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
-def _read_front_matter(node: SyntaxTreeNode, reporter: Reporter) -> dict[str, object]:
-    line = _line(node)
-    try:
-        import yaml  # only documents with front matter pay for it
-
-        loaded = _load_yaml(node.content, line, reporter)
-    except yaml.YAMLError as error:
-        reporter.warn(line, Code.FRONT_MATTER, f"front matter is not valid YAML and was ignored: {_first_line(error)}")
-        return {}
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, dict):
-        reporter.warn(line, Code.FRONT_MATTER, "front matter is not a mapping of keys to values and was ignored")
-        return {}
-    removed: set[str] = set()
-    cleaned = {_clean_text(str(key), removed): _clean_value(value, removed) for key, value in loaded.items()}
-    if removed:
-        names = ", ".join(sorted(f"U+{ord(char):04X}" for char in removed))
-        reporter.warn(line, Code.CONTROL_CHARACTER, f"removed control character(s) {names} from the front matter")
-    return cleaned
-
-
-def _clean_text(text: str, removed: set[str]) -> str:
-    """`text` without the characters body text loses too (YAML escapes such as "\\a" can write them)."""
-    if _XML_ILLEGAL.search(text):
-        removed.update(_XML_ILLEGAL.findall(text))
-        text = _XML_ILLEGAL.sub("", text)
-    return _SEPARATORS.sub(" ", text)
-
-
-def _clean_value(value: object, removed: set[str]) -> object:
-    if isinstance(value, str):
-        return _clean_text(value, removed)
-    if isinstance(value, list):
-        return [_clean_value(item, removed) for item in value]
-    if isinstance(value, dict):
-        return {_clean_value(key, removed): _clean_value(item, removed) for key, item in value.items()}
-    return value
-
-
-# YAML aliases repeat a node without writing it again: nine levels of nine turn 600 bytes into 387
-# million strings (the "billion laughs"). Aliases may add this much to what is written out; more is refused.
-MAX_ALIAS_EXTRA_NODES = 10_000
-MAX_ALIAS_EXTRA_CHARACTERS = 1024 * 1024
-
-
-def _load_yaml(content: str, line: int, reporter: Reporter) -> object:
-    """The front matter's data, built only after counting what its aliases expand to; None after a warning."""
-    import yaml
-
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_class(content)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        refusal = _alias_expansion_refusal(root, content)
-        if refusal:
-            where, message = refusal
-            reporter.warn(line + 1 + where, Code.FRONT_MATTER, f"front matter ignored: {message}")
-            return None
-        return loader.construct_document(root)
-    except RecursionError:
-        reporter.warn(line, Code.FRONT_MATTER, "front matter ignored: it is nested too deeply")
-        return None
-    finally:
-        loader.dispose()
-
-
-def _alias_expansion_refusal(root: yaml.Node, content: str) -> tuple[int, str] | None:
-    """(line offset, reason) when aliases make the data much larger than its text, or refer to themselves."""
-    import yaml
-
-    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, characters) once expanded
-    in_progress: set[int] = set()
-    written_nodes = 0
-    aliased_line = -1
-
-    def expand(node: yaml.Node) -> tuple[int, int]:
-        nonlocal written_nodes, aliased_line
-        key = id(node)
-        if key in sizes:  # met again: an alias (the composer hands out the anchored node itself)
-            if aliased_line < 0:
-                aliased_line = node.start_mark.line
-            return sizes[key]
-        if key in in_progress:
-            raise _RecursiveAlias(node.start_mark.line)
-        in_progress.add(key)
-        written_nodes += 1
-        nodes, characters = 1, 0
-        if isinstance(node, yaml.ScalarNode):
-            characters = len(node.value)
-        else:
-            children = node.value if isinstance(node, yaml.SequenceNode) else [c for pair in node.value for c in pair]
-            for child in children:
-                child_nodes, child_characters = expand(child)
-                nodes, characters = nodes + child_nodes, characters + child_characters
-        in_progress.discard(key)
-        sizes[key] = (nodes, characters)
-        return nodes, characters
-
-    try:
-        nodes, characters = expand(root)
-    except _RecursiveAlias as recursion:
-        return recursion.line, "a YAML alias refers to the node that contains it"
-    if nodes > written_nodes + MAX_ALIAS_EXTRA_NODES or characters > len(content) + MAX_ALIAS_EXTRA_CHARACTERS:
-        return max(aliased_line, 0), f"its YAML aliases expand to {nodes:,} values and {characters:,} characters"
-    return None
-
-
-class _RecursiveAlias(Exception):
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-_METADATA_KEY = re.compile(r"^[^\n:]{1,40}$")
-
-
-def _split_metadata(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], tuple[MetadataField, ...]]:
-    """Takes `**Key:** value` lines right under the title out of the body, as metadata."""
-    if len(blocks) < 2 or title_heading(blocks) is None or not isinstance(blocks[1], Paragraph):
-        return blocks, ()
-    paragraph = blocks[1]
-    lines: list[list[Inline]] = [[]]
-    for node in paragraph.children:
-        if isinstance(node, SoftBreak | HardBreak):
-            lines.append([])
-        else:
-            lines[-1].append(node)
-    fields: list[MetadataField] = []
-    for offset, line in enumerate(lines):
-        parsed = _metadata_line(line, paragraph.line + offset)
-        if parsed is None:
-            return blocks, ()
-        fields.append(parsed)
-    return (blocks[0], *blocks[2:]), tuple(fields)
-
-
-def _metadata_line(line: list[Inline], line_number: int) -> MetadataField | None:
-    labelled = bold_label(line)
-    if labelled is None:
-        return None
-    key, following = labelled
-    rest = list(following)
-    if not _METADATA_KEY.match(key):
-        return None
-    if rest and isinstance(rest[0], Text):
-        rest[0] = Text(rest[0].text.lstrip())
-    if rest and isinstance(rest[-1], Text):
-        rest[-1] = Text(rest[-1].text.rstrip())
-    value = tuple(node for node in rest if not (isinstance(node, Text) and not node.text))
-    return MetadataField(key, value, plain_text(value).strip(), line_number)
-
-
-def _merge_front_matter(
-    metadata: tuple[MetadataField, ...], front_matter: dict[str, object]
-) -> tuple[MetadataField, ...]:
-    """Front matter keys override the metadata block's; `title` is the title, not metadata."""
-    merged = {item.key.casefold(): item for item in metadata}
-    for key, value in front_matter.items():
-        if key.casefold() == "title" or isinstance(value, dict):
-            continue
-        text = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
-        pretty_key = key.replace("_", " ").strip()
-        pretty_key = pretty_key[:1].upper() + pretty_key[1:]
-        existing = merged.get(pretty_key.casefold())
-        merged[pretty_key.casefold()] = MetadataField(
-            existing.key if existing else pretty_key, (Text(text),), text, existing.line if existing else 1
-        )
-    return tuple(merged.values())
-
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _check_metadata(metadata: tuple[MetadataField, ...], reporter: Reporter) -> None:
-    """An unknown Status or a Last Updated that is not a YYYY-MM-DD date is a warning on its line."""
-    for item in metadata:
-        key = item.key.casefold()
-        if key == "status" and not is_known_status(item.text):
-            known = ", ".join(STATUSES)
-            reporter.warn(item.line, Code.STATUS, f"unknown status {item.text!r}; expected one of {known}")
-        elif key == "last updated" and "{{" not in item.text and not _is_iso_date(item.text):
-            reporter.warn(item.line, Code.LAST_UPDATED, f"Last Updated {item.text!r} is not a YYYY-MM-DD date")
-
-
-def _is_iso_date(text: str) -> bool:
-    if not _ISO_DATE.match(text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _line(node: SyntaxTreeNode) -> int:
     node_map = node.map
     return node_map[0] + 1 if node_map else 0
 
 
-@dataclass
-class _OpenDetails:
-    line: int
-    summary: list[Inline] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
-
-
 class _TreeBuilder:
     """Turns markdown-it's syntax tree into our blocks and inlines."""
 
-    def __init__(self, reporter: Reporter, limits: Limits) -> None:
+    def __init__(self, reporter: Reporter, limits: Limits, source_lines: list[str]) -> None:
         self.reporter = reporter
         self.limits = limits
         self.ids = IdRegistry()
+        self.html = HtmlContext(reporter, self.ids, limits, source_lines, self.code_text)
+        self.formulas = FormulaChecker(reporter, limits)
 
     def _over_limit(self, line: int, message: str) -> ExportError:
         return ExportError(self.reporter.source, message, line)
@@ -640,45 +577,23 @@ class _TreeBuilder:
     # -------------------------------------------------------------- blocks
 
     def blocks(self, nodes: list[SyntaxTreeNode]) -> tuple[Block, ...]:
-        output: list[Block] = []
-        details_stack: list[_OpenDetails] = []
-
-        def target() -> list[Block]:
-            return details_stack[-1].blocks if details_stack else output
-
+        """A container's blocks; its raw HTML chunks and the Markdown between them nest as the tags say."""
+        assembler = BlockAssembler(self.html)
         for node in nodes:
             if node.type == "html_block":
-                self._html_block(node, details_stack, output)
+                assembler.html(node.content, _line(node))
                 continue
-            block = self.block(node)
-            if block is not None:
-                target().append(block)
-        while details_stack:
-            self._close_details(details_stack, output)
-        return tuple(output)
+            for piece in self.pieces(node):
+                assembler.block(piece)
+        return assembler.finish()
 
-    def _close_details(self, stack: list[_OpenDetails], output: list[Block]) -> None:
-        finished = stack.pop()
-        details = Details(tuple(finished.summary) or (Text("Details"),), tuple(finished.blocks), finished.line)
-        (stack[-1].blocks if stack else output).append(details)
-
-    def _html_block(self, node: SyntaxTreeNode, stack: list[_OpenDetails], output: list[Block]) -> None:
-        line = _line(node)
-        converter = _HtmlConverter(line, self.reporter, self.ids)
-        converter.feed_all(node.content)
-        for event in converter.events:
-            if isinstance(event, _DetailsOpen):
-                stack.append(_OpenDetails(line))
-            elif isinstance(event, _DetailsClose):
-                if stack:
-                    self._close_details(stack, output)
-            elif isinstance(event, _Summary):
-                if stack:
-                    stack[-1].summary = list(event.inlines)
-                elif event.inlines:
-                    output.append(Paragraph((Strong(event.inlines),), line))
-            else:
-                (stack[-1].blocks if stack else output).append(Paragraph(event.inlines, line))
+    def pieces(self, node: SyntaxTreeNode) -> tuple[Block, ...]:
+        """The blocks one node makes: a fence of prose around a drawing makes the prose and the drawing apart, a
+        paragraph holding `$$…$$` the text and the formula; any other node one block, or none."""
+        if node.type in ("fence", "code_block"):
+            return self.code(node, _line(node))
+        block = self.block(node)
+        return split_displayed_math(block) if block is not None else ()
 
     def block(self, node: SyntaxTreeNode) -> Block | None:
         line = _line(node)
@@ -689,24 +604,52 @@ class _TreeBuilder:
             case "paragraph":
                 children = self.inline_children(node.children[0], line) if node.children else ()
                 return Paragraph(_break_before_labels(children), line) if children else None
-            case "fence" | "code_block":
-                return self.code(node, line)
             case "bullet_list" | "ordered_list":
                 return self.list_block(node, line)
+            case "dl":
+                return self.definition_list(node, line)
             case "table":
                 return self.table(node, line)
             case "blockquote":
                 return _callout_or_quote(self.blocks(node.children), line)
             case "hr":
                 return ThematicBreak(line)
+            case "math_block":
+                return self.formulas.block(node.content, line)
             case _:
                 self.reporter.warn(line, Code.UNSUPPORTED, f"skipped unsupported Markdown construct {node.type!r}")
                 return None
 
-    def code(self, node: SyntaxTreeNode, line: int) -> Block:
+    def code(self, node: SyntaxTreeNode, line: int) -> tuple[Block, ...]:
         info = node.info.strip() if node.type == "fence" else ""
         language = info.split()[0].strip("{}.").lower() if info else ""
         text = node.content[:-1] if node.content.endswith("\n") else node.content
+        if language == MATH_LANGUAGE and node.type == "fence":
+            return (self.formulas.block(text, line),)
+        return self.code_pieces(text, language, line, line + 1 if node.type == "fence" else line, info)
+
+    def code_pieces(
+        self, text: str, language: str, line: int, first_line: int, info: str | None = None
+    ) -> tuple[Block, ...]:
+        """Like `code_text`, but a drawing with paragraphs of prose around it (enrich/layout.py `fence_parts`)
+        becomes the drawing alone, and each paragraph a plain code block: text in every format, monospace as
+        GitHub shows the whole fence."""
+        parts = fence_parts(text, language, self.limits.diagram_strokes)
+        if len(parts) == 1:
+            return (self.code_text(text, language, line, first_line, info),)
+        pieces: list[Block] = []
+        for part in parts:
+            part_line = line if part.offset == 0 else first_line + part.offset  # a block's line is where it starts
+            if part.prose:
+                pieces.append(CodeBlock(part.text, "", "", part_line))
+            else:
+                pieces.append(self.code_text(part.text, language, part_line, first_line + part.offset, info))
+        return tuple(pieces)
+
+    def code_text(self, text: str, language: str, line: int, first_line: int, info: str | None = None) -> Block:
+        """A code block, or a diagram when its text draws one; `first_line` is the line of its first text line
+        (a fence's or a raw `<pre>`'s)."""
+        info = language if info is None else info
         if is_diagram(text, language, self.limits.diagram_strokes):
             lines, columns = diagram_lines(text)
             if len(lines) > self.limits.diagram_lines or columns > self.limits.diagram_columns:
@@ -715,7 +658,6 @@ class _TreeBuilder:
                     f"diagram is {len(lines)} lines x {columns} columns, over the {self.limits.diagram_lines} x "
                     f"{self.limits.diagram_columns} limit (--limit diagram-lines=N, diagram-columns=N)",
                 )
-            first_line = line + 1 if node.type == "fence" else line
             return Diagram(lines, columns, info, line, self._drawing(lines, language, first_line))
         return CodeBlock(text, language, info, line)
 
@@ -761,6 +703,18 @@ class _TreeBuilder:
             return OrderedList(tuple(items), start, tight, line)
         return BulletList(tuple(items), tight, line)
 
+    def definition_list(self, node: SyntaxTreeNode, line: int) -> DefinitionList:
+        """`Term` then `: definition` lines: markdown-it gives each term (dt) and then its definitions (dd)."""
+        items: list[DefinitionItem] = []
+        for child in node.children:
+            if child.type == "dt":
+                term = self.inline_children(child.children[0], _line(child)) if child.children else ()
+                items.append(DefinitionItem(term, ()))
+            elif child.type == "dd" and items:
+                definitions = (*items[-1].definitions, self.blocks(child.children))
+                items[-1] = replace(items[-1], definitions=definitions)
+        return DefinitionList(tuple(items), line)
+
     def table(self, node: SyntaxTreeNode, line: int) -> Table:
         self._check_table_size(node, line)
         header: tuple[TableCell, ...] = ()
@@ -779,8 +733,7 @@ class _TreeBuilder:
                     rows.append(cells)
         width = len(header)
         padded = tuple((row + (TableCell(()),) * width)[:width] for row in rows)
-        weights = column_weights(header, padded)
-        return Table(header, padded, tuple(alignments), weights, line, table_fit(header, padded))
+        return Table(header, padded, tuple(alignments), (), line)  # laid out once the tree is whole
 
     def _check_table_size(self, node: SyntaxTreeNode, line: int) -> None:
         """Before any cell is converted: a huge table must fail fast, not after laying it out."""
@@ -809,11 +762,11 @@ class _TreeBuilder:
     # -------------------------------------------------------------- inlines
 
     def inline_children(self, inline: SyntaxTreeNode, line: int) -> tuple[Inline, ...]:
-        builder = _InlineStack(line, self.reporter, self.ids)
+        builder = InlineStack(line, self.html)
         self._inlines(inline.children, builder)
         return builder.finish()
 
-    def _inlines(self, nodes: list[SyntaxTreeNode], out: _InlineStack) -> None:
+    def _inlines(self, nodes: list[SyntaxTreeNode], out: InlineStack) -> None:
         for node in nodes:
             match node.type:
                 case "text":
@@ -824,8 +777,8 @@ class _TreeBuilder:
                     out.add(SoftBreak())
                 case "hardbreak":
                     out.add(HardBreak())
-                case "em" | "strong" | "s":
-                    kind = {"em": "em", "strong": "strong", "s": "del"}[node.type]
+                case "em" | "strong" | "s" | "sup" | "sub":
+                    kind = {"em": "em", "strong": "strong", "s": "del", "sup": "sup", "sub": "sub"}[node.type]
                     out.open(kind)
                     self._inlines(node.children, out)
                     out.close(kind)
@@ -834,14 +787,14 @@ class _TreeBuilder:
                 case "link" if not link_allowed(href := str(node.attrs.get("href", ""))) or not href:
                     # A link to nothing, or an autolink or reference link whose target is refused.
                     if href:
-                        self.reporter.warn(out.line, Code.UNSAFE_LINK, _refusal(unquote(href)))
+                        self.reporter.warn(out.line, Code.UNSAFE_LINK, refusal(unquote(href)))
                     self._inlines(node.children, out)
                 case "link":
                     out.open("a", href=href, title=str(node.attrs.get("title", "")))
                     self._inlines(node.children, out)
                     out.close("a")
                 case "image":
-                    alt_stack = _InlineStack(out.line, self.reporter, self.ids)
+                    alt_stack = InlineStack(out.line, self.html)
                     self._inlines(node.children, alt_stack)
                     alt = plain_text(alt_stack.finish())
                     src, title = str(node.attrs.get("src", "")), str(node.attrs.get("title", "") or "")
@@ -849,8 +802,12 @@ class _TreeBuilder:
                 case "footnote_ref":
                     number = int(str(node.meta.get("id", 0))) + 1
                     out.add(FootnoteRef(number, str(node.meta.get("label") or number)))
+                case "html_inline" if node.content.startswith(_TASK_CHECKBOX):
+                    pass  # the tasklists plugin's own box; list_block has read it
                 case "html_inline":
                     out.html(node.content)
+                case "math_inline" | "math_inline_double":
+                    out.add(self.formulas.inline(node.content, node.type == "math_inline_double", out.line))
                 case _:
                     self.reporter.warn(out.line, Code.UNSUPPORTED, f"skipped unsupported inline {node.type!r}")
 
@@ -886,11 +843,12 @@ def _break_before_labels(children: tuple[Inline, ...]) -> tuple[Inline, ...]:
 def _strip_task_marker_space(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
     first = blocks[0] if blocks else None
     if isinstance(first, Paragraph) and first.children and isinstance(first.children[0], Text):
-        trimmed = _trim((Text(first.children[0].text.lstrip()), *first.children[1:]))
+        trimmed = trim((Text(first.children[0].text.lstrip()), *first.children[1:]))
         return (replace(first, children=trimmed), *blocks[1:])
     return blocks
 
 
+_TASK_CHECKBOX = '<input class="task-list-item-checkbox"'
 _GFM_AUTOLINK = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.|mailto:|[^\s@]+@[^\s@]+$)", re.IGNORECASE)
 
 
@@ -904,242 +862,6 @@ _ALIGNMENTS: dict[str, Alignment] = {"left": "left", "center": "center", "right"
 def _alignment(style: str) -> Alignment:
     match = re.search(r"text-align:\s*(\w+)", style)
     return _ALIGNMENTS.get(match.group(1), "default") if match else "default"
-
-
-# ------------------------------------------------------------------ inline assembly
-
-_CONTAINER_TAGS = {"em", "i", "strong", "b", "del", "s", "strike", "sup", "sub", "kbd", "code", "a", "ins", "u"}
-_DISCARD_CONTENT_TAGS = {"script", "style", "template", "textarea", "title", "iframe", "object", "noscript"}
-
-
-@dataclass
-class _Frame:
-    kind: str
-    attrs: dict[str, str]
-    children: list[Inline] = field(default_factory=list)
-
-
-class _InlineStack:
-    """Builds nested inlines from open/close events, shared by Markdown and raw HTML tags."""
-
-    def __init__(self, line: int, reporter: Reporter, ids: IdRegistry) -> None:
-        self.line = line
-        self.reporter = reporter
-        self.ids = ids
-        self.frames: list[_Frame] = [_Frame("root", {})]
-        self.discarding = 0
-
-    def add(self, node: Inline) -> None:
-        if self.discarding:
-            return
-        children = self.frames[-1].children
-        if isinstance(node, Text) and children and isinstance(children[-1], Text):
-            children[-1] = Text(children[-1].text + node.text)
-        elif not (isinstance(node, Text) and not node.text):
-            children.append(node)
-
-    def open(self, kind: str, **attrs: str) -> None:
-        self.frames.append(_Frame(kind, attrs))
-
-    def close(self, kind: str) -> None:
-        for depth in range(len(self.frames) - 1, 0, -1):
-            if self.frames[depth].kind == kind:
-                while len(self.frames) > depth:
-                    self._pop()
-                return
-
-    def _pop(self) -> None:
-        frame = self.frames.pop()
-        children = tuple(frame.children)
-        node: Inline | None
-        match frame.kind:
-            case "em" | "i":
-                node = Emphasis(children)
-            case "strong" | "b":
-                node = Strong(children)
-            case "del" | "s" | "strike":
-                node = Strikethrough(children)
-            case "sup":
-                node = Superscript(children)
-            case "sub":
-                node = Subscript(children)
-            case "kbd":
-                node = Keyboard(children)
-            case "code":
-                node = InlineCode(plain_text(children))
-            case "a":
-                node = self._link(frame, children)
-            case _:
-                node = None
-        if node is None:
-            for child in children:
-                self.add(child)
-        elif not isinstance(node, Link | InlineCode) and not children:
-            return
-        else:
-            self.add(node)
-
-    def _link(self, frame: _Frame, children: tuple[Inline, ...]) -> Inline | None:
-        href = frame.attrs.get("href", "")
-        anchor_id = frame.attrs.get("id") or frame.attrs.get("name") or ""
-        if anchor_id:
-            self.ids.reserve(anchor_id)
-            self.frames[-1].children.append(Anchor(anchor_id))
-        if not href:
-            return None
-        if not link_allowed(href):
-            self.reporter.warn(self.line, Code.UNSAFE_LINK, _refusal(href))
-            return None
-        return Link(href, children, frame.attrs.get("title", ""))
-
-    def html(self, raw: str) -> None:
-        """One inline HTML tag or comment, mapped to its meaning or dropped."""
-        if raw.startswith(("<!", "<?")):
-            return  # comments, declarations, CDATA, processing instructions
-        converter = _HtmlConverter(self.line, self.reporter, self.ids, inline_target=self)
-        converter.feed_all(raw)
-
-    def finish(self) -> tuple[Inline, ...]:
-        while len(self.frames) > 1:
-            self._pop()
-        children = self.frames[0].children
-        while children and isinstance(children[-1], SoftBreak | HardBreak):
-            children.pop()
-        return tuple(children)
-
-
-# ------------------------------------------------------------------ raw HTML
-
-
-@dataclass(frozen=True, slots=True)
-class _DetailsOpen:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _DetailsClose:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _Summary:
-    inlines: tuple[Inline, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _HtmlParagraph:
-    inlines: tuple[Inline, ...]
-
-
-_HtmlEvent = _DetailsOpen | _DetailsClose | _Summary | _HtmlParagraph
-_BLOCK_TAGS = {
-    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "figure", "figcaption",
-    "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "h1", "h2", "h3", "h4",
-    "h5", "h6", "blockquote", "pre", "hr", "center", "address",
-}  # fmt: skip
-_CELL_TAGS = {"td", "th"}
-
-
-class _HtmlConverter(HTMLParser):
-    """Maps raw HTML to our nodes: known tags keep their meaning, others are dropped, text is kept."""
-
-    def __init__(
-        self, line: int, reporter: Reporter, ids: IdRegistry, inline_target: _InlineStack | None = None
-    ) -> None:
-        super().__init__(convert_charrefs=True)
-        self.line = line
-        self.reporter = reporter
-        self.inline_target = inline_target
-        self.events: list[_HtmlEvent] = []
-        self.current = inline_target or _InlineStack(line, reporter, ids)
-        self.summary: _InlineStack | None = None
-
-    def feed_all(self, raw: str) -> None:
-        try:
-            self.feed(raw)
-            self.close()
-        except AssertionError:  # Python's HTMLParser asserts on some malformed markup (`<![a(`)
-            self.reporter.warn(self.line, Code.RAW_HTML, "dropped raw HTML that could not be parsed")
-        if self.inline_target is None:
-            self._flush()
-
-    def _stack(self) -> _InlineStack:
-        return self.summary or self.current
-
-    def _flush(self) -> None:
-        if self.inline_target is not None or self.summary is not None:
-            return
-        inlines = self.current.finish()
-        if any(not (isinstance(node, Text) and not node.text.strip()) for node in inlines):
-            self.events.append(_HtmlParagraph(_trim(inlines)))
-        self.current = _InlineStack(self.line, self.reporter, self.current.ids)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        stack = self._stack()
-        if tag in _DISCARD_CONTENT_TAGS:
-            stack.discarding += 1
-            self.reporter.warn(self.line, Code.RAW_HTML, f"dropped <{tag}> element from raw HTML")
-        elif stack.discarding:
-            return
-        elif tag == "details" and self.inline_target is None:
-            self._flush()
-            self.events.append(_DetailsOpen())
-        elif tag == "summary" and self.inline_target is None:
-            self._flush()
-            self.summary = _InlineStack(self.line, self.reporter, self.current.ids)
-        elif tag == "br":
-            stack.add(HardBreak())
-        elif tag == "img":
-            source = values.get("src", "")
-            if source:
-                stack.add(Image(source, values.get("alt", ""), values.get("title", ""), self.line))
-        elif tag in _CONTAINER_TAGS:
-            stack.open(tag, **values)
-        elif tag in _BLOCK_TAGS and self.inline_target is None:
-            self._flush()
-        elif tag in _CELL_TAGS:
-            stack.add(Text(" "))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag in _CONTAINER_TAGS or tag in _DISCARD_CONTENT_TAGS:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        stack = self._stack()
-        if tag in _DISCARD_CONTENT_TAGS:
-            stack.discarding = max(0, stack.discarding - 1)
-        elif stack.discarding:
-            return
-        elif tag == "summary" and self.summary is not None:
-            inlines = self.summary.finish()
-            self.summary = None
-            self.events.append(_Summary(_trim(inlines)))
-        elif tag == "details" and self.inline_target is None:
-            self._flush()
-            self.events.append(_DetailsClose())
-        elif tag in _CONTAINER_TAGS:
-            stack.close(tag)
-        elif tag in _BLOCK_TAGS and self.inline_target is None:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        stack = self._stack()
-        if self.inline_target is None and not stack.frames[-1].children and len(stack.frames) == 1:
-            data = data.lstrip()
-        stack.add(Text(data if self.inline_target else re.sub(r"\s+", " ", data)))
-
-
-def _trim(inlines: tuple[Inline, ...]) -> tuple[Inline, ...]:
-    items = list(inlines)
-    while items and isinstance(items[0], HardBreak | SoftBreak):
-        items.pop(0)
-    if items and isinstance(items[0], Text):
-        items[0] = Text(items[0].text.lstrip())
-    if items and isinstance(items[-1], Text):
-        items[-1] = Text(items[-1].text.rstrip())
-    return tuple(item for item in items if not (isinstance(item, Text) and not item.text))
 
 
 def token_stream(text: str) -> list[Token]:

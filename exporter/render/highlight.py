@@ -54,7 +54,8 @@ def is_known_language(language: str) -> bool:
 def highlight_lines(code: str, language: str) -> list[list[StyledRun]]:
     """The code split into lines of runs; adjacent runs with the same style are merged."""
     lexer = _lexer(language)
-    tokens = lexer.get_tokens(code) if lexer is not None else [(Token.Text, code)]
+    # Lexed with a final newline: some lexers (console sessions) drop a last line that has none.
+    tokens = lexer.get_tokens(code + "\n") if lexer is not None else [(Token.Text, code + "\n")]
     lines: list[list[StyledRun]] = [[]]
     for token_type, value in tokens:
         css_class, color, bold, italic = _style_of(token_type)
@@ -79,6 +80,8 @@ def highlight_lines(code: str, language: str) -> list[list[StyledRun]]:
                 runs[-1] = StyledRun(runs[-1].text + piece, css_class, color, bold, italic)
             else:
                 runs.append(StyledRun(piece, css_class, color, bold, italic))
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # the line the added newline opened
     if len(lines) > 1 and not lines[-1] and code.endswith("\n"):
         lines.pop()
     return lines

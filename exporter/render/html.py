@@ -23,6 +23,7 @@ import exporter
 from exporter.assets import asset_dir
 from exporter.diagram.style import DiagramStyle
 from exporter.diagram.svg import render_svg
+from exporter.enrich.language import with_east_asian_region
 from exporter.enrich.moment import w3c_datetime
 from exporter.enrich.outline import footnote_id, footnote_ref_id
 from exporter.enrich.presentation import (
@@ -38,15 +39,19 @@ from exporter.enrich.presentation import (
     keeps_together,
     labels_for,
 )
+from exporter.enrich.tables import column_widths, table_width_pt, with_identifier_breaks
 from exporter.model.diagnostics import Code, ExportError, Reporter
 from exporter.model.text_width import cell_width
 from exporter.model.tree import (
+    Alignment,
     Anchor,
     Block,
     BlockQuote,
     BulletList,
     Callout,
     CodeBlock,
+    DefinitionItem,
+    DefinitionList,
     Details,
     Diagram,
     DiagramDrawing,
@@ -59,25 +64,31 @@ from exporter.model.tree import (
     Image,
     Inline,
     InlineCode,
+    InlineStyle,
     Keyboard,
     Link,
     ListItem,
+    Math,
+    MathBlock,
     MetadataField,
     OrderedList,
     Paragraph,
     SoftBreak,
     Strikethrough,
     Strong,
+    Styled,
     Subscript,
     Superscript,
     Table,
     TableCell,
+    TableFit,
     Text,
     ThematicBreak,
     TocEntry,
 )
-from exporter.read.theme import DEFAULT_THEME, Theme, load_theme
+from exporter.read.theme import DEFAULT_THEME, WORD_FONT_ROLES, Theme, load_theme
 from exporter.render.highlight import StyledRun, highlight_lines, pygments_css
+from exporter.render.math import block_math, inline_math
 from exporter.render.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
 from exporter.safety.resources import ResourceResolver, shown_reference
 
@@ -96,6 +107,8 @@ CODE_TAB_CELLS = 4
 
 # Print keeps text this far inside the right margin, so rounding never puts a glyph past it.
 PRINT_EDGE_SAFETY_PT = 0.25
+# Table text in print.css, by the table's fit.
+PRINT_TABLE_FONT_PT: dict[TableFit, float] = {"normal": 8.5, "compact": 7.0, "landscape": 7.0}
 
 
 def render_html(
@@ -111,6 +124,7 @@ def render_html(
 
     `presentation` holds the decisions shared with the other formats (built here when not given)."""
     shown = presentation or build_presentation(document, options.theme)
+    region = shown.east_asian_region
     renderer = _BodyRenderer(
         resolver,
         for_print,
@@ -119,7 +133,9 @@ def render_html(
         diagram_style=shown.diagram_style,
     )
     title_html = renderer.heading(shown.title_heading, extra_class="doc-title") if shown.title_heading else ""
-    metadata_html = renderer.metadata(document.metadata, shown.status_tone)
+    if shown.subtitle:
+        title_html += f'\n<p class="doc-subtitle">{_escape(shown.subtitle)}</p>'
+    metadata_html = renderer.metadata(shown.metadata, shown.status_tone)
     text_width_pt = options.text_width_pt - PRINT_EDGE_SAFETY_PT
     body_html = renderer.blocks(shown.body, text_width_pt)
     footnotes_html = renderer.footnotes(document.footnotes, text_width_pt)
@@ -137,7 +153,11 @@ def render_html(
         "moment": w3c_datetime(shown.moment or _now()) if for_print else "",
         "status": shown.status,
         "requirement": shown.requirement,
-        "stylesheet": Markup(stylesheet_text(for_print, options.theme)) if embed_styles else "",
+        "stylesheet": (
+            Markup(stylesheet_text(for_print, options.theme) + "\n" + language_style_text(options.theme, region))
+            if embed_styles
+            else ""
+        ),
         "page_style": Markup(page_style_text(options, shown.language)) if for_print and embed_styles else "",
         "for_print": for_print,
         "watermark": options.watermark_text(shown.status) if for_print else "",
@@ -244,6 +264,32 @@ def page_style_text(options: RenderOptions, language: str) -> str:
     )
 
 
+# The wide characters of text diagrams (base.css) are drawn in these families, in the document's glyph forms.
+DIAGRAM_WIDE_FAMILIES = '"Noto Sans Mono CJK JP", "Noto Sans CJK JP"'
+
+
+@lru_cache(maxsize=8)
+def language_style_text(theme: Theme, east_asian_region: str) -> str:
+    """The theme's font stacks again, after the theme, with their Noto CJK families in the glyph forms of the
+    document's language (`east_asian_region`, see exporter.enrich.language): Chinese, Japanese and Korean write
+    直, 骨 and 今 differently. "" when the stacks already are in those forms.
+
+    The values are the theme's own, as exporter.read.theme cleaned them; only family names change."""
+    default_theme = load_theme(DEFAULT_THEME)
+    declarations = []
+    for role in sorted(WORD_FONT_ROLES):
+        name = f"font-{role}"
+        families = theme.value(name, "") or default_theme.value(name, "")
+        in_region = with_east_asian_region(families, east_asian_region)
+        if in_region != families:
+            declarations.append(f"--{name}: {in_region};")
+    rules = [f":root {{ {' '.join(declarations)} }}"] if declarations else []
+    wide = with_east_asian_region(DIAGRAM_WIDE_FAMILIES, east_asian_region)
+    if wide != DIAGRAM_WIDE_FAMILIES:
+        rules.append(f"pre.diagram .wide {{ font-family: {wide}; }}")
+    return "\n".join(rules)
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -255,6 +301,17 @@ def _css_page_number(labels: Labels) -> str:
 
 def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _css_column_widths(table: Table) -> list[str]:
+    """Each column's minimum (em of the table text), then its share of what the minimums leave of the width."""
+    if len(table.column_minimums) != len(table.header) or len(table.column_weights) != len(table.header):
+        return [f"{100 / len(table.header):.2f}%" for _ in table.header]  # a tree built without the layout pass
+    total = sum(table.column_minimums)
+    return [
+        f"calc({minimum - share * total:.2f}em + {share * 100:.2f}%)"
+        for minimum, share in zip(table.column_minimums, table.column_weights, strict=True)
+    ]
 
 
 def _escape(text: str) -> str:
@@ -285,6 +342,7 @@ class _BodyRenderer:
     # Print: notes already placed at a reference, and how deep we are in text where a note can't float.
     floated_notes: set[int] = field(default_factory=set)
     plain_refs_depth: int = 0
+    in_floated_note: bool = False  # its white space must be collapsed here (see _FloatedNote)
     diagram_style: DiagramStyle = field(default_factory=DiagramStyle)
     inlined_bytes: int = 0  # data: URIs written so far
 
@@ -297,10 +355,12 @@ class _BodyRenderer:
         match block:
             case Heading():
                 return self.heading(block)
-            case Paragraph(children=children):
-                return self.paragraph(children, tight=tight)
+            case Paragraph(children=children, alignment=alignment):
+                return self.paragraph(children, tight=tight, alignment=alignment)
             case CodeBlock():
                 return self.code_block(block, width_pt)
+            case MathBlock(tex=tex):
+                return block_math(tex)
             case Diagram():
                 return self.diagram(block, width_pt)
             case BulletList(items=items, tight=is_tight):
@@ -310,8 +370,10 @@ class _BodyRenderer:
                 if start != 1 and self.for_print:  # WeasyPrint ignores the start attribute
                     start_attr += f' style="counter-reset: list-item {start - 1}"'
                 return f"<ol{start_attr}>\n{self.list_items(items, is_tight, width_pt)}\n</ol>"
+            case DefinitionList(items=definition_items):
+                return self.definition_list(definition_items, width_pt)
             case Table():
-                return self.table(block)
+                return self.table(block, width_pt)
             case BlockQuote(children=children):
                 return f"<blockquote>\n{self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)}\n</blockquote>"
             case Callout(kind=kind, children=children):
@@ -344,10 +406,14 @@ class _BodyRenderer:
         self.plain_refs_depth -= 1
         return f"<{tag}{id_attr}{class_attr}>{number}{content}{anchor}</{tag}>"
 
-    def paragraph(self, children: tuple[Inline, ...], *, tight: bool = False, prefix: str = "") -> str:
+    def paragraph(
+        self, children: tuple[Inline, ...], *, tight: bool = False, prefix: str = "", alignment: Alignment = "default"
+    ) -> str:
         if len(children) == 1 and isinstance(children[0], Image) and not prefix:
             return self.figure(children[0])
         content = prefix + self.inlines(children)
+        if alignment != "default":  # raw HTML `<p align>`, `<div align>`
+            return f'<p class="align-{alignment}">{content}</p>'
         if tight:
             return content
         return f'<p class="lead-in">{content}</p>' if is_lead_in(children) else f"<p>{content}</p>"
@@ -377,6 +443,17 @@ class _BodyRenderer:
             content = f"{box}{self.blocks(children, width_pt, tight=tight)}"
         state = "done" if item.checked else "open"
         return f'<li class="task-item task-{state}">{content}</li>'
+
+    def definition_list(self, items: tuple[DefinitionItem, ...], width_pt: float) -> str:
+        inner_width = width_pt - PRINT_LIST_INDENT_PT
+        parts: list[str] = []
+        for item in items:
+            parts.append(f"<dt>{self.inlines(item.term)}</dt>")
+            for definition in item.definitions:
+                # A definition of one paragraph is written `<dd>text</dd>`, as markdown-it writes a tight list.
+                tight = len(definition) == 1 and isinstance(definition[0], Paragraph)
+                parts.append(f"<dd>{self.blocks(definition, inner_width, tight=tight)}</dd>")
+        return "<dl>\n" + "\n".join(parts) + "\n</dl>"
 
     def task_box(self, checked: bool) -> str:
         if self.for_print:
@@ -428,7 +505,10 @@ class _BodyRenderer:
         size_pt = diagram_font_size_pt(diagram.columns, width_pt) if self.for_print else SCREEN_DIAGRAM_FONT_PT
         width = f"{drawing.columns * CELL_ADVANCE_EM * size_pt:.2f}pt"
         svg = render_svg(drawing, self.diagram_style, "\n".join(diagram.lines), width=width)
-        return f'<figure class="diagram-drawing">{svg}</figure>'
+        if self.for_print:
+            return f'<figure class="diagram-drawing">{svg}</figure>'
+        # On screen the column count keeps its text readable (screen.css); a wider drawing scrolls in its frame.
+        return f'<figure class="diagram-drawing" style="--columns: {max(drawing.columns, 1)}">{svg}</figure>'
 
     def diagram_line(self, line: str) -> str:
         """One diagram line as text, with each run of wide characters boxed to exactly two cells apiece."""
@@ -444,23 +524,16 @@ class _BodyRenderer:
                 run.append(char)
                 continue
             if (width == 2) != wide and run:
-                parts.append(self.diagram_run("".join(run), run_cells, wide))
+                parts.append(_diagram_run("".join(run), run_cells, wide))
                 run, run_cells = [], 0
             wide = width == 2
             run.append(char)
             run_cells += width
         if run:
-            parts.append(self.diagram_run("".join(run), run_cells, wide))
+            parts.append(_diagram_run("".join(run), run_cells, wide))
         return "".join(parts)
 
-    @staticmethod
-    def diagram_run(text: str, cells: int, wide: bool) -> str:
-        if not wide:
-            return _escape(text)
-        width_em = round(cells * CELL_ADVANCE_EM, 4)
-        return f'<span class="wide" style="display:inline-block;width:{width_em}em">{_escape(text)}</span>'
-
-    def table(self, table: Table) -> str:
+    def table(self, table: Table, width_pt: float) -> str:
         columns = len(table.header)
         classes = ["data-table"]
         if table.fit != "normal":
@@ -469,18 +542,17 @@ class _BodyRenderer:
             classes.append("landscape")
         if keeps_together(len(table.rows)):
             classes.append("keep-together")
-        colgroup = "".join(f'<col style="width: {weight * 100:.2f}%">' for weight in table.column_weights)
-        header = "".join(
-            self.table_cell("th", cell, self.alignment(table, index)) for index, cell in enumerate(table.header)
-        )
-        rows = "\n".join(
-            "<tr>"
-            + "".join(self.table_cell("td", cell, self.alignment(table, index)) for index, cell in enumerate(row))
-            + "</tr>"
-            for row in table.rows
-        )
-        body = f"<tbody>\n{rows}\n</tbody>" if table.rows else ""
-        parts = f"<colgroup>{colgroup}</colgroup>\n<thead><tr>{header}</tr></thead>\n{body}"
+        if table.breaks == "identifiers" and self.for_print:  # on screen the table scrolls instead
+            # Zero-width spaces, not <wbr>: WeasyPrint ignores a <wbr> inside <code>.
+            table = with_identifier_breaks(table, table_width_pt(table, width_pt), PRINT_TABLE_FONT_PT[table.fit])
+        colgroup = "".join(f'<col style="width: {width}">' for width in _css_column_widths(table))
+        every_row = (table.header, *table.rows)
+        heading_rows = every_row[: table.header_rows]
+        head = "".join(self.table_row(row, table, "th", width_pt) for row in heading_rows)
+        rows = "\n".join(self.table_row(row, table, "td", width_pt) for row in every_row[len(heading_rows) :])
+        thead = f"<thead>{head}</thead>\n" if head else ""
+        body = f"<tbody>\n{rows}\n</tbody>" if rows else ""
+        parts = f"<colgroup>{colgroup}</colgroup>\n{thead}{body}"
         if self.for_print:
             table_html = f'<table class="{" ".join(classes)}">{parts}</table>'
             # A named page: the wrapper starts a landscape page and the pages after it stay landscape.
@@ -489,15 +561,37 @@ class _BodyRenderer:
         table_html = f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">{parts}</table>'
         return f'<div class="table-scroll" tabindex="0">{table_html}</div>'
 
+    def table_row(self, row: tuple[TableCell, ...], table: Table, tag: str, width_pt: float) -> str:
+        """One row; the places another cell's span covers are left out, as HTML expects."""
+        cells = "".join(
+            self.table_cell(
+                tag, cell, self.alignment(table, index, cell), self.cell_width(table, index, cell, width_pt)
+            )
+            for index, cell in enumerate(row)
+            if not cell.covered
+        )
+        return f"<tr>{cells}</tr>"
+
     @staticmethod
-    def alignment(table: Table, index: int) -> str:
+    def alignment(table: Table, index: int, cell: TableCell) -> str:
         value = table.alignments[index] if index < len(table.alignments) else "default"
+        if cell.alignment != "default":
+            value = cell.alignment
         return "" if value == "default" else f"align-{value}"
 
-    def table_cell(self, tag: str, cell: TableCell, alignment: str) -> str:
+    @staticmethod
+    def cell_width(table: Table, index: int, cell: TableCell, width_pt: float) -> float:
+        """About how wide a cell is, for sizing the diagrams and code inside it."""
+        widths = column_widths(table, table_width_pt(table, width_pt), PRINT_TABLE_FONT_PT[table.fit])
+        return sum(widths[index : index + cell.column_span])
+
+    def table_cell(self, tag: str, cell: TableCell, alignment: str, width_pt: float) -> str:
         class_attr = f' class="{alignment}"' if alignment else ""
         scope = ' scope="col"' if tag == "th" else ""
-        return f"<{tag}{scope}{class_attr}>{self.inlines(cell.children)}</{tag}>"
+        spans = f' colspan="{cell.column_span}"' if cell.column_span > 1 else ""
+        spans += f' rowspan="{cell.row_span}"' if cell.row_span > 1 else ""
+        content = self.blocks(cell.blocks, width_pt) if cell.blocks else self.inlines(cell.children)
+        return f"<{tag}{scope}{spans}{class_attr}>{content}</{tag}>"
 
     # ------------------------------------------------------------ document parts
 
@@ -560,6 +654,9 @@ class _BodyRenderer:
                 return f"<sub>{self.inlines(children)}</sub>"
             case Keyboard(children=children):
                 return f"<kbd>{self.inlines(children)}</kbd>"
+            case Styled(style=style, children=children):
+                tag = _STYLED_TAGS[style]
+                return f"<{tag}>{self.inlines(children)}</{tag}>"
             case Link():
                 return self.link(node)
             case Image():
@@ -573,12 +670,14 @@ class _BodyRenderer:
                     f'<sup class="footnote-ref"><a href="#{footnote_id(number)}" '
                     f'id="{footnote_ref_id(number, count)}">{number}</a></sup>'
                 )
+            case Math(tex=tex, display=display):
+                return inline_math(tex, display=display)
             case Anchor(id=anchor_id):
                 return f'<span id="{_escape(anchor_id)}"></span>'
             case SoftBreak():
-                return "\n"
+                return " " if self.in_floated_note else "\n"
             case HardBreak():
-                return "<br>\n"
+                return "<br>" if self.in_floated_note else "<br>\n"
             case _:
                 assert_never(node)
 
@@ -589,32 +688,11 @@ class _BodyRenderer:
             return f'<sup class="footnote-ref"><a href="#{footnote_id(number)}">{number}</a></sup>'
         self.floated_notes.add(number)
         self.plain_refs_depth += 1
-        body = self.inline_blocks(note.children)
+        self.in_floated_note = True
+        body = _FloatedNote(self).blocks(note.children, f'<span class="footnote-marker">{number}.</span>')
+        self.in_floated_note = False
         self.plain_refs_depth -= 1
         return f'<span class="footnote" id="{footnote_id(number)}" data-number="{number}">{body}</span>'
-
-    def inline_blocks(self, blocks: tuple[Block, ...]) -> str:
-        """Blocks flattened to phrasing content, for a footnote that must sit inside a paragraph."""
-        parts: list[str] = []
-        for block in blocks:
-            match block:
-                case Paragraph(children=children) | Heading(children=children):
-                    parts.append(self.inlines(children))
-                case BulletList(items=items) | OrderedList(items=items):
-                    parts.extend(self.inline_blocks(item.children) for item in items)
-                case BlockQuote(children=children) | Callout(children=children) | Details(children=children):
-                    parts.append(self.inline_blocks(children))
-                case CodeBlock(text=text):
-                    parts.append(f"<code>{_escape(text)}</code>")
-                case Diagram(lines=lines):
-                    parts.append(f"<code>{_escape(' '.join(lines))}</code>")
-                case Table(header=header, rows=rows):
-                    parts.extend(self.inlines(cell.children) for row in (header, *rows) for cell in row)
-                case ThematicBreak():
-                    pass
-                case _:
-                    assert_never(block)
-        return " ".join(part for part in parts if part)
 
     def link(self, link: Link) -> str:
         content = self.inlines(link.children)
@@ -633,7 +711,8 @@ class _BodyRenderer:
                 f'<span class="image-missing-note">{_escape(note)}</span></span>'
             )
         title = f' title="{_escape(image.title)}"' if image.title else ""
-        return f'<img src="{_escape(self.image_source(image))}" alt="{_escape(image.alt)}"{title}>'
+        size = _image_size_style(image)
+        return f'<img src="{_escape(self.image_source(image))}" alt="{_escape(image.alt)}"{title}{size}>'
 
     def image_source(self, image: Image) -> str:
         """A short URL the PDF backend's fetcher serves; on screen, the image inlined as a data: URI,
@@ -651,6 +730,112 @@ class _BodyRenderer:
                 image.line,
             )
         return uri
+
+
+_STYLED_TAGS: dict[InlineStyle, str] = {"inserted": "ins", "highlighted": "mark", "small": "small"}
+
+
+@dataclass
+class _FloatedNote:
+    """A footnote's blocks for print, as elements a paragraph may hold (WeasyPrint floats a note out of the
+    paragraph that cites it); its inlines are the body renderer's."""
+
+    body: _BodyRenderer
+
+    def blocks(self, blocks: tuple[Block, ...], marker: str = "") -> str:
+        """A floated note's blocks as elements a paragraph may hold: spans that print.css lays out as the note's
+        paragraphs, lists, code and tables. `marker` (the note's number, an item's bullet) starts the first
+        paragraph, or a line of its own before a first block of another kind.
+
+        Nothing between or around the spans: WeasyPrint never collapses white space inside a footnote."""
+        parts: list[str] = []
+        if marker and not (blocks and isinstance(blocks[0], Paragraph | Heading)):
+            parts.append(f'<span class="note-paragraph">{marker}</span>')
+            marker = ""
+        for block in blocks:
+            match block:
+                case Paragraph(children=children) | Heading(children=children):
+                    parts.append(f'<span class="note-paragraph">{marker}{self.body.inlines(children)}</span>')
+                    marker = ""
+                case BulletList(items=items):
+                    parts.append(self.note_list(items, None))
+                case OrderedList(items=items, start=start):
+                    parts.append(self.note_list(items, start))
+                case BlockQuote(children=children):
+                    parts.append(f'<span class="note-quote">{self.blocks(children)}</span>')
+                case Callout(kind=kind, children=children):
+                    label = _escape(self.body.labels.callout_title(kind))
+                    title = f'<span class="note-paragraph note-title">{label}</span>'
+                    parts.append(f'<span class="note-quote">{title}{self.blocks(children)}</span>')
+                case Details(summary=summary, children=children):
+                    title = f'<span class="note-paragraph note-title">{self.body.inlines(summary)}</span>'
+                    parts.append(f'<span class="note-quote">{title}{self.blocks(children)}</span>')
+                case CodeBlock(text=text, language=language):
+                    lines = ["".join(_code_run(run) for run in runs) for runs in highlight_lines(text, language)]
+                    body = "\n".join(lines)
+                    parts.append(f'<span class="note-code code">{body}</span>')
+                case Diagram(lines=lines):
+                    body = "\n".join(self.body.diagram_line(line) for line in lines)
+                    parts.append(f'<span class="note-code note-diagram">{body}</span>')
+                case MathBlock(tex=tex):
+                    parts.append(f'<span class="note-paragraph note-math">{inline_math(tex, display=True)}</span>')
+                case Table():
+                    parts.append(self.note_table(block))
+                case DefinitionList(items=definition_items):
+                    for item in definition_items:
+                        parts.append(f'<span class="note-paragraph note-title">{self.body.inlines(item.term)}</span>')
+                        parts.extend(
+                            f'<span class="note-definition">{self.blocks(definition)}</span>'
+                            for definition in item.definitions
+                        )
+                case ThematicBreak():
+                    parts.append('<span class="note-rule"></span>')
+                case _:
+                    assert_never(block)
+        return "".join(parts)
+
+    def note_list(self, items: tuple[ListItem, ...], start: int | None) -> str:
+        """A list in a floated note: bullets, or numbers from `start`; a task item shows its box instead."""
+        entries = []
+        for index, item in enumerate(items):
+            if item.checked is not None:
+                label = "\u2612" if item.checked else "\u2610"
+            else:
+                label = "\u2022" if start is None else f"{start + index}."
+            marker = f'<span class="note-item-marker">{label}</span>'
+            entries.append(f'<span class="note-item">{self.blocks(item.children, marker)}</span>')
+        return f'<span class="note-list">{"".join(entries)}</span>'
+
+    def note_table(self, table: Table) -> str:
+        """A table in a floated note, as rows of cells; a cell spanning others is drawn once, in its first place."""
+        rows = []
+        for index, row in enumerate((table.header, *table.rows)):
+            cells = "".join(
+                f'<span class="note-cell">{self.note_cell(cell)}</span>' for cell in row if not cell.covered
+            )
+            head = " note-head" if index < table.header_rows else ""
+            rows.append(f'<span class="note-row{head}">{cells}</span>')
+        return f'<span class="note-table">{"".join(rows)}</span>'
+
+    def note_cell(self, cell: TableCell) -> str:
+        return self.blocks(cell.blocks) if cell.blocks else self.body.inlines(cell.children)
+
+
+def _diagram_run(text: str, cells: int, wide: bool) -> str:
+    """A run of a text diagram's line; wide (East Asian) characters are held to exactly two cells each."""
+    if not wide:
+        return _escape(text)
+    width_em = round(cells * CELL_ADVANCE_EM, 4)
+    return f'<span class="wide" style="display:inline-block;width:{width_em}em">{_escape(text)}</span>'
+
+
+def _image_size_style(image: Image) -> str:
+    """A raw `<img width>` or `height` in CSS pixels; the stylesheet still keeps the image within the page."""
+    if image.width:
+        return f' style="width: {image.width}px"'
+    if image.height:
+        return f' style="height: {image.height}px; width: auto"'
+    return ""
 
 
 def _code_run(run: StyledRun) -> str:

@@ -26,7 +26,7 @@ from exporter.model.diagnostics import Code, ExportError, Reporter
 from exporter.model.limits import Limits
 from exporter.model.tree import Diagram, Document, Heading, Table, walk_blocks
 from exporter.render.glyphs import report_missing_glyphs
-from exporter.render.html import page_style_text, render_html, stylesheet_text
+from exporter.render.html import language_style_text, page_style_text, render_html, stylesheet_text
 from exporter.render.options import RenderOptions
 from exporter.safety.resources import DataUrlTooLarge, ResourceResolver, decode_data_url
 
@@ -92,7 +92,11 @@ def render_pdf_with_pages(
     page = render_html(document, resolver, options, shown, for_print=True, embed_styles=False)
     _check_layout_size(document, page, resolver)
     page = with_break_chances(page)
-    css_texts = [stylesheet_text(True, options.theme), page_style_text(options, shown.language)]
+    css_texts = [
+        stylesheet_text(True, options.theme),
+        language_style_text(options.theme, shown.east_asian_region),
+        page_style_text(options, shown.language),
+    ]
     with _warnings_to(resolver.reporter):
         stylesheets = [_compiled(css) for css in css_texts]
         html = weasyprint.HTML(string=page, base_url=None, url_fetcher=SandboxFetcher(resolver))

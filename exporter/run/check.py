@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from exporter.assets import asset_dir
 from exporter.enrich.outline import RESERVED_IDS, dangling_fragment_links, iter_headings, slugify
+from exporter.enrich.typography import without_typography
 from exporter.model.diagnostics import CATALOGUE, Code, Diagnostic, Reporter, Severity, locate, stops_strict_export
 from exporter.model.tree import (
     Anchor,
@@ -78,7 +79,7 @@ def _normalise(text: str) -> str:
 
 
 def _heading_key(heading: Heading) -> str:
-    return _normalise(plain_text(heading.children)).casefold()
+    return without_typography(_normalise(plain_text(heading.children))).casefold()
 
 
 def section_bodies(document: Document, lines: list[str]) -> list[tuple[Heading, str]]:
@@ -208,7 +209,7 @@ def _similarity(text: str, other: str) -> float:
 def _missing_sections(document: Document, template: TemplateSections, source: str) -> Iterator[Finding]:
     present = {_heading_key(heading) for heading in iter_headings(document.blocks)}
     for name in template.required:
-        if name.casefold() not in present:
+        if without_typography(name).casefold() not in present:
             yield Finding(source, 1, 1, Code.MISSING_SECTION, f"required section {name!r} is missing")
 
 

@@ -15,6 +15,7 @@ from exporter.model.tree import (
     BulletList,
     Callout,
     CodeBlock,
+    DefinitionList,
     Details,
     Diagram,
     HardBreak,
@@ -22,6 +23,7 @@ from exporter.model.tree import (
     Image,
     Inline,
     ListItem,
+    MathBlock,
     OrderedList,
     Paragraph,
     SoftBreak,
@@ -30,7 +32,7 @@ from exporter.model.tree import (
     ThematicBreak,
 )
 from exporter.render.highlight import highlight_lines
-from exporter.render.word import ooxml, pictures, sections, styles, tables
+from exporter.render.word import equations, ooxml, pictures, sections, styles, tables
 from exporter.render.word.context import BodyStory, Context
 from exporter.render.word.inlines import inlines
 from exporter.render.word.runs import RunFormat, RunSink
@@ -83,6 +85,8 @@ def _dispatch(source: Block, context: Context) -> None:
             _paragraph(source, context)
         case CodeBlock():
             _code(source, context)
+        case MathBlock():
+            equations.equation_block(source, context)
         case Diagram():
             pictures.diagram(source, context)
         case BulletList():
@@ -91,6 +95,8 @@ def _dispatch(source: Block, context: Context) -> None:
             _list(source.items, source.start, source.tight, context)
         case Table():
             _table(source, context)
+        case DefinitionList():
+            _definitions(source, context)
         case BlockQuote():
             for child in source.children:
                 block(child, _quoted(context))
@@ -110,6 +116,17 @@ def _dispatch(source: Block, context: Context) -> None:
             assert_never(source)
 
 
+def _definitions(source: DefinitionList, context: Context) -> None:
+    """Each term a paragraph of its own, its definitions indented under it (styles Definition Term, Definition)."""
+    inner = replace(context, indent=context.indent + styles.DEFINITION_INDENT_TWIPS, paragraph_style=styles.DEFINITION)
+    for item in source.items:
+        term = context.add_block_paragraph(styles.DEFINITION_TERM)
+        inlines(context.sink(term, styles.DEFINITION_TERM), item.term, RunFormat(), context)
+        for definition in item.definitions:
+            for child in definition:
+                block(child, inner)
+
+
 def _quoted(context: Context) -> Context:
     """Inside a quote or callout: indented further, plain paragraphs as block text."""
     return replace(context, indent=context.indent + styles.QUOTE_INDENT_TWIPS, paragraph_style=styles.BLOCK_TEXT)
@@ -119,9 +136,9 @@ def _table(source: Table, context: Context) -> None:
     """A table too wide for the page gets landscape pages of its own, in the body; Word can't turn a footnote."""
     match context.story:
         case BodyStory() as body if source.fit == "landscape":
-            sections.landscape_table(source, context, body)
+            sections.landscape_table(source, context, body, block)
         case _:
-            tables.table(source, context)
+            tables.table(source, context, block)
 
 
 def _paragraph(source: Paragraph, context: Context) -> None:
@@ -132,6 +149,8 @@ def _paragraph(source: Paragraph, context: Context) -> None:
     paragraph = context.add_block_paragraph(context.paragraph_style)
     if is_lead_in(source.children):
         paragraph.paragraph_format.keep_with_next = True
+    if source.alignment != "default":  # raw HTML `<p align>`, `<div align>`
+        paragraph.paragraph_format.alignment = tables.WORD_ALIGNMENTS[source.alignment]
     inlines(context.sink(paragraph, context.paragraph_style), source.children, RunFormat(), context)
 
 

@@ -197,11 +197,13 @@ class Context:
         """A paragraph in `style`, indented directly only when the context moves it off the style's own indent."""
         paragraph = self.add_paragraph(style)
         own_indent = natural_indent if natural_indent is not None else _style_indent(style)
-        wanted = self.indent if style == styles.BLOCK_TEXT else self.indent + own_indent
+        wanted = self.indent if style in (styles.BLOCK_TEXT, styles.DEFINITION) else self.indent + own_indent
         if wanted != own_indent:
             paragraph.paragraph_format.left_indent = Twips(wanted)
         return paragraph
 
 
 def _style_indent(style: str) -> int:
+    if style == styles.DEFINITION:
+        return styles.DEFINITION_INDENT_TWIPS
     return styles.QUOTE_INDENT_TWIPS if style in (styles.BLOCK_TEXT, styles.CALLOUT_TITLE) else 0

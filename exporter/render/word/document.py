@@ -32,8 +32,11 @@ def _write(tree: Document, resolver: ResourceResolver, options: RenderOptions, s
     context = Context(tree, docx, book, options, shown, resolver, State.start(tree, docx), body, page)
     properties.set_properties(context)
     if shown.title_heading is not None:
-        blocks.heading(shown.title_heading, context.at(shown.title_heading.line), as_title=True)
-    if tree.metadata:
+        title_context = context.at(shown.title_heading.line)
+        blocks.heading(shown.title_heading, title_context, as_title=True)
+        if shown.subtitle:
+            title_context.add_paragraph(styles.SUBTITLE, title_context.inline_text(shown.subtitle))
+    if shown.metadata:
         sections.document_control(context)
     if tree.toc:
         sections.table_of_contents(context)
@@ -51,6 +54,7 @@ def _starting_document(tree: Document, options: RenderOptions, shown: Presentati
     if options.reference_docx is None:
         document = reference.our_document(options.theme, options.paper)
         styles.set_east_asian_language(document, shown.labels.locale)
+        styles.set_east_asian_region(document, shown.east_asian_region)
         return document
     try:
         document = reference.user_document(options.reference_docx)
@@ -60,5 +64,6 @@ def _starting_document(tree: Document, options: RenderOptions, shown: Presentati
     if not section.page_width or not section.page_height:
         reference.set_page_geometry(section, options.paper)
     ours = reference.our_document(options.theme, options.paper, Page.of(section).text_width_pt)
+    styles.set_east_asian_region(ours, shown.east_asian_region)
     reference.copy_missing_styles(document, ours)
     return document

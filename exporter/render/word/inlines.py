@@ -18,16 +18,19 @@ from exporter.model.tree import (
     Image,
     Inline,
     InlineCode,
+    InlineStyle,
     Keyboard,
     Link,
+    Math,
     SoftBreak,
     Strikethrough,
     Strong,
+    Styled,
     Subscript,
     Superscript,
     Text,
 )
-from exporter.render.word import ooxml, pictures, styles
+from exporter.render.word import equations, ooxml, pictures, styles
 from exporter.render.word.context import Context
 from exporter.render.word.runs import RunFormat, RunSink
 
@@ -51,12 +54,16 @@ def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, con
                 inlines(sink, children, replace(run_format, subscript=True, superscript=False), context)
             case Keyboard(children=children):
                 inlines(sink, children, replace(run_format, character_style=styles.KEYBOARD), context)
+            case Styled(style=style, children=children):
+                inlines(sink, children, _styled(run_format, style), context)
             case Link():
                 _link(sink, node, run_format, context)
             case Image():
                 pictures.inline_picture(sink, node, run_format, context)
             case FootnoteRef():
                 _footnote_reference(sink, node, context)
+            case Math():
+                equations.inline_equation(sink, node, context)
             case Anchor(id=identifier):
                 markers = context.state.bookmarks.place(identifier)
                 if markers is not None:
@@ -68,6 +75,19 @@ def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, con
                 sink.add_run("", run_format).add_break()
             case _:
                 assert_never(node)
+
+
+def _styled(run_format: RunFormat, style: InlineStyle) -> RunFormat:
+    """Raw HTML's <ins> underlined, <mark> highlighted, <small> a size smaller, as browsers show them."""
+    match style:
+        case "inserted":
+            return replace(run_format, underline=True)
+        case "highlighted":
+            return replace(run_format, highlight=True)
+        case "small":
+            return replace(run_format, small=True)
+        case _:
+            assert_never(style)
 
 
 def _link(sink: RunSink, link: Link, run_format: RunFormat, context: Context) -> None:

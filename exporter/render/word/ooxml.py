@@ -489,6 +489,13 @@ def set_east_asian_language(run_props: Element, language: str) -> None:
     get_or_add(run_props, "w:lang", RUN_PROPERTY_ORDER).set(qn("w:eastAsia"), language)
 
 
+def replace_east_asian_font(styles: Styles, old: str, new: str) -> None:
+    """`new` as the East Asian font wherever the styles part names `old` there."""
+    for fonts in styles.element.iter(qn("w:rFonts")):
+        if fonts.get(qn("w:eastAsia")) == old:
+            fonts.set(qn("w:eastAsia"), new)
+
+
 def style_ids(styles: Styles) -> set[str]:
     found = (style.get(qn("w:styleId")) for style in styles.element.iterchildren(qn("w:style")))
     return {style_id for style_id in found if style_id is not None}

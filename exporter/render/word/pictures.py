@@ -101,6 +101,10 @@ def _embed(run: Run, image: Image, width_pt: float, context: Context) -> str:
     data, info = picture
     natural_width = info.px_width * 72 / IMAGE_DPI
     natural_height = info.px_height * 72 / IMAGE_DPI
+    # A raw `<img width>` (or `height`) in CSS pixels sets the size; the other side keeps the proportions.
+    if image.width or image.height:
+        asked = image.width * 72 / IMAGE_DPI / natural_width if image.width else image.height / info.px_height
+        natural_width, natural_height = natural_width * asked, natural_height * asked
     height_pt = context.page.text_height_pt * MAX_IMAGE_HEIGHT_SHARE
     scale = min(1.0, width_pt / natural_width, height_pt / natural_height)
     shape = _add_picture(run, data, info, Emu(Pt(natural_width * scale)), Emu(Pt(natural_height * scale)), context)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from docx.enum.text import WD_COLOR_INDEX
+from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from exporter.render.word import ooxml, styles
+
+SMALL_SCALE = 0.85  # raw HTML <small>, as in styles/base.css
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +21,9 @@ class RunFormat:
     strike: bool = False
     superscript: bool = False
     subscript: bool = False
+    underline: bool = False
+    highlight: bool = False
+    small: bool = False
     character_style: str | None = None
 
 
@@ -28,10 +35,13 @@ class RunSink:
     width_pt: float  # room for pictures
     book: styles.StyleBook
     code_size_pt: float | None = None  # inline code size when the paragraph's text is not body size
+    text_size_pt: float = 0.0  # the paragraph style's text size, which <small> text shrinks from
 
     @classmethod
     def of(cls, paragraph: Paragraph, style: str, width_pt: float, book: styles.StyleBook) -> RunSink:
-        return cls(ooxml.RunContainer(paragraph), width_pt, book, styles.inline_code_size_pt(style))
+        return cls(
+            ooxml.RunContainer(paragraph), width_pt, book, styles.inline_code_size_pt(style), styles.text_size_pt(style)
+        )
 
     @property
     def in_hyperlink(self) -> bool:
@@ -58,6 +68,12 @@ class RunSink:
             run.italic = True
         if run_format.strike:
             run.font.strike = True
+        if run_format.underline:
+            run.font.underline = True
+        if run_format.highlight:
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        if run_format.small and self.text_size_pt:
+            run.font.size = Pt(self.text_size_pt * SMALL_SCALE)
         if run_format.superscript:
             run.font.superscript = True
         elif run_format.subscript:

@@ -24,8 +24,8 @@ PAGE_NUMBER_FIELDS = {PAGE: "PAGE", PAGES: "NUMPAGES"}  # the labels' page numbe
 
 
 def document_control(context: Context) -> None:
-    """The metadata as a two-column table of keys and values."""
-    metadata = context.tree.metadata
+    """The metadata as a two-column table of keys and values (what the title block shows left out)."""
+    metadata = context.presentation.metadata
     width = round(context.page.text_width_pt * TWIPS_PER_PT)
     key_width = round(width * METADATA_KEY_SHARE)
     table = context.story.new_table(len(metadata), 2)
@@ -119,7 +119,7 @@ def _metadata_text(context: Context, key: str) -> str:
 # ---------------------------------------------------------------- landscape sections
 
 
-def landscape_table(table: Table, context: Context, body: BodyStory) -> None:
+def landscape_table(table: Table, context: Context, body: BodyStory, write_block: tables.BlockWriter) -> None:
     """The table on pages of its own, turned landscape; headers and footers carry on."""
     previous = body.landscape_end
     if previous is not None and ooxml.is_last_in_body(body.document, previous):
@@ -129,7 +129,7 @@ def landscape_table(table: Table, context: Context, body: BodyStory) -> None:
         _end_section_before_table(context.page, context, body)
         body.pending_gap = False
     turned = replace(context, page=context.page.turned())
-    tables.table(table, turned)
+    tables.table(table, turned, write_block)
     body.landscape_end = _section_break(turned.page, context, body)
     body.pending_gap = False
 

@@ -13,6 +13,7 @@ from docx.shared import Pt, RGBColor, Twips
 from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
 from docx.styles.styles import Styles
 
+from exporter.enrich.language import with_east_asian_region
 from exporter.read.theme import Theme, plain_font_name
 from exporter.render.word import ooxml
 
@@ -81,6 +82,7 @@ MONO_LINE_EM = 1.164
 
 LIST_INDENT_TWIPS = 360  # per nesting level, also the hanging indent of the marker
 QUOTE_INDENT_TWIPS = 300
+DEFINITION_INDENT_TWIPS = 360  # a definition under its term, as far in as a list item's text
 CODE_PADDING_TWIPS = 120
 TABLE_CELL_MARGIN_TWIPS = 80
 INLINE_CODE_SIZE_PT = 9.0
@@ -96,6 +98,8 @@ COMPACT = "Compact"
 LIST_PARAGRAPH = "List Paragraph"
 BLOCK_TEXT = "Block Text"
 CALLOUT_TITLE = "Callout Title"
+DEFINITION_TERM = "Definition Term"  # pandoc's names for the same two styles
+DEFINITION = "Definition"
 SOURCE_CODE = "Source Code"
 DIAGRAM = "Diagram"
 FIGURE = "Figure"
@@ -205,6 +209,12 @@ def set_east_asian_language(document: DocxDocument, language: str) -> None:
         ooxml.set_east_asian_language(run_props, language)
 
 
+def set_east_asian_region(document: DocxDocument, region: str) -> None:
+    """Our styles' East Asian font in the glyph forms of the document's language: Noto Sans CJK SC for
+    simplified Chinese, TC for traditional, KR for Korean (see exporter.enrich.language.east_asian_region)."""
+    ooxml.replace_east_asian_font(document.styles, EAST_ASIAN_FONT, with_east_asian_region(EAST_ASIAN_FONT, region))
+
+
 class StyleBook:
     """Style ids by name, matched case-insensitively as Word matches built-in names.
 
@@ -296,6 +306,14 @@ def _text_styles(book: _Book, palette: Palette) -> None:
     callout_title.font.bold = True
     callout_title.font.color.rgb = RGBColor.from_string(palette.link)
     callout_title.paragraph_format.keep_with_next = True
+
+    definition = _paragraph_style(book, DEFINITION, base=BODY_TEXT)
+    definition.paragraph_format.left_indent = Twips(DEFINITION_INDENT_TWIPS)
+
+    term = _paragraph_style(book, DEFINITION_TERM, base=BODY_TEXT, next_style=DEFINITION)
+    term.font.bold = True
+    term.paragraph_format.space_after = Pt(2)
+    term.paragraph_format.keep_with_next = True
 
     title = _paragraph_style(book, TITLE, next_style=BODY_TEXT)
     _fonts(title, palette.heading_font)
