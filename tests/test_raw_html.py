@@ -269,7 +269,8 @@ def test_no_style_handler_or_script_survives_in_a_raw_table(tmp_path: Path) -> N
     body = html[html.index("<table class") :]
     assert "steal" not in body and "color:red" not in body and "javascript" not in body and "alert" not in body
     codes = sorted(str(diagnostic.code) for diagnostic in reporter.diagnostics)
-    assert codes == ["raw-html", "unsafe-link"]
+    assert codes == ["raw-html", "raw-html", "unsafe-link"]  # the script, the style, the link
+    assert any("style 'color:red'" in diagnostic.message for diagnostic in reporter.diagnostics)
 
 
 # ---------------------------------------------------------------- the corpus

@@ -245,6 +245,13 @@ def tokenize(raw: str, first_line: int, context: HtmlContext, *, columns_known: 
     except AssertionError:  # Python's HTMLParser asserts on some malformed markup (`<![a(`)
         context.raw_html_warning(first_line, 0, "dropped raw HTML that could not be parsed")
         return []
+    for event in tokenizer.events:
+        if isinstance(event, Tag) and not event.end and event.attrs.get("style", "").strip():
+            # GitHub drops inline styles too, but a colour or highlight the author meant is lost: say so.
+            style = event.attrs["style"].strip()
+            context.raw_html_warning(
+                event.line, event.column, f"dropped the style {style!r} of raw HTML <{event.name}>; its content is kept"
+            )
     return tokenizer.events
 
 
@@ -879,6 +886,10 @@ class BlockAssembler:
             pre.language = _code_language(tag.attrs)
         elif name not in ALLOWED:
             self.context.raw_html_warning(tag.line, tag.column, dropped(name))
+        elif not tag.end:
+            self.context.raw_html_warning(
+                tag.line, tag.column, f"dropped the formatting of raw HTML <{name}> inside <pre>; its text stays code"
+            )
 
     # ------------------------------------------------------------ content
 
