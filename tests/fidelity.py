@@ -441,8 +441,8 @@ def count_raw_html(reference: Reference, page: HtmlPage, raw_html_warnings: Iter
     dropped_kinds: Counter[str] = Counter()
     dropped = 0
     for message in raw_html_warnings:
-        if "dropped the style " in message or "dropped the formatting " in message:
-            continue  # an element that is itself mapped lost its style, or its formatting inside <pre>
+        if any(part in message for part in ("dropped the style ", "dropped the formatting ", "ignored align=")):
+            continue  # an element that is itself mapped lost its style, alignment, or formatting inside <pre>
         dropped += 1
         if (tag := _TAG_NAME.search(message)) and tag.group(1).lower() in KINDS:
             dropped_kinds[KINDS[tag.group(1).lower()]] += 1

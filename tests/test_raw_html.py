@@ -273,6 +273,24 @@ def test_no_style_handler_or_script_survives_in_a_raw_table(tmp_path: Path) -> N
     assert any("style 'color:red'" in diagnostic.message for diagnostic in reporter.diagnostics)
 
 
+def test_what_raw_html_asks_for_and_no_output_shows_is_named_in_a_warning() -> None:
+    markdown = (
+        '<h2 align="center">Centred</h2>\n\n'
+        'Text <img src="a.png" align="right" alt="x"> and <span style="color:red">red</span>.\n\n'
+        "<pre>x = <b>bold</b></pre>\n"
+    )
+    reporter = Reporter("doc.md")
+    document = parse(markdown, "doc.md", reporter)
+    messages = [str(diagnostic) for diagnostic in reporter.diagnostics if diagnostic.code == "raw-html"]
+    assert messages == [
+        'doc.md:1: warning: ignored align="center" of raw HTML <h2>; the heading is left-aligned [raw-html]',
+        'doc.md:3:6: warning: ignored align="right" of raw HTML <img>; the image is not floated [raw-html]',
+        "doc.md:3: warning: dropped the style 'color:red' of raw HTML <span>; its content is kept [raw-html]",
+        "doc.md:5:10: warning: dropped the formatting of raw HTML <b> inside <pre>; its text stays code [raw-html]",
+    ]
+    assert [type(block).__name__ for block in document.blocks] == ["Heading", "Paragraph", "CodeBlock"]
+
+
 # ---------------------------------------------------------------- the corpus
 
 

@@ -441,6 +441,11 @@ class InlineStack:
         source = attrs.get("src", "").strip()
         if self.picture_sources is not None:
             source = best_picture_source(self.picture_sources, source)
+        if (align := attrs.get("align", "").strip()) and source:
+            # Text never flows beside an image in print or Word; it stays where it was written.
+            self.context.raw_html_warning(
+                tag.line, tag.column, f'ignored align="{align}" of raw HTML <img>; the image is not floated'
+            )
         if source:
             width, height = _pixels(attrs.get("width", "")), _pixels(attrs.get("height", ""))
             self.add(Image(source, attrs.get("alt", ""), attrs.get("title", ""), tag.line, width, height))
@@ -782,6 +787,11 @@ class BlockAssembler:
                 inlines = self._finish_inlines(frame)
                 if inlines:
                     self._add_block(Heading(HEADINGS[name], "", inlines, frame.line), parent)
+                if (align := frame.attrs.get("align", "").strip()) and align.lower() != "left":
+                    # Headings keep the document's own alignment in every format; say so rather than lose it.
+                    self.context.raw_html_warning(
+                        frame.line, 0, f'ignored align="{align}" of raw HTML <{name}>; the heading is left-aligned'
+                    )
             case "div" | "figure":
                 self._flush(frame)
                 for block in frame.blocks:
