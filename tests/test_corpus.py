@@ -74,7 +74,10 @@ def test_corpus_document_exports_to_every_format(path: Path, tmp_path: Path) -> 
 
 
 def test_unresolvable_relative_images_warn_with_file_and_line(tmp_path: Path) -> None:
-    path = next(doc for doc in CORPUS_DOCS if doc.name.startswith("kep-4815"))
+    found = [doc for doc in CORPUS_DOCS if doc.name.startswith("kep-4815")]
+    if not found:
+        pytest.skip("../shared/corpus is not here")
+    path = found[0]
     result = export_document(path, ExportSettings(formats=("html",), output_dir=tmp_path))
     image_warnings = [str(d) for d in result.diagnostics if d.code == "resource-missing"]
     source = path.read_text(encoding="utf-8").splitlines()
