@@ -32,6 +32,9 @@ class Code(enum.StrEnum):
     BROKEN_LINK = "broken-link"
     DIAGRAM_TOO_LARGE = "diagram-too-large"
     DIAGRAM_RAGGED = "diagram-ragged"
+    DIAGRAM_RENDERER = "diagram-renderer"
+    DIAGRAM_SYNTAX = "diagram-syntax"
+    DIAGRAM_REFUSED = "diagram-refused"
     MATH = "math"
     # images and other resources
     RESOURCE_MISSING = "resource-missing"
@@ -93,6 +96,9 @@ def _catalogue() -> Mapping[Code, CodeInfo]:
         Code.BROKEN_LINK: (warning, "a #fragment link names no heading or anchor in the document"),
         Code.DIAGRAM_TOO_LARGE: (warning, "a diagram is over the stroke limit and stays text"),
         Code.DIAGRAM_RAGGED: (warning, "a diagram line does not meet its neighbour; drawn as best it can"),
+        Code.DIAGRAM_RENDERER: (warning, "a Mermaid, Graphviz or PlantUML renderer is missing or failed; shown as code"),
+        Code.DIAGRAM_SYNTAX: (error, "a Mermaid, Graphviz or PlantUML renderer rejected the diagram; shown as code"),
+        Code.DIAGRAM_REFUSED: (warning, "a diagram asked for a file, URL or script, which was refused"),
         Code.MATH: (warning, "a TeX formula can't be typeset and is shown as its source"),
         Code.RESOURCE_MISSING: (warning, "an image file does not exist or can't be read"),
         Code.RESOURCE_INVALID: (warning, "an image reference is not a valid URL or data: URL"),

@@ -25,6 +25,8 @@ class Limits:
     diagram_lines: int = 2_000
     diagram_columns: int = 1_000
     diagram_strokes: int = 50_000  # line characters of a diagram redrawn as vector graphics; more stay text
+    diagram_seconds: float = 30.0  # one Mermaid, Graphviz or PlantUML diagram, rendered
+    diagram_memory_bytes: int = 1 * GIB  # one renderer process (the browser: its JavaScript heap)
     math_characters: int = 20_000  # TeX typeset as formulas in one document; formulas past it stay TeX source
     footnotes: int = 5_000
     combining_marks: int = 2_000  # and other zero-width characters, in one paragraph, table cell or code line
@@ -58,6 +60,8 @@ MAXIMA: dict[str, int | float] = {
     "diagram_lines": 1_000_000,
     "diagram_columns": 100_000,
     "diagram_strokes": 10_000_000,
+    "diagram_seconds": MAX_SECONDS,
+    "diagram_memory_bytes": 64 * GIB,
     "math_characters": 100_000_000,
     "footnotes": 1_000_000,
     "combining_marks": 100_000_000,
@@ -73,7 +77,7 @@ MAXIMA: dict[str, int | float] = {
 def _checked_value(name: str, key: str, text: str) -> int | float:
     """The number `text` means for limit `key`: finite, above zero and at most its maximum."""
     maximum = MAXIMA[key]
-    whole = key != "seconds"
+    whole = not key.endswith("seconds")
     shown = text if len(text) <= 40 else text[:39] + "…"
     try:
         number = float(text.strip().replace("_", ""))
