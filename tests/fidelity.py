@@ -7,7 +7,8 @@ Three measures, per document (see tests/test_fidelity.py, which runs them on ../
   to the same words: Unicode NFKC, curly quotes and dashes made straight, case folded, then runs of letters
   and digits (so punctuation, markup and identifier separators such as `_` `.` `/` are never words, and
   each CJK character is a word of its own). Numbers that the formats draw for themselves (ordered list
-  and footnote numbers) and formulas (each tool spells TeX differently) are left out of the reference.
+  and footnote numbers), formulas (each tool spells TeX differently) and the source of Mermaid, Graphviz and
+  PlantUML fences (drawn as pictures whose labels the diagram tests check) are left out of the reference.
   Our words: the HTML page's visible text, SVG `<text>` and image alt text included; `pdftotext -raw` of
   the PDF (its default mode joins `non-` and `pointer` across lines), with the splits its extraction makes
   where the page shows a word whole mended (see `pdf_words`); the DOCX's document and footnote text plus
@@ -42,6 +43,7 @@ from xml.etree import ElementTree
 
 import pypandoc
 
+from exporter.diagram.external.drawing import RENDERER_OF_LANGUAGE
 from exporter.model.diagnostics import Reporter
 from exporter.read.markdown import parse
 from tests.pdf_checks import broken_table_words, table_cell_texts
@@ -165,6 +167,7 @@ class _AstReader:
         self.raw_fragments: list[str] = []
         self.kinds: Counter[str] = Counter()
         self.formulas = 0
+        self.drawn_diagrams = 0
         self.trailing_breaks = 0
 
     def rewrite(self, node: Any) -> Any:
@@ -202,6 +205,9 @@ class _AstReader:
                 return {"t": "Space"} if tag and tag.group(1).lower() in _BLOCK_TAGS else {"t": "Str", "c": ""}
             case "Table":
                 self._table(content)
+            case "CodeBlock" if set(content[0][1]) & set(RENDERER_OF_LANGUAGE):
+                self.drawn_diagrams += 1  # drawn by its renderer: its labels show, not its source
+                return {"t": "Plain", "c": []}
             case "CodeBlock":
                 return {"t": kind, "c": [content[0], _without_arrowheads(content[1])]}
         return {"t": kind, "c": self.rewrite(content)} if "c" in node else node
@@ -332,7 +338,7 @@ class _OurHtmlParser(_TextParser):
         if any(open_tag == "nav" for open_tag, _ in self.open) or tag == "nav" or "doc-control" in classes:
             return
         in_pre = any(open_tag == "pre" for open_tag, _ in self.open)
-        if tag == "figure" and "diagram-drawing" in classes:
+        if tag == "figure" and ("diagram-drawing" in classes or "diagram-picture" in classes):
             self.kinds["code block"] += 1  # a diagram drawn from a fence or <pre>
         elif tag == "img":
             self.kinds["image"] += 1

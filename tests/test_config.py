@@ -289,9 +289,9 @@ def test_pyproject_errors_name_the_table_and_the_line_inside_it(
 
     assert config_error(config) == (
         "pyproject.toml:6: error: [tool.designexport] line-length: unknown key; known keys: formats, theme, paper, "
-        "output-dir, toc, toc-depth, number-sections, smart, required-sections, strict, watermark, watermark-statuses, "
-        "organization, metadata, logo, pdf-variant, reference-docx, exclude, jobs, timeout, asset-root, allow-remote, "
-        "limits, suppress"
+        "output-dir, toc, toc-depth, number-sections, smart, diagrams, required-sections, strict, watermark, "
+        "watermark-statuses, organization, metadata, logo, pdf-variant, reference-docx, exclude, jobs, timeout, "
+        "asset-root, allow-remote, limits, suppress"
     )
 
 

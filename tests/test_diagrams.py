@@ -27,7 +27,7 @@ from exporter.diagram.svg import render_svg
 from exporter.enrich.layout import converts_to_drawing, diagram_lines, is_diagram
 from exporter.enrich.presentation import style_from_theme
 from exporter.model.diagnostics import Reporter
-from exporter.model.tree import CodeBlock, Diagram, DiagramDrawing, DiagramLabel, DiagramPath
+from exporter.model.tree import CodeBlock, Diagram, DiagramBox, DiagramDrawing, DiagramLabel, DiagramPath
 from exporter.read.markdown import parse
 from exporter.read.theme import load_theme
 from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES, TEMPLATE
@@ -95,13 +95,22 @@ def describe_label(label: DiagramLabel, redact: bool) -> str:
     return f"label {label.row},{label.column} {label.text!r}"
 
 
+def describe_box(box: DiagramBox, redact: bool) -> str:
+    out = f"box {box.top},{box.left} {box.bottom},{box.right} {box.style}"
+    if box.title:
+        text = f"crc32 {zlib.crc32(box.title.encode()):08x}" if redact else repr(box.title)
+        first, last = box.title_gap
+        out += f" titled {text} at column {box.title_column}, edge broken over columns {first}-{last}"
+    return out
+
+
 def describe_drawing(drawing: DiagramDrawing, redact: bool = False) -> list[str]:
     arrows = sum(path.start_arrow + path.end_arrow for path in drawing.paths)
     out = [
         f"{len(drawing.boxes)} boxes, {len(drawing.paths)} lines, {arrows} arrows, {len(drawing.labels)} labels"
         f" on {drawing.rows} rows × {drawing.columns} columns"
     ]
-    out += [f"box {box.top},{box.left} {box.bottom},{box.right} {box.style}" for box in drawing.boxes]
+    out += [describe_box(box, redact) for box in drawing.boxes]
     out += [describe_path(path) for path in drawing.paths]
     out += [describe_label(label, redact) for label in drawing.labels]
     return out
@@ -295,7 +304,7 @@ def drawings_to_render() -> list[tuple[str, DiagramDrawing, str]]:
     (template,) = [content for _, language, content in code_blocks(TEMPLATE) if is_diagram(content, language)]
     cases: list[tuple[str, DiagramDrawing, str]] = [("template", template_drawing(), template)]
     for fixture in FIXTURES:
-        if fixture.title.startswith(("CJK", "double", "dashed", "nested")) or "kep-5677" in fixture.source:
+        if fixture.title.startswith(("CJK", "double", "dashed", "nested", "titled")) or "kep-5677" in fixture.source:
             text, _ = fixture_block(fixture)
             drawing = recognize(diagram_lines(text)[0]).drawing
             assert drawing is not None, fixture.title
@@ -322,7 +331,8 @@ def test_svg_is_deterministic_and_uses_presentation_attributes(case: tuple[str, 
     box_groups = [group for group in groups if group.get("fill") is None]  # boxes carry their own fill
     shapes = [element for group in box_groups for element in group]
     assert len(shapes) == sum(2 if box.style == "double" else 1 for box in drawing.boxes)
-    assert len(root.findall(f"{SVG}g/{SVG}text")) == len(drawing.labels)  # one run per label, not per character
+    titles = sum(1 for box in drawing.boxes if box.title)
+    assert len(root.findall(f"{SVG}g/{SVG}text")) == len(drawing.labels) + titles  # one run per label or title
     arrows = sum(path.start_arrow + path.end_arrow for path in drawing.paths)
     assert len(root.findall(f"{SVG}g/{SVG}polygon")) == arrows
 
@@ -393,6 +403,97 @@ def test_png_draws_wide_characters_in_their_cells() -> None:
         assert darkest(image.crop(box)) < 128, column
     blank = (round(8 * cell_x + 2), round(1 * cell_y + 4), round(9 * cell_x - 2), round(2 * cell_y - 4))
     assert darkest(image.crop(blank)) > 200
+
+
+def test_png_draws_boxes_one_cell_wide() -> None:
+    for text in ("+╝\n╰╯", "╔╗\n╚╝"):  # rounded corners that meet, one of them square: Pillow refused them
+        drawing = recognize(text.split("\n")).drawing
+        assert drawing is not None and len(drawing.boxes) == 1
+        image = Image.open(io.BytesIO(render_png(drawing, DiagramStyle(fill="none")))).convert("L")
+        assert darkest(image) < 160, text
+
+
+# ---------------------------------------------------------------- titles in box edges, slanted arrows
+
+TITLED = "┌─ Title ─┐\n│ body    │\n└─────────┘"
+SLANTED = "+---+\n| A |\n+---+\n     \\\n      \\\n       v\n     +---+\n     | B |\n     +---+"
+CELL_X, CELL_Y = 6.02, 12.0  # SVG user units of a cell
+PNG_CELL_X, PNG_CELL_Y = 0.602 * 37.5, 1.2 * 37.5  # pixels of a cell at 9 pt and 300 dpi
+
+
+def test_titled_box_is_one_box_with_its_title_in_a_break_of_its_top_edge_in_svg() -> None:
+    drawing = recognize(TITLED.split("\n")).drawing
+    assert drawing is not None  # the round trip holds: the redraw gives the same characters
+    (box,) = drawing.boxes
+    assert (box.title, box.title_column, box.title_gap) == ("Title", 3, (2, 8))
+    assert [label.text for label in drawing.labels] == ["body"]  # the title is not a stray label
+    root = ElementTree.fromstring(render_svg(drawing, DiagramStyle(), TITLED))
+    assert root.get("aria-label") == "Diagram: Title, body"
+    texts = [text for text in root.iter(SVG + "text") if text.text == "Title"]
+    assert len(texts) == 1
+    assert texts[0].get("x") == number(3 * CELL_X)
+    # On the edge (half a row down), its baseline half a capital letter (0.35 em) below: centred on the line.
+    assert float(texts[0].get("y", "")) == pytest.approx(0.5 * CELL_Y + 3.5)
+    (outline,) = root.iter(SVG + "path")
+    d = outline.get("d", "")
+    # The edge starts after the gap (column 9), goes round the box and stops before it (column 2): no Z.
+    assert d.startswith(f"M{number(9 * CELL_X)} {number(0.5 * CELL_Y)} ")
+    assert d.endswith(f" H{number(2 * CELL_X)}")
+
+
+def test_titled_box_png_leaves_the_border_out_under_the_title() -> None:
+    drawing = recognize(TITLED.split("\n")).drawing
+    assert drawing is not None
+    image = Image.open(io.BytesIO(render_png(drawing, DiagramStyle(fill="none")))).convert("L")
+    edge = math.ceil(0.5 * PNG_CELL_Y)  # Pillow draws a box's outline inside its rectangle, from the centre line
+
+    def edge_strip(first_column: float, last_column: float) -> Image.Image:
+        return image.crop((round(first_column * PNG_CELL_X), edge, round(last_column * PNG_CELL_X), edge + 2))
+
+    assert darkest(edge_strip(1.1, 1.9)) < 160  # the edge before the gap
+    assert darkest(edge_strip(9.1, 9.9)) < 160  # and after it
+    assert darkest(edge_strip(2.1, 2.9)) > 230 and darkest(edge_strip(8.1, 8.9)) > 230  # the blanks around the title
+    title_strip = edge_strip(3, 8)
+    ink = sum(title_strip.histogram()[:160])
+    assert 0 < ink < 0.6 * title_strip.width * title_strip.height  # letters cross the edge's row, no line does
+    title_cells = image.crop((round(3 * PNG_CELL_X), 0, round(8 * PNG_CELL_X), round(PNG_CELL_Y)))
+    assert darkest(title_cells) < 100
+
+
+def test_slanted_line_ending_in_an_arrow_character_gets_an_arrowhead_along_it() -> None:
+    drawing = recognize(SLANTED.split("\n")).drawing
+    assert drawing is not None
+    assert [label.text for label in drawing.labels] == ["A", "B"]  # the v is the arrowhead, not a label
+    (path,) = drawing.paths
+    assert path.end_arrow and not path.start_arrow
+    assert path.points == ((4.5, 2.5), (8.5, 6.5))  # from A's corner to B's top edge, where the slant meets it
+    root = ElementTree.fromstring(render_svg(drawing))
+    (polygon,) = root.iter(SVG + "polygon")
+    tip, *base = [tuple(float(value) for value in point.split(",")) for point in polygon.get("points", "").split()]
+    assert tip == (pytest.approx(8.5 * CELL_X), pytest.approx(6.5 * CELL_Y))
+    base_x, base_y = (base[0][0] + base[1][0]) / 2, (base[0][1] + base[1][1]) / 2
+    # Pointing down and to the right, along the slant: one cell across for each cell down.
+    across, down = (tip[0] - base_x) / CELL_X, (tip[1] - base_y) / CELL_Y
+    assert across > 0 and down > 0 and across == pytest.approx(down, rel=0.01)
+
+
+def test_slanted_arrowhead_is_drawn_in_the_png() -> None:
+    drawing = recognize(SLANTED.split("\n")).drawing
+    assert drawing is not None
+    headless = DiagramDrawing(
+        drawing.boxes,
+        tuple(DiagramPath(path.points, False, False, path.dashed) for path in drawing.paths),
+        drawing.labels,
+        drawing.rows,
+        drawing.columns,
+    )
+    near_tip = (round(7.6 * PNG_CELL_X), round(5.6 * PNG_CELL_Y), round(8.4 * PNG_CELL_X), round(6.4 * PNG_CELL_Y))
+
+    def ink(picture: DiagramDrawing) -> int:
+        image = Image.open(io.BytesIO(render_png(picture, DiagramStyle(fill="none")))).convert("L")
+        return sum(image.crop(near_tip).histogram()[:160])
+
+    assert ink(drawing) > 2 * ink(headless) > 0
 
 
 def darkest(image: Image.Image) -> int:

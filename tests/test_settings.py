@@ -115,7 +115,8 @@ def test_every_export_flag_sets_a_setting(tmp_path: Path, monkeypatch: pytest.Mo
 
     given = typed(
         "doc.md", "--html", "-o", "out", "--paper", "letter", "--number-sections", "--toc-depth", "2", "--no-toc",
-        "--no-smart", "--theme", "modern", "--pdf-variant", "pdf/a-3b", "--logo", "logo.png", "--organization", "Acme",
+        "--no-smart", "--no-diagrams",
+        "--theme", "modern", "--pdf-variant", "pdf/a-3b", "--logo", "logo.png", "--organization", "Acme",
         "--reference-docx", "ref.docx", "--no-watermark", "--watermark-statuses", "draft, in review", "--strict",
         "--suppress", "pdf", "-j", "2", "--timeout", "9", "--asset-root", "assets", "--allow-asset-root-outside",
         "--follow-symlinks", "--allow-remote", "--limit", "seconds=9", "--exclude", "x", "--shard", "1/2",
@@ -124,7 +125,7 @@ def test_every_export_flag_sets_a_setting(tmp_path: Path, monkeypatch: pytest.Mo
 
     assert given.settings == Settings(
         formats=("html",), output_dir=Path("out"), paper="letter", number_sections=True, toc_depth=2, toc=False,
-        smart=False,
+        smart=False, draw_text_diagrams=False,
         theme="modern", pdf_variant="pdf/a-3b", logo=Path("logo.png"), organization="Acme",
         reference_docx=Path("ref.docx"), watermark=False, watermark_statuses=("draft", "in review"), strict=True,
         suppress=frozenset({Code.PDF}), jobs=2, timeout=9.0, asset_root=Path("assets"), allow_asset_root_outside=True,

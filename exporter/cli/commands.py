@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+import exporter
 from exporter.cli.config import ConfigError, ProjectConfig, find_config, load_config
 from exporter.cli.console import BatchConsole
 from exporter.cli.scaffold import TemplateError, document_file_name, render_template
@@ -200,6 +201,7 @@ def _export_settings(given: GivenSettings) -> ExportSettings:
             toc_depth=settings.toc_depth if settings.toc else 0,
             limits=_limits(given),
             smart=settings.smart,
+            draw_text_diagrams=settings.draw_text_diagrams,
             metadata=(*settings.metadata, *((("title", settings.title),) if settings.title else ())),
         ),
         asset_root=settings.asset_root,
@@ -314,6 +316,21 @@ def run_new(
         click.echo(f"{target}: error: {error}", err=True)
         sys.exit(1)
     click.echo(f"wrote {target}")
+
+
+def run_doctor() -> None:
+    """Prints each diagram renderer with its version, or what to install; exits 1 when one is missing, so a CI
+    step can require them."""
+    from exporter.diagram.external.installed import renderer_statuses
+
+    statuses = renderer_statuses()
+    click.echo(f"designexport {exporter.__version__}")
+    click.echo("diagram renderers:")
+    width = max(len(status.name) for status in statuses)
+    for status in statuses:
+        shown = status.version if not status.missing else f"missing: {status.missing}"
+        click.echo(f"  {status.name:<{width}}  {shown}")
+    sys.exit(1 if any(status.missing for status in statuses) else 0)
 
 
 def run_check(

@@ -258,6 +258,13 @@ def _choice(allowed: tuple[str, ...]) -> Converter:
     return convert
 
 
+def _on_off(value: object, _folder: Path) -> bool:
+    """`"on"` or `"off"`, in any case."""
+    if not isinstance(value, str) or value.strip().lower() not in ("on", "off"):
+        raise _InvalidValue(f"expected 'on' or 'off', got {_describe(value)}")
+    return value.strip().lower() == "on"
+
+
 def _any_string(value: object, _folder: Path) -> str:
     return _string(value)
 
@@ -439,6 +446,7 @@ _KEYS: dict[str, tuple[str, Converter]] = {
     "toc-depth": ("toc_depth", _integer(TOC_DEPTHS)),
     "number-sections": ("number_sections", _flag),
     "smart": ("smart", _flag),
+    "diagrams": ("draw_text_diagrams", _on_off),
     "required-sections": ("required_sections", _strings("non-empty section titles")),
     "strict": ("strict", _flag),
     "watermark": ("watermark", _flag),

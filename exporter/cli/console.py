@@ -98,7 +98,10 @@ def _result_line(entry: DocumentEntry, job: Job, verbose: bool) -> str:
     if verbose:
         per_format = ", ".join(f"{record.format} {record.seconds:.2f} s" for record in entry.outputs)
         timing += f": parse {entry.parse_seconds:.2f} s, {per_format}"
-    warnings = len(entry.diagnostics)
+    errors = sum(1 for item in entry.diagnostics if item.severity == "error")
+    warnings = len(entry.diagnostics) - errors
+    if errors:  # a diagram its renderer rejected: exported, shown as code
+        timing += f", {errors} error{'s' * (errors != 1)}"
     if warnings:
         timing += f", {warnings} warning{'s' * (warnings != 1)}"
     return f"exported {entry.source} -> {written} ({timing})"

@@ -125,6 +125,7 @@ def main() -> None:
 )
 @click.option("--no-toc", is_flag=True, help="Leave out the table of contents.")
 @click.option("--no-smart", is_flag=True, help='Keep quotes, "--" and "..." as typed, not typographic.')
+@click.option("--no-diagrams", is_flag=True, help="Keep every text diagram as monospace text on its grid, not drawn.")
 @click.option(
     "--theme",
     default=DEFAULTS.theme,
@@ -239,6 +240,14 @@ def new(feature: str, req_id: str, status: str, template_path: Path | None, outp
     from exporter.cli.commands import run_new
 
     run_new(feature, req_id, status, template_path, output, force)
+
+
+@main.command("doctor")
+def doctor() -> None:
+    """List the diagram renderers this machine has (Mermaid, Graphviz, PlantUML) and what to install for the rest."""
+    from exporter.cli.commands import run_doctor
+
+    run_doctor()
 
 
 @main.command("check")

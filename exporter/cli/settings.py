@@ -36,6 +36,7 @@ class Settings:
     toc: bool = True
     toc_depth: int = DEFAULT_TOC_DEPTH
     smart: bool = True  # typographic quotes, dashes and ellipses
+    draw_text_diagrams: bool = True  # text diagrams as vector drawings; False: all on their monospace grid
     theme: str = DEFAULT_THEME  # a built-in theme's name, or a .css file's path
     pdf_variant: PdfVariant = ""
     logo: Path | None = None
@@ -129,6 +130,7 @@ def _status_list(text: str) -> tuple[str, ...]:
 _FLAG_SETTINGS: Mapping[str, tuple[str, Callable[[Any], object]]] = {
     "no_toc": ("toc", lambda value: not value),
     "no_smart": ("smart", lambda value: not value),
+    "no_diagrams": ("draw_text_diagrams", lambda value: not value),
     "no_watermark": ("watermark", lambda value: not value),
     "watermark_statuses": ("watermark_statuses", _status_list),
     "pdf_variant": ("pdf_variant", lambda value: value or ""),
@@ -197,6 +199,7 @@ def report_options(
         "toc_depth": settings.toc_depth,
         "no_toc": not settings.toc,
         "no_smart": not settings.smart,
+        "no_diagrams": not settings.draw_text_diagrams,
         "theme_name": settings.theme,
         "pdf_variant": settings.pdf_variant or None,
         "logo": _text(settings.logo),

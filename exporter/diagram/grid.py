@@ -28,6 +28,10 @@ STEP: dict[int, tuple[int, int]] = {
 }
 OPPOSITE = {N: S, S: N, E: W, W: E, NE: SW, SW: NE, SE: NW, NW: SE}
 PERPENDICULAR = {N: E | W, S: E | W, E: N | S, W: N | S, NE: 0, SE: 0, SW: 0, NW: 0}
+# The lines an arrow going this way can stand on or run into: across its direction, or any straight one.
+CROSSING = {**PERPENDICULAR, NE: ORTHOGONAL, SE: ORTHOGONAL, SW: ORTHOGONAL, NW: ORTHOGONAL}
+# The slanted directions either side of a straight one: a `v` (pointing down) may end a line from NW or NE.
+BESIDE = {N: NE | NW, S: SE | SW, E: NE | SE, W: NW | SW}
 DIRECTION_NAMES = {N: "up", E: "right", S: "down", W: "left", NE: "up-right", SE: "down-right", SW: "down-left"}
 DIRECTION_NAMES[NW] = "up-left"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.diagram.grid import DIRECTIONS, OPPOSITE, PERPENDICULAR, STEP, E, S, bits
+from exporter.diagram.boxes import title_gap_ends
+from exporter.diagram.grid import CROSSING, DIRECTIONS, OPPOSITE, PERPENDICULAR, STEP, E, S, bits
 from exporter.diagram.strokes import ARROW_KINDS, Strokes
 from exporter.model.tree import DiagramBox, DiagramPath
 
@@ -30,7 +31,7 @@ def trace_paths(strokes: Strokes, boxes: Sequence[DiagramBox]) -> list[DiagramPa
         for direction in DIRECTIONS:
             if remaining.get(start, 0) & direction:
                 traced.append(_walk(strokes, start, direction, remaining, degree))
-    used_stubs: dict[int, int] = {}
+    used_stubs = title_gap_ends(boxes, strokes.columns)
     paths = [_path(strokes, cells, used_stubs) for cells in traced]
     paths += _loose_stubs(strokes, used_stubs)
     return sorted(paths, key=_path_key)
@@ -98,7 +99,7 @@ def _end(strokes: Strokes, cells: list[int], used_stubs: dict[int, int]) -> tupl
     outward = strokes.direction(before, last)
     centre = strokes.centre(last)
     if strokes.kind[last] in ARROW_KINDS and strokes.pointing[last] == outward:
-        on_line = strokes.link[last] & PERPENDICULAR[outward]
+        on_line = strokes.link[last] & CROSSING[outward]
         return [_shift(centre, outward, PASS_THROUGH_TIP if on_line else 0.5)], True
     if (before, last) in strokes.touch and strokes.kind[before] in ARROW_KINDS and strokes.pointing[before] == outward:
         return [centre], True

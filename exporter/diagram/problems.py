@@ -3,8 +3,13 @@ other by one cell, corners turning into nothing, arrows pointing at nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from exporter.diagram.grid import (
+    ARROW_GLYPHS,
+    ASCII_ARROWS,
     BLANK,
+    CROSSING,
     DIRECTION_NAMES,
     OPPOSITE,
     ORTHOGONAL,
@@ -24,8 +29,10 @@ Problem = tuple[int, int, str]  # (row from 0, column from 1, message)
 ARROW_REACH = 8
 
 
-def find_problems(strokes: Strokes) -> list[Problem]:
-    """Every ragged spot, in reading order."""
+def find_problems(strokes: Strokes, title_ends: Mapping[int, int] | None = None) -> list[Problem]:
+    """Every ragged spot, in reading order. `title_ends` are the loose ends either side of box titles
+    (`boxes.title_gap_ends`): breaking off there is meant."""
+    title_ends = title_ends or {}
     found: list[Problem] = []
     reported: set[frozenset[int]] = set()
     glyphs = line_glyphs()
@@ -37,7 +44,7 @@ def find_problems(strokes: Strokes) -> list[Problem]:
             if strokes.arms[index] & OPPOSITE[strokes.pointing[index]] and _points_at_nothing(strokes, index):
                 found.append((row, column + 1, f"arrow '{char}' points at nothing"))
             continue
-        loose = strokes.stubs[index] & ORTHOGONAL
+        loose = strokes.stubs[index] & ORTHOGONAL & ~title_ends.get(index, 0)
         if kind == JOINT and bin(strokes.link[index]).count("1") == 1:
             loose = PERPENDICULAR[strokes.link[index]]  # a corner that turns nowhere
         for direction in bits(loose):
@@ -78,12 +85,20 @@ def _corner_beside(strokes: Strokes, source: int, target: int) -> int | None:
 
 
 def _points_at_nothing(strokes: Strokes, index: int) -> bool:
+    """Whether only blank cells lie ahead of an arrowhead; one ending a slanted line may point along it
+    or the way its character does (`\\` then `>  done`)."""
     pointing = strokes.pointing[index]
-    if strokes.link[index] & PERPENDICULAR[pointing]:
+    if strokes.link[index] & CROSSING[pointing]:
         return False  # it stands on the side of a box or line
+    char = strokes.cell(index)
+    own = ARROW_GLYPHS.get(char) or ASCII_ARROWS.get(char, pointing)
+    return all(_blank_ahead(strokes, index, direction) for direction in {pointing, own})
+
+
+def _blank_ahead(strokes: Strokes, index: int, direction: int) -> bool:
     current = index
     for _ in range(ARROW_REACH):
-        current = strokes.neighbour(current, pointing)
+        current = strokes.neighbour(current, direction)
         if current < 0:
             return True
         if strokes.cell(current) != BLANK:

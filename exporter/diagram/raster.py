@@ -2,7 +2,8 @@
 
 The same geometry as the SVG: a cell is 0.602 × 1.2 em of a `font_size_pt` font. Narrow
 characters use the style's mono font and wide (CJK) characters its wide font, found with
-`fc-match` once per family. Each character is placed on its own grid cell. Same input, same bytes.
+`fc-match` once per family. Each character is placed on its own grid cell, box titles too (on the
+top edge, which is broken around them). Same input, same bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from exporter.diagram.redraw import joined_corners
 from exporter.diagram.style import BASELINE_EM, CELL_HEIGHT_EM, CELL_WIDTH_EM, DiagramStyle
-from exporter.diagram.svg import point_toward
+from exporter.diagram.svg import all_labels, point_toward
 from exporter.model.text_width import cell_width
 from exporter.model.tree import DiagramBox, DiagramDrawing, DiagramPath
 from exporter.read.fonts import font_characters, installed_font
@@ -72,25 +73,52 @@ class _Canvas:
         left, top = self.point(box.left + 0.5, box.top + 0.5)
         right, bottom = self.point(box.right + 0.5, box.bottom + 0.5)
         radius = self.style.corner_radius_em * self.em * (2 if box.style == "rounded" else 1)
-        radius = max(0.0, min(radius, (right - left) / 2, (bottom - top) / 2))
+        # A pixel under half the side: Pillow refuses corners that meet (a box one cell wide).
+        radius = max(0.0, min(radius, (right - left) / 2 - 1, (bottom - top) / 2 - 1))
         fill = None if self.style.fill == "none" else self.style.fill
         self.corners = (not joined[0], not joined[1], not joined[2], not joined[3])
+        gap = self._title_gap(box, left + radius * self.corners[0], right - radius * self.corners[1])
         if box.style == "double":
-            gap = DOUBLE_GAP_EM * self.em
-            self._rounded((left - gap, top - gap, right + gap, bottom + gap), radius + gap, fill)
-            self._rounded((left + gap, top + gap, right - gap, bottom - gap), max(0.0, radius - gap), None)
+            spread = DOUBLE_GAP_EM * self.em
+            self._rounded((left - spread, top - spread, right + spread, bottom + spread), radius + spread, fill, gap)
+            inner = (left + spread, top + spread, right - spread, bottom - spread)
+            self._rounded(inner, max(0.0, radius - spread), None, gap)
         elif box.style == "dashed":
             if fill:
                 self.draw.rounded_rectangle((left, top, right, bottom), radius, fill=fill, corners=self.corners)
-            corners = [(left, top), (right, top), (right, bottom), (left, bottom), (left, top)]
-            self._dashed(corners)
+            if gap is None:
+                self._dashed([(left, top), (right, top), (right, bottom), (left, bottom), (left, top)])
+            else:
+                self._dashed([(gap[1], top), (right, top), (right, bottom), (left, bottom), (left, top), (gap[0], top)])
         else:
-            self._rounded((left, top, right, bottom), radius, fill)
+            self._rounded((left, top, right, bottom), radius, fill, gap)
 
-    def _rounded(self, rect: tuple[float, float, float, float], radius: float, fill: str | None) -> None:
-        self.draw.rounded_rectangle(
-            rect, radius, fill=fill, outline=self.style.stroke, width=self.stroke, corners=self.corners
-        )
+    def _title_gap(self, box: DiagramBox, earliest: float, latest: float) -> tuple[float, float] | None:
+        """Where the top edge breaks for the box's title (x from, to), kept clear of the corners' arcs."""
+        if not box.title:
+            return None
+        start = min(max(box.title_gap[0] * self.cell_x, earliest), latest)
+        return start, min(max((box.title_gap[1] + 1) * self.cell_x, start), latest)
+
+    def _rounded(
+        self, rect: tuple[float, float, float, float], radius: float, fill: str | None, gap: tuple[float, float] | None
+    ) -> None:
+        if gap is None:
+            self.draw.rounded_rectangle(
+                rect, radius, fill=fill, outline=self.style.stroke, width=self.stroke, corners=self.corners
+            )
+            return
+        if fill:
+            self.draw.rounded_rectangle(rect, radius, fill=fill, corners=self.corners)
+        # The outline goes through a mask with the title's gap cut out of the top edge.
+        origin_x, origin_y = math.floor(rect[0]), math.floor(rect[1])
+        size = (math.ceil(rect[2]) - origin_x + 1, math.ceil(rect[3]) - origin_y + 1)
+        mask = Image.new("L", size, 0)
+        pen = ImageDraw.Draw(mask)
+        local = (rect[0] - origin_x, rect[1] - origin_y, rect[2] - origin_x, rect[3] - origin_y)
+        pen.rounded_rectangle(local, radius, outline=255, width=self.stroke, corners=self.corners)
+        pen.rectangle((gap[0] - origin_x, 0, gap[1] - origin_x, local[1] + self.stroke), fill=0)
+        self.image.paste(self.style.stroke, (origin_x, origin_y, origin_x + size[0], origin_y + size[1]), mask)
 
     def _dashed(self, points: list[tuple[float, float]]) -> None:
         on, off = DASH_EM[0] * self.em, DASH_EM[1] * self.em
@@ -144,7 +172,7 @@ class _Canvas:
         pixels = max(1, round(self.em))
         narrow = _font(self.style.mono_font, pixels)
         wide = _font(self.style.wide_font, pixels)
-        for label in sorted(drawing.labels, key=lambda item: (item.row, item.column)):
+        for label in all_labels(drawing):
             baseline = (label.row + BASELINE_EM / CELL_HEIGHT_EM) * self.cell_y
             column = label.column
             for char in label.text:

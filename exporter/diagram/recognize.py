@@ -1,7 +1,8 @@
 """Recognising boxes, lines, arrows and labels in a text diagram, with a round-trip confidence test.
 
 1. and 2. Classify the cells that draw and link neighbouring strokes: `exporter.diagram.strokes`.
-3. Find rectangles whose four sides are linked all round: boxes (`exporter.diagram.boxes`).
+3. Find rectangles whose four sides are linked all round: boxes (`exporter.diagram.boxes`), a title
+   in a box's top edge (`┌─ Title ─┐`) being the box's, not a label.
 4. Trace the remaining links into paths, straight through junctions, with arrowheads at ends
    (`exporter.diagram.paths`).
 5. Group the text cells into labels: word runs split by two spaces or a stroke.
@@ -18,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exporter.diagram.boxes import find_boxes
+from exporter.diagram.boxes import find_boxes, title_gap_ends
 from exporter.diagram.grid import ARROW_GLYPHS, BLANK, DIRECTION_NAMES, bits, line_glyphs, make_grid
 from exporter.diagram.paths import trace_paths
 from exporter.diagram.problems import Problem, find_problems
@@ -54,10 +55,10 @@ def recognize(lines: Sequence[str]) -> Recognition:
         return Recognition(None, "empty", None, ())
     strokes = find_strokes(grid)
     boxes = find_boxes(strokes)
-    shapes = DiagramDrawing(
-        tuple(boxes), tuple(trace_paths(strokes, boxes)), tuple(_labels(strokes)), grid.rows, grid.columns
-    )
-    problems = tuple(find_problems(strokes))
+    titles = {(box.top, box.title_column) for box in boxes if box.title}
+    labels = [label for label in _labels(strokes) if (label.row, label.column) not in titles]
+    shapes = DiagramDrawing(tuple(boxes), tuple(trace_paths(strokes, boxes)), tuple(labels), grid.rows, grid.columns)
+    problems = tuple(find_problems(strokes, title_gap_ends(boxes, grid.columns)))
     reason = _fallback_reason(lines, strokes, shapes)
     return Recognition(None if reason else shapes, reason, shapes, problems)
 

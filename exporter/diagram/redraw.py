@@ -12,7 +12,7 @@ import itertools
 
 from exporter.diagram.grid import OPPOSITE, STEP, WIDE_TAIL, E, N, S, W
 from exporter.model.text_width import cell_width
-from exporter.model.tree import DiagramDrawing, DiagramPath
+from exporter.model.tree import DiagramBox, DiagramDrawing, DiagramLabel, DiagramPath
 
 UNIT = 20  # path coordinates are compared in twentieths of a cell
 _CENTRE = UNIT // 2
@@ -88,15 +88,19 @@ def _arrow_cell(before: tuple[int, int], tip: tuple[int, int]) -> tuple[int, int
     return inside[-1] if inside else None
 
 
-def box_cells(top: int, left: int, bottom: int, right: int) -> dict[tuple[int, int], int]:
+def box_cells(box: DiagramBox) -> dict[tuple[int, int], int]:
+    """The strokes of a box's sides in each cell; a title's gap in the top edge has none."""
+    top, left, bottom, right = box.top, box.left, box.bottom, box.right
     strokes: dict[tuple[int, int], int] = {}
+    first, last = box.title_gap if box.title else (right, left)
 
     def add(row: int, column: int, mask: int) -> None:
         strokes[(row, column)] = strokes.get((row, column), 0) | mask
 
     for column in range(left, right + 1):
         mask = (E if column < right else 0) | (W if column > left else 0)
-        add(top, column, mask)
+        if not first <= column <= last:
+            add(top, column, mask)
         add(bottom, column, mask)
     for row in range(top, bottom + 1):
         mask = (S if row < bottom else 0) | (N if row > top else 0)
@@ -105,9 +109,18 @@ def box_cells(top: int, left: int, bottom: int, right: int) -> dict[tuple[int, i
     return strokes
 
 
+def title_labels(drawing: DiagramDrawing) -> list[DiagramLabel]:
+    """The titles of the boxes, as labels in their top edges."""
+    return [
+        DiagramLabel(box.top, box.title_column, box.title, sum(cell_width(char) for char in box.title))
+        for box in drawing.boxes
+        if box.title
+    ]
+
+
 def _label_cells(drawing: DiagramDrawing) -> dict[tuple[int, int], str]:
     cells: dict[tuple[int, int], str] = {}
-    for label in drawing.labels:
+    for label in (*drawing.labels, *title_labels(drawing)):
         column = label.column
         for char in label.text:
             width = cell_width(char)
@@ -126,7 +139,7 @@ def _strokes(drawing: DiagramDrawing) -> tuple[dict[tuple[int, int], int], dict[
     strokes: dict[tuple[int, int], int] = {}
     arrows: dict[tuple[int, int], int] = {}
     for box in drawing.boxes:
-        for cell, mask in box_cells(box.top, box.left, box.bottom, box.right).items():
+        for cell, mask in box_cells(box).items():
             strokes[cell] = strokes.get(cell, 0) | mask
     for path in drawing.paths:
         path_strokes, path_arrows = path_cells(path)

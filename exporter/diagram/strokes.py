@@ -6,7 +6,8 @@
    The rules are applied until nothing changes, so `co-edit`, `a.to(b)`, `product_id` and a
    lone `v` stay words.
 2. Link neighbouring strokes that want each other; a line end that runs into the side of a
-   perpendicular line touches it (the gap a monospace font leaves is closed).
+   perpendicular line touches it (the gap a monospace font leaves is closed). An arrowhead at the
+   end of a slanted line (`\\` then `v`) points along the slant, and touches the line it runs into.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import re
 from exporter.diagram.grid import (
     ARROW_GLYPHS,
     ASCII_ARROWS,
+    BESIDE,
     BLANK,
+    CROSSING,
     DASHED_ASCII,
     DIRECTIONS,
     NE,
@@ -160,6 +163,25 @@ class _Classifier:
                 if index in strokes.active:
                     arms[index] = self._arms(index)
         strokes.arms = arms
+        self._aim_arrows()
+
+    def _aim_arrows(self) -> None:
+        """An arrowhead ending a slanted line (`\\` then `v`) points along it. One that a straight line ends too,
+        or two slanted lines, keeps its own direction and lets the slanted ones go (they end in loose strokes)."""
+        strokes = self.strokes
+        for index in sorted(strokes.active):
+            if strokes.kind[index] not in ARROW_KINDS:
+                continue
+            tail = OPPOSITE[strokes.pointing[index]]
+            slanted = strokes.arms[index] & BESIDE[tail]
+            if not slanted:
+                continue
+            if strokes.arms[index] & tail or len(bits(slanted)) > 1:
+                strokes.arms[index] &= ~slanted
+                for direction in bits(slanted):
+                    strokes.arms[strokes.neighbour(index, direction)] &= ~OPPOSITE[direction]
+            else:
+                strokes.pointing[index] = OPPOSITE[slanted]
 
     def _kinds(self) -> None:
         """What each non-blank cell could draw, by its character alone."""
@@ -174,7 +196,7 @@ class _Classifier:
                 kind[index], wants[index] = GLYPH, glyph.wants
             elif cell in ARROW_GLYPHS:
                 kind[index], strokes.pointing[index] = GLYPH_ARROW, ARROW_GLYPHS[cell]
-                wants[index] = OPPOSITE[ARROW_GLYPHS[cell]]
+                wants[index] = OPPOSITE[ARROW_GLYPHS[cell]] | BESIDE[OPPOSITE[ARROW_GLYPHS[cell]]]
             elif cell in "-=":
                 kind[index], wants[index] = H_LINE, E | W
             elif cell in "|:":
@@ -187,7 +209,7 @@ class _Classifier:
                 kind[index], wants[index] = CORNER, E | W | N
             elif cell in ASCII_ARROWS:
                 kind[index], strokes.pointing[index] = ARROW, ASCII_ARROWS[cell]
-                wants[index] = OPPOSITE[ASCII_ARROWS[cell]]
+                wants[index] = OPPOSITE[ASCII_ARROWS[cell]] | BESIDE[OPPOSITE[ASCII_ARROWS[cell]]]
             elif cell == "/":
                 kind[index], wants[index] = SLANT, NE | SW
             elif cell == "\\":
@@ -305,10 +327,11 @@ class _Classifier:
         if kind == CORNER:
             vertical = S if strokes.cell(index) == "." else N
             return not (mask & (E | W) and mask & vertical)
-        if kind == ARROW:
+        if kind == ARROW:  # held by a line it ends, straight or (one) slanted
             pointing = strokes.pointing[index]
             across = [strokes.neighbour(index, side) for side in bits(PERPENDICULAR[pointing])]
-            return not mask & OPPOSITE[pointing] or (pointing in (N, S) and any(strokes.wordy(side) for side in across))
+            held = mask & OPPOSITE[pointing] or len(bits(mask & BESIDE[OPPOSITE[pointing]])) == 1
+            return not held or (pointing in (N, S) and any(strokes.wordy(side) for side in across))
         if kind == SLANT:  # `//`, `a/b` and a lone slash are text
             return (
                 not mask
@@ -346,14 +369,14 @@ def _link(strokes: Strokes) -> None:
         kind = strokes.kind[index]
         if kind in ARROW_KINDS:
             pointing = strokes.pointing[index]
-            if strokes.arms[index] & PERPENDICULAR[pointing]:
+            if strokes.arms[index] & CROSSING[pointing]:
                 continue  # standing on a line: the tip is on that line already
             loose = pointing
         else:
             loose = strokes.drawn[index] & ~strokes.arms[index] & ORTHOGONAL
         for direction in bits(loose):
             other = strokes.neighbour(index, direction)
-            if other in strokes.active and strokes.drawn[other] & PERPENDICULAR[direction]:
+            if other in strokes.active and strokes.drawn[other] & CROSSING[direction]:
                 strokes.touch.add((index, other))
                 strokes.link[index] |= direction
                 strokes.link[other] |= OPPOSITE[direction]

@@ -2,7 +2,8 @@
 
 One user unit is a tenth of an em of the diagram font, so a cell is 6.02 × 12 units and the
 viewBox is columns × rows cells. Labels are <text> runs, one per word group, anchored at the
-cell their first character had in the source.
+cell their first character had in the source; a box title is one too, on the box's top edge,
+which is broken around it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 import re
 from xml.sax.saxutils import escape, quoteattr
 
-from exporter.diagram.redraw import joined_corners
+from exporter.diagram.redraw import joined_corners, title_labels
 from exporter.diagram.style import BASELINE_EM, CELL_HEIGHT_EM, CELL_WIDTH_EM, DiagramStyle
 from exporter.model.text_width import cell_width
 from exporter.model.tree import DiagramBox, DiagramDrawing, DiagramLabel, DiagramPath
@@ -44,14 +45,15 @@ def _y(row: float) -> float:
 
 
 def _outline(box: DiagramBox, inset: float, style: DiagramStyle, fill: str, joined: tuple[bool, ...]) -> str:
-    """A box as <rect>, or as <path> when some corners join other strokes and stay square."""
+    """A box as <rect>, or as <path> when some corners join other strokes and stay square or its top edge
+    is broken for a title (the fill closes across the break on its own)."""
     x, y = _x(box.left + 0.5) + inset, _y(box.top + 0.5) + inset
     width = _x(box.right - box.left) - 2 * inset
     height = _y(box.bottom - box.top) - 2 * inset
     radius = style.corner_radius_em * UNITS_PER_EM * (2 if box.style == "rounded" else 1)
     radius = max(0.0, min(radius, width / 2, height / 2))
     dashes = f' stroke-dasharray="{DASHES}"' if box.style == "dashed" else ""
-    if not any(joined):
+    if not any(joined) and not box.title:
         return (
             f'<rect x="{_number(x)}" y="{_number(y)}" width="{_number(width)}" height="{_number(height)}"'
             f' rx="{_number(radius)}" fill="{fill}"{dashes}/>'
@@ -62,12 +64,23 @@ def _outline(box: DiagramBox, inset: float, style: DiagramStyle, fill: str, join
     def arc(size: float, end_x: float, end_y: float) -> str:
         return f" A{_number(size)} {_number(size)} 0 0 1 {_number(end_x)} {_number(end_y)}" if size else ""
 
-    d = (
-        f"M{_number(x + top_left)} {_number(y)} H{_number(right - top_right)}{arc(top_right, right, y + top_right)}"
+    sides = (
         f" V{_number(bottom - bottom_right)}{arc(bottom_right, right - bottom_right, bottom)}"
         f" H{_number(x + bottom_left)}{arc(bottom_left, x, bottom - bottom_left)}"
-        f" V{_number(y + top_left)}{arc(top_left, x + top_left, y)} Z"
+        f" V{_number(y + top_left)}{arc(top_left, x + top_left, y)}"
     )
+    if box.title:  # from the far side of the title round to its near side
+        gap_start = min(max(_x(box.title_gap[0]), x + top_left), right - top_right)
+        gap_end = min(max(_x(box.title_gap[1] + 1), gap_start), right - top_right)
+        d = (
+            f"M{_number(gap_end)} {_number(y)} H{_number(right - top_right)}{arc(top_right, right, y + top_right)}"
+            f"{sides} H{_number(gap_start)}"
+        )
+    else:
+        d = (
+            f"M{_number(x + top_left)} {_number(y)} H{_number(right - top_right)}"
+            f"{arc(top_right, right, y + top_right)}{sides} Z"
+        )
     return f'<path d="{d}" fill="{fill}"{dashes}/>'
 
 
@@ -150,8 +163,13 @@ def _text(label: DiagramLabel) -> str:
     return f'<text x="{start}" y="{baseline}">{spans}</text>'
 
 
+def all_labels(drawing: DiagramDrawing) -> list[DiagramLabel]:
+    """The labels and the box titles, in reading order."""
+    return sorted((*drawing.labels, *title_labels(drawing)), key=lambda item: (item.row, item.column))
+
+
 def aria_label(drawing: DiagramDrawing) -> str:
-    names = [" ".join(label.text.split()) for label in sorted(drawing.labels, key=lambda item: (item.row, item.column))]
+    names = [" ".join(label.text.split()) for label in all_labels(drawing)]
     return "Diagram: " + ", ".join(names) if names else "Diagram"
 
 
@@ -191,10 +209,11 @@ def render_svg(
         out.append(f'<g fill="{style.stroke}" stroke="none">')
         out.extend(heads)
         out.append("</g>")
-    if drawing.labels:
+    labels = all_labels(drawing)
+    if labels:
         family = quoteattr(style.font_families)
         out.append(f'<g fill="{style.text}" font-family={family} font-size="{_number(UNITS_PER_EM)}">')
-        out.extend(_text(label) for label in sorted(drawing.labels, key=lambda item: (item.row, item.column)))
+        out.extend(_text(label) for label in labels)
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)

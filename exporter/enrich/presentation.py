@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
+from types import MappingProxyType
 from typing import TYPE_CHECKING, assert_never
 
+from exporter.diagram.external.drawing import DiagramPicture
+from exporter.diagram.external.renderer import RenderTheme
 from exporter.diagram.style import DEFAULT_MONO_FAMILIES, DiagramStyle
 from exporter.enrich.language import (
     DEFAULT_EAST_ASIAN_REGION,
@@ -29,6 +32,7 @@ from exporter.enrich.outline import title_heading
 from exporter.model.tree import (
     Block,
     CalloutKind,
+    CodeBlock,
     Document,
     Heading,
     Inline,
@@ -193,10 +197,15 @@ class Presentation:
     requirement: str
     moment: datetime.datetime | None  # creation and modification time; None: the time of writing
     diagram_style: DiagramStyle
+    # Diagram fences (```mermaid, ```dot, ```plantuml) drawn by their renderers; a fence not in it is code.
+    diagram_pictures: Mapping[CodeBlock, DiagramPicture] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def build_presentation(document: Document, theme: Theme) -> Presentation:
-    """The shared decisions for `document` rendered with `theme`."""
+def build_presentation(
+    document: Document, theme: Theme, diagram_pictures: Mapping[CodeBlock, DiagramPicture] | None = None
+) -> Presentation:
+    """The shared decisions for `document` rendered with `theme`; `diagram_pictures` from
+    exporter.diagram.external.drawing.draw_diagrams."""
     heading = title_heading(document.blocks, document.title)
     status = document.metadata_value("status")
     requirement = document.metadata_value("requirement")
@@ -222,6 +231,7 @@ def build_presentation(document: Document, theme: Theme) -> Presentation:
         requirement=requirement,
         moment=document_moment(document),
         diagram_style=style_from_theme(theme, east_asian_region(document.language)),
+        diagram_pictures=MappingProxyType(dict(diagram_pictures or {})),
     )
 
 
@@ -259,6 +269,26 @@ def style_from_theme(theme: Theme, east_asian_region: str = DEFAULT_EAST_ASIAN_R
         text="#" + theme.color("text", "1F2328"),
         stroke="#" + theme.color("muted", "5A636E"),
         fill="#" + theme.color("code-background", "F6F8FA"),
+    )
+
+
+def render_theme_from(theme: Theme, east_asian_region: str = DEFAULT_EAST_ASIAN_REGION) -> RenderTheme:
+    """How Mermaid, Graphviz and PlantUML draw: the heading font (a sans face reads best in small labels, with
+    the Noto CJK family of the language after it), `--color-text` for labels, `--color-muted` for lines, the code
+    background inside shapes and the accent for highlights, so diagrams match the text diagrams beside them."""
+    names = list(theme.font_families("heading")) or ["Noto Sans"]
+    names = [with_east_asian_region(name, east_asian_region) for name in names]
+    if not any("CJK" in name for name in names):
+        names.insert(len([name for name in names if name != "sans-serif"]), f"Noto Sans CJK {east_asian_region}")
+    if "sans-serif" not in names:
+        names.append("sans-serif")
+    return RenderTheme(
+        font_family=", ".join(_quoted_family(name) for name in names),
+        font_name=theme.font("heading", "Noto Sans"),
+        text="#" + theme.color("text", "1F2328").lower(),
+        line="#" + theme.color("muted", "5A636E").lower(),
+        fill="#" + theme.color("code-background", "F6F8FA").lower(),
+        accent="#" + theme.color("accent", "0A58B8").lower(),
     )
 
 

@@ -96,8 +96,11 @@ def _catalogue() -> Mapping[Code, CodeInfo]:
         Code.BROKEN_LINK: (warning, "a #fragment link names no heading or anchor in the document"),
         Code.DIAGRAM_TOO_LARGE: (warning, "a diagram is over the stroke limit and stays text"),
         Code.DIAGRAM_RAGGED: (warning, "a diagram line does not meet its neighbour; drawn as best it can"),
-        Code.DIAGRAM_RENDERER: (warning, "a Mermaid, Graphviz or PlantUML renderer is missing or failed; shown as code"),
-        Code.DIAGRAM_SYNTAX: (error, "a Mermaid, Graphviz or PlantUML renderer rejected the diagram; shown as code"),
+        Code.DIAGRAM_RENDERER: (
+            warning,
+            "a diagram renderer is missing or failed, so the diagram is shown as code",
+        ),
+        Code.DIAGRAM_SYNTAX: (error, "a diagram renderer rejected the diagram, which is shown as code"),
         Code.DIAGRAM_REFUSED: (warning, "a diagram asked for a file, URL or script, which was refused"),
         Code.MATH: (warning, "a TeX formula can't be typeset and is shown as its source"),
         Code.RESOURCE_MISSING: (warning, "an image file does not exist or can't be read"),

@@ -204,7 +204,9 @@ DiagramBoxStyle: TypeAlias = Literal["single", "double", "rounded", "dashed"]
 class DiagramBox:
     """A rectangle whose corner characters sit in rows top, bottom and columns left, right.
 
-    Its edges run through the centres of those cells.
+    Its edges run through the centres of those cells. A titled box (`┌─ Title ─┐`) has `title` written
+    in its top edge from `title_column` on; the edge is broken over columns `title_gap` (first, last):
+    the title and the blanks around it, as the text shows them.
     """
 
     top: int
@@ -212,6 +214,9 @@ class DiagramBox:
     bottom: int
     right: int
     style: DiagramBoxStyle
+    title: str = ""
+    title_column: int = 0
+    title_gap: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ class ParseOptions:
     limits: Limits = field(default_factory=Limits)
     smart: bool = True  # typographic quotes, dashes and ellipses in prose (--no-smart)
     metadata: tuple[tuple[str, str], ...] = ()  # -M KEY=VALUE in order, then --title as ("title", TEXT)
+    draw_text_diagrams: bool = True  # False (--no-diagrams): every text diagram stays on its monospace grid
 
 
 def _markdown_levels(nesting_depth: int) -> int:
@@ -397,7 +398,7 @@ def parse(text: str, source: str, reporter: Reporter | None = None, options: Par
     source_lines = text.split("\n")
     _report_refused_links(link_checks.refused, source_lines, reporter)
     _refuse_deep_nesting(tokens, source, limits.nesting_depth, levels)
-    builder = _TreeBuilder(reporter, limits, source_lines)
+    builder = _TreeBuilder(reporter, limits, source_lines, options.draw_text_diagrams)
     root = SyntaxTreeNode(tokens)
     footnote_nodes: list[SyntaxTreeNode] = []
     body_nodes: list[SyntaxTreeNode] = []
@@ -564,9 +565,12 @@ def _line(node: SyntaxTreeNode) -> int:
 class _TreeBuilder:
     """Turns markdown-it's syntax tree into our blocks and inlines."""
 
-    def __init__(self, reporter: Reporter, limits: Limits, source_lines: list[str]) -> None:
+    def __init__(
+        self, reporter: Reporter, limits: Limits, source_lines: list[str], draw_text_diagrams: bool = True
+    ) -> None:
         self.reporter = reporter
         self.limits = limits
+        self.draw_text_diagrams = draw_text_diagrams
         self.ids = IdRegistry()
         self.html = HtmlContext(reporter, self.ids, limits, source_lines, self.code_text)
         self.formulas = FormulaChecker(reporter, limits)
@@ -634,6 +638,8 @@ class _TreeBuilder:
         """Like `code_text`, but a drawing with paragraphs of prose around it (enrich/layout.py `fence_parts`)
         becomes the drawing alone, and each paragraph a plain code block: text in every format, monospace as
         GitHub shows the whole fence."""
+        if not self.draw_text_diagrams:  # the whole fence on its grid, the prose in it too
+            return (self.code_text(text, language, line, first_line, info),)
         parts = fence_parts(text, language, self.limits.diagram_strokes)
         if len(parts) == 1:
             return (self.code_text(text, language, line, first_line, info),)
@@ -663,7 +669,7 @@ class _TreeBuilder:
 
     def _drawing(self, lines: tuple[str, ...], language: str, first_line: int) -> DiagramDrawing | None:
         """The vector drawing of a diagram when it passes the round trip; ragged spots become warnings."""
-        if not converts_to_drawing(language):
+        if not self.draw_text_diagrams or not converts_to_drawing(language):
             return None
         strokes = stroke_count("\n".join(lines))
         if strokes > self.limits.diagram_strokes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import html
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from markupsafe import Markup
 
 import exporter
 from exporter.assets import asset_dir
+from exporter.diagram.external.drawing import DiagramPicture
 from exporter.diagram.style import DiagramStyle
 from exporter.diagram.svg import render_svg
 from exporter.enrich.language import with_east_asian_region
@@ -131,6 +133,7 @@ def render_html(
         shown.labels,
         {note.number: note for note in document.footnotes},
         diagram_style=shown.diagram_style,
+        diagram_pictures=shown.diagram_pictures,
     )
     title_html = renderer.heading(shown.title_heading, extra_class="doc-title") if shown.title_heading else ""
     if shown.subtitle:
@@ -332,6 +335,15 @@ def _toc_list(entries: tuple[TocEntry, ...]) -> str:
 # ---------------------------------------------------------------- body
 
 
+def diagram_picture_html(picture: DiagramPicture) -> str:
+    """A Mermaid, Graphviz or PlantUML diagram, inline: vector, its labels text that search and copy find.
+    Its natural size caps it (CSS shrinks it to the column, never stretches a small one)."""
+    return (
+        f'<figure class="diagram-picture" data-renderer="{_escape(picture.renderer)}" '
+        f'style="--natural-width: {picture.width:.0f}px">{picture.svg}</figure>'
+    )
+
+
 @dataclass
 class _BodyRenderer:
     resolver: ResourceResolver
@@ -344,6 +356,7 @@ class _BodyRenderer:
     plain_refs_depth: int = 0
     in_floated_note: bool = False  # its white space must be collapsed here (see _FloatedNote)
     diagram_style: DiagramStyle = field(default_factory=DiagramStyle)
+    diagram_pictures: Mapping[CodeBlock, DiagramPicture] = field(default_factory=dict)
     inlined_bytes: int = 0  # data: URIs written so far
 
     # ------------------------------------------------------------ blocks
@@ -357,6 +370,8 @@ class _BodyRenderer:
                 return self.heading(block)
             case Paragraph(children=children, alignment=alignment):
                 return self.paragraph(children, tight=tight, alignment=alignment)
+            case CodeBlock() if (picture := self.diagram_pictures.get(block)) is not None:
+                return diagram_picture_html(picture)
             case CodeBlock():
                 return self.code_block(block, width_pt)
             case MathBlock(tex=tex):
@@ -770,6 +785,8 @@ class _FloatedNote:
                 case Details(summary=summary, children=children):
                     title = f'<span class="note-paragraph note-title">{self.body.inlines(summary)}</span>'
                     parts.append(f'<span class="note-quote">{title}{self.blocks(children)}</span>')
+                case CodeBlock() if (picture := self.body.diagram_pictures.get(block)) is not None:
+                    parts.append(f'<span class="note-picture">{picture.svg}</span>')
                 case CodeBlock(text=text, language=language):
                     lines = ["".join(_code_run(run) for run in runs) for runs in highlight_lines(text, language)]
                     body = "\n".join(lines)

@@ -291,6 +291,18 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         return URLFetcherResponse(url, resource.data, {"Content-Type": resource.mime})
 
 
+_IGNORED_PROPERTY = re.compile(r"Ignored `([a-zA-Z-]+)\s*:.*` at \d+:\d+, unknown property\.")
+SVG_ONLY_PROPERTIES = frozenset(
+    {
+        "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-dasharray", "stroke-dashoffset",
+        "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-opacity", "marker", "marker-start",
+        "marker-mid", "marker-end", "text-anchor", "dominant-baseline", "alignment-baseline", "baseline-shift",
+        "paint-order", "vector-effect", "stop-color", "stop-opacity", "clip-rule", "shape-rendering",
+        "text-rendering", "flood-color", "flood-opacity", "lighting-color", "color-interpolation-filters",
+    }
+)  # fmt: skip
+
+
 class _ReporterHandler(logging.Handler):
     def __init__(self, reporter: Reporter) -> None:
         super().__init__(logging.WARNING)
@@ -300,6 +312,11 @@ class _ReporterHandler(logging.Handler):
         message = " ".join(record.getMessage().split())
         if message.startswith("No anchor #"):
             return  # the parser has reported every dangling `#link`, with its line
+        ignored = _IGNORED_PROPERTY.match(message)
+        if ignored and ignored[1].lower() in SVG_ONLY_PROPERTIES:
+            # WeasyPrint's HTML cascade also reads the style attributes inside inline SVG (PlantUML writes
+            # `style="stroke:…"`) and knows no SVG property; its SVG renderer applies them all the same.
+            return
         self.reporter.warn(0, Code.PDF, message)
 
 

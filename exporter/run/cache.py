@@ -18,6 +18,7 @@ from typing import Any
 
 import exporter
 from exporter.assets import asset_dir
+from exporter.diagram.external.installed import installed_renderers
 from exporter.model.diagnostics import Diagnostic
 from exporter.run.batch import Job
 from exporter.run.export import ExportResult, ExportSettings, OutputRecord, write_atomic
@@ -77,6 +78,8 @@ def settings_digest(settings: ExportSettings) -> str:
         "allow_remote": settings.allow_remote,
         "strict": dataclasses.asdict(settings.strict) if settings.strict else None,
         "suppressed": sorted(settings.suppressed),
+        # Installing a diagram renderer changes documents that showed its diagrams as code.
+        "diagram_renderers": {name: renderer.missing() for name, renderer in installed_renderers().items()},
     }
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
 

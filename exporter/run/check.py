@@ -14,6 +14,9 @@ from typing import Literal
 from urllib.parse import unquote
 
 from exporter.assets import asset_dir
+from exporter.diagram.external.drawing import RENDERER_OF_LANGUAGE, DrawingSettings, diagram_fences, draw_diagrams
+from exporter.diagram.external.installed import installed_renderers
+from exporter.diagram.external.renderer import RenderLimits
 from exporter.enrich.outline import RESERVED_IDS, dangling_fragment_links, iter_headings, slugify
 from exporter.enrich.typography import without_typography
 from exporter.model.diagnostics import CATALOGUE, Code, Diagnostic, Reporter, Severity, locate, stops_strict_export
@@ -114,7 +117,21 @@ def check_document(
     """Every finding for one document whose code is not suppressed, sorted by line and column."""
     reporter = Reporter(source, suppressed)
     document = parse(text, source, reporter)
+    check_diagrams(document, reporter)
     return check_parsed(document, text.splitlines(), folder, template, profile, reporter.diagnostics, suppressed)
+
+
+def check_diagrams(document: Document, reporter: Reporter) -> None:
+    """Has each Mermaid, Graphviz and PlantUML fence drawn (from the build cache when it can), so that a missing
+    renderer and a diagram its renderer rejects are found by `check` as by an export."""
+    if next(diagram_fences(document), None) is None:
+        return
+    draw_diagrams(document, DrawingSettings(installed_renderers(), _no_picture), reporter)
+
+
+def _no_picture(svg: bytes, width: float, height: float, limits: RenderLimits) -> bytes:
+    """A check shows nothing, so it rasterizes nothing."""
+    return b""
 
 
 def check_parsed(
@@ -284,5 +301,6 @@ def _fence_languages(blocks: tuple[Block, ...], source: str) -> Iterator[Finding
                 language = info.split()[0].strip("{}.").lower() if info.strip() else ""
             case _:
                 continue
-        if language not in PLAIN_FENCE_LANGUAGES and not is_known_language(language):
+        known = language in PLAIN_FENCE_LANGUAGES or language in RENDERER_OF_LANGUAGE or is_known_language(language)
+        if not known:
             yield Finding(source, line, 1, Code.UNKNOWN_LANGUAGE, f"code fence language {language!r} is not recognised")

@@ -22,10 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
-from exporter.enrich.presentation import Presentation, build_presentation
+from exporter.diagram.external.drawing import DiagramPicture, DrawingSettings, diagram_fences, draw_diagrams
+from exporter.diagram.external.installed import installed_renderers, rasterize
+from exporter.diagram.external.renderer import RenderLimits
+from exporter.enrich.language import east_asian_region
+from exporter.enrich.presentation import Presentation, build_presentation, render_theme_from
 from exporter.model.diagnostics import Code, Diagnostic, ExportError, Reporter
 from exporter.model.limits import Limits
-from exporter.model.tree import Document
+from exporter.model.tree import CodeBlock, Document
 from exporter.read.markdown import ParseOptions, parse
 from exporter.render.options import FORMATS, Format, RenderOptions
 from exporter.safety.resources import ResourceResolver
@@ -165,12 +169,18 @@ def output_path(source: Path, fmt: Format, output_dir: Path | None) -> Path:
 
 
 def export_document(
-    source: Path, settings: ExportSettings, targets: dict[Format, Path] | None = None, *, commit: bool = True
+    source: Path,
+    settings: ExportSettings,
+    targets: dict[Format, Path] | None = None,
+    *,
+    commit: bool = True,
+    cache_dir: Path | None = None,
 ) -> ExportResult:
     """Exports one file to `targets` (default: `settings`' formats and folder); failures become a one-line error.
 
     With `commit=False` the outputs are left staged in `result.staged` for `commit_outputs` (a worker
-    process writes them; the CLI, which handles interrupts, puts them in place)."""
+    process writes them; the CLI, which handles interrupts, puts them in place). Diagrams drawn by a renderer
+    are kept in `cache_dir` (the build cache) when given."""
     result = ExportResult(source)
     name = display_name(source)
     reporter = Reporter(name, settings.suppressed)
@@ -189,9 +199,10 @@ def export_document(
         result.input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()  # as sha256sum shows it
         document = parse(text, name, reporter, settings.parse)
         result.parse_seconds = time.perf_counter() - started
+        pictures = _diagram_pictures(document, settings, reporter, cache_dir)  # before --strict: it reports on them
         if settings.strict is not None and (problems := _strict_problems(document, text, source, settings, reporter)):
             return _stopped_by_check(result, problems)
-        shown = build_presentation(document, settings.render.theme)  # decided once, read by every backend
+        shown = build_presentation(document, settings.render.theme, pictures)  # decided once, read by every backend
         for fmt, target in wanted.items():
             staged.append(_render_and_stage(fmt, target, document, shown, resolver, settings.render, result.records))
         if commit:
@@ -227,6 +238,24 @@ def commit_outputs(result: ExportResult, source_name: str) -> None:
         result.records.clear()
     else:
         result.outputs = [item.target for item in staged]
+
+
+def _diagram_pictures(
+    document: Document, settings: ExportSettings, reporter: Reporter, cache_dir: Path | None
+) -> dict[CodeBlock, DiagramPicture]:
+    """The document's Mermaid, Graphviz and PlantUML fences drawn (no renderer starts when it has none)."""
+    if next(diagram_fences(document), None) is None:
+        return {}
+    limits = settings.parse.limits
+    drawing = DrawingSettings(
+        renderers=installed_renderers(),
+        rasterize=rasterize,
+        theme=render_theme_from(settings.render.theme, east_asian_region(document.language)),
+        limits=RenderLimits(seconds=limits.diagram_seconds, memory_bytes=limits.diagram_memory_bytes),
+        cache_dir=cache_dir,
+        max_image_pixels=limits.image_pixels,
+    )
+    return draw_diagrams(document, drawing, reporter)
 
 
 def _strict_problems(

@@ -409,7 +409,7 @@ def _watch_parent(parent_pid: int) -> None:
 def _export_job(settings: ExportSettings, job: Job) -> ExportResult:
     """A worker's export: the outputs stay staged for the parent to put in place."""
     _inject_fault(job.source, writes=len(job.targets))
-    return export_document(job.source, settings, job.targets, commit=False)
+    return export_document(job.source, settings, job.targets, commit=False, cache_dir=job.cache_dir)
 
 
 def _warm_up(formats: Sequence[Format]) -> None:

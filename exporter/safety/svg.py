@@ -87,7 +87,7 @@ def sanitize_svg(data: bytes, *, max_image_pixels: int) -> SanitizedSvg:
     cleaner = _Cleaner(_namespace(root.tag), max_image_pixels)
     cleaner.clean(root)
     try:
-        serialized = _serialize(root)
+        serialized = serialize_svg(root)
     except RecursionError:
         raise UnsafeSvgError("it is nested too deeply") from None
     return SanitizedSvg(serialized, tuple(dict.fromkeys(cleaner.removed)))
@@ -276,7 +276,7 @@ def _namespace(tag: str) -> str:
     return tag[1:].partition("}")[0] if tag.startswith("{") else ""
 
 
-def _serialize(root: ET.Element) -> bytes:
+def serialize_svg(root: ET.Element) -> bytes:
     """The tree as UTF-8 XML, SVG as the default namespace and xlink as `xlink:` (ElementTree would say ns0:)."""
     used = {_namespace(name) for element in root.iter() for name in element.attrib}
     prefixes = {SVG_NS: "", **{uri: prefix for uri, prefix in KNOWN_PREFIXES.items() if uri in used}}

@@ -83,6 +83,8 @@ def _dispatch(source: Block, context: Context) -> None:
             heading(source, context)
         case Paragraph():
             _paragraph(source, context)
+        case CodeBlock() if (picture := context.presentation.diagram_pictures.get(source)) and picture.png:
+            pictures.diagram_picture(picture, context)
         case CodeBlock():
             _code(source, context)
         case MathBlock():

@@ -13,6 +13,7 @@ from docx.shape import InlineShape
 from docx.shared import Emu, Length, Pt
 from docx.text.run import Run
 
+from exporter.diagram.external.drawing import DiagramPicture
 from exporter.diagram.raster import render_png
 from exporter.diagram.svg import aria_label, render_svg
 from exporter.enrich.presentation import DIAGRAM_MAX_FONT_PT, diagram_font_size_pt
@@ -127,6 +128,19 @@ def _drawing(block: Diagram, drawing: DiagramDrawing, size_pt: float, context: C
     ooxml.describe_picture(shape, context.clean(aria_label(drawing)))
     # Related from the run's own part: a diagram in a footnote needs the relationship in footnotes.xml.rels.
     ooxml.attach_svg(shape, context.state.images.relate_svg(run.part, svg))
+
+
+def diagram_picture(picture: DiagramPicture, context: Context) -> None:
+    """A Mermaid, Graphviz or PlantUML diagram the way a recognised text diagram goes in: its 300 dpi PNG, the
+    SVG attached for Word 2016+, the labels as alt text; at its natural size, shrunk to fit the text area."""
+    info = PictureInfo.from_blob(picture.png)
+    width_pt, height_pt = picture.width * 72 / IMAGE_DPI, picture.height * 72 / IMAGE_DPI
+    scale = min(1.0, context.width_pt / width_pt, context.page.text_height_pt * MAX_IMAGE_HEIGHT_SHARE / height_pt)
+    paragraph = context.add_block_paragraph(styles.FIGURE)
+    run = paragraph.add_run()
+    shape = _add_picture(run, picture.png, info, Emu(Pt(width_pt * scale)), Emu(Pt(height_pt * scale)), context)
+    ooxml.describe_picture(shape, context.clean(picture.alt))
+    ooxml.attach_svg(shape, context.state.images.relate_svg(run.part, picture.svg.encode("utf-8")))
 
 
 def _add_picture(
