@@ -273,3 +273,33 @@ def test_the_document_cache_folder_keeps_diagrams(tmp_path: Path, stand_in_rende
     export_document(source, ExportSettings(formats=("html",)), cache_dir=tmp_path / "cache")
     assert stand_in_renderers["graphviz"].calls == 1
     assert list((tmp_path / "cache" / "diagrams").rglob("*.json"))
+
+
+def test_pictures_for_word_are_made_only_when_word_is_exported(tmp_path: Path) -> None:
+    made: list[float] = []
+
+    def counting(svg: bytes, width: float, height: float, limits: RenderLimits) -> bytes | RenderFailure:
+        made.append(width)
+        return tiny_png()
+
+    renderer = StandIn()
+    settings = DrawingSettings({"graphviz": renderer}, counting, cache_dir=tmp_path, pictures_for_word=False)
+    (picture,) = drawn("```dot\nA\n```\n", settings)[0].values()
+    assert picture.png == b"" and made == []
+    later = DrawingSettings({"graphviz": renderer}, counting, cache_dir=tmp_path)
+    (picture,) = drawn("```dot\nA\n```\n", later)[0].values()
+    assert picture.png == tiny_png() and len(made) == 1 and renderer.calls == 1  # drawn once, rasterized later
+    drawn("```dot\nA\n```\n", later)
+    assert len(made) == 1  # the PNG is cached too
+
+
+def test_a_picture_word_cannot_show_says_so_and_leaves_html_and_pdf_alone() -> None:
+    def failing(svg: bytes, width: float, height: float, limits: RenderLimits) -> bytes | RenderFailure:
+        return RenderFailure("missing", "install librsvg2-bin")
+
+    settings = DrawingSettings({"graphviz": StandIn()}, failing)
+    pictures, diagnostics = drawn("```dot\nA\n```\n", settings)
+    (picture,) = pictures.values()
+    assert picture.png == b"" and "<svg" in picture.svg
+    assert [item.code for item in diagnostics] == [Code.DIAGRAM_RENDERER]
+    assert "shown as code in Word: install librsvg2-bin" in diagnostics[0].message

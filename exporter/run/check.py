@@ -15,8 +15,7 @@ from urllib.parse import unquote
 
 from exporter.assets import asset_dir
 from exporter.diagram.external.drawing import RENDERER_OF_LANGUAGE, DrawingSettings, diagram_fences, draw_diagrams
-from exporter.diagram.external.installed import installed_renderers
-from exporter.diagram.external.renderer import RenderLimits
+from exporter.diagram.external.installed import installed_renderers, rasterize
 from exporter.enrich.outline import RESERVED_IDS, dangling_fragment_links, iter_headings, slugify
 from exporter.enrich.typography import without_typography
 from exporter.model.diagnostics import CATALOGUE, Code, Diagnostic, Reporter, Severity, locate, stops_strict_export
@@ -126,12 +125,8 @@ def check_diagrams(document: Document, reporter: Reporter) -> None:
     renderer and a diagram its renderer rejects are found by `check` as by an export."""
     if next(diagram_fences(document), None) is None:
         return
-    draw_diagrams(document, DrawingSettings(installed_renderers(), _no_picture), reporter)
-
-
-def _no_picture(svg: bytes, width: float, height: float, limits: RenderLimits) -> bytes:
-    """A check shows nothing, so it rasterizes nothing."""
-    return b""
+    settings = DrawingSettings(installed_renderers(), rasterize, pictures_for_word=False)  # a check shows nothing
+    draw_diagrams(document, settings, reporter)
 
 
 def check_parsed(

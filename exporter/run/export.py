@@ -199,7 +199,8 @@ def export_document(
         result.input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()  # as sha256sum shows it
         document = parse(text, name, reporter, settings.parse)
         result.parse_seconds = time.perf_counter() - started
-        pictures = _diagram_pictures(document, settings, reporter, cache_dir)  # before --strict: it reports on them
+        # Before --strict, which reports on them.
+        pictures = _diagram_pictures(document, settings, reporter, cache_dir, for_word="docx" in wanted)
         if settings.strict is not None and (problems := _strict_problems(document, text, source, settings, reporter)):
             return _stopped_by_check(result, problems)
         shown = build_presentation(document, settings.render.theme, pictures)  # decided once, read by every backend
@@ -241,7 +242,7 @@ def commit_outputs(result: ExportResult, source_name: str) -> None:
 
 
 def _diagram_pictures(
-    document: Document, settings: ExportSettings, reporter: Reporter, cache_dir: Path | None
+    document: Document, settings: ExportSettings, reporter: Reporter, cache_dir: Path | None, *, for_word: bool
 ) -> dict[CodeBlock, DiagramPicture]:
     """The document's Mermaid, Graphviz and PlantUML fences drawn (no renderer starts when it has none)."""
     if next(diagram_fences(document), None) is None:
@@ -254,6 +255,7 @@ def _diagram_pictures(
         limits=RenderLimits(seconds=limits.diagram_seconds, memory_bytes=limits.diagram_memory_bytes),
         cache_dir=cache_dir,
         max_image_pixels=limits.image_pixels,
+        pictures_for_word=for_word,
     )
     return draw_diagrams(document, drawing, reporter)
 

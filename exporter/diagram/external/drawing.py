@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import assert_never
@@ -47,7 +47,8 @@ RENDERER_OF_LANGUAGE: Mapping[str, str] = {
 RENDERER_TITLES = {"mermaid": "Mermaid", "graphviz": "Graphviz", "plantuml": "PlantUML"}
 PICTURE_DPI = 300  # the PNG Word shows (and LibreOffice, which ignores the attached SVG)
 CSS_PX_PER_UNIT = {"": 1.0, "px": 1.0, "pt": 96 / 72, "pc": 16.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
-CACHE_VERSION = "1"  # bump when what is stored for a diagram changes
+CACHE_VERSION = "1"
+RASTERIZE_PROCESSES = max(2, os.cpu_count() or 2)  # bump when what is stored for a diagram changes
 MAX_ALT_CHARACTERS = 1500
 _LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*\Z")
 _SIZE_IN_STYLE = re.compile(r"(?:^|;)\s*(?:max-)?(?:width|height)\s*:[^;]*", re.IGNORECASE)
@@ -61,7 +62,7 @@ class DiagramPicture:
     """A diagram fence as its renderer drew it, made safe: what every backend shows instead of the code."""
 
     svg: str  # cleaned SVG markup; the root has width and height in CSS px and ids of its own
-    png: bytes  # the same picture at PICTURE_DPI, for Word; b"" when it could not be rasterized
+    png: bytes  # the same picture at PICTURE_DPI, for Word; b"" when not made (no Word output) or not possible
     width: float  # CSS px (1/96 in)
     height: float
     alt: str  # what the labels say, in order: for screen readers and Word's alt text
@@ -78,6 +79,7 @@ class DrawingSettings:
     theme: RenderTheme = field(default_factory=RenderTheme)
     limits: RenderLimits = field(default_factory=RenderLimits)
     cache_dir: Path | None = None  # None: draw every time
+    pictures_for_word: bool = True  # make each diagram's PNG (a process apiece); not needed for HTML and PDF
     max_image_pixels: int = 50_000_000
 
 
@@ -100,6 +102,7 @@ def diagram_fences(document: Document) -> Iterator[tuple[CodeBlock, str]]:
 def draw_diagrams(document: Document, settings: DrawingSettings, reporter: Reporter) -> dict[CodeBlock, DiagramPicture]:
     """The pictures of the document's diagram fences; those missing stay code, with a diagnostic at their line."""
     pictures: dict[CodeBlock, DiagramPicture] = {}
+    keys: dict[CodeBlock, str] = {}
     waiting: dict[str, list[_Fence]] = {}
     for block, name in dict(diagram_fences(document)).items():
         renderer = settings.renderers.get(name)
@@ -109,6 +112,7 @@ def draw_diagrams(document: Document, settings: DrawingSettings, reporter: Repor
             reporter.warn(block.line, Code.DIAGRAM_RENDERER, f"{title} diagram shown as code: {missing}")
             continue
         fence = _Fence(block, name, _cache_key(block.text, name, renderer.version(), settings.theme))
+        keys[block] = fence.key
         cached = _read_cache(settings.cache_dir, fence.key)
         if cached is not None:
             pictures[block] = cached
@@ -120,14 +124,47 @@ def draw_diagrams(document: Document, settings: DrawingSettings, reporter: Repor
     # Each renderer is another process (a browser, a JVM) that mostly waits on its start: they run side by side.
     with ThreadPoolExecutor(max_workers=max(len(waiting), 1)) as pool:
         futures = {name: pool.submit(_render, settings.renderers[name], sources[name], settings) for name in waiting}
+    drawn: set[CodeBlock] = set()
     for name, fences in waiting.items():
         outcomes = futures[name].result()
         for fence, source, outcome in zip(fences, sources[name], outcomes, strict=True):
             picture = _picture(fence, source.ident, outcome, settings, reporter)
             if picture is not None:
                 pictures[fence.block] = picture
-                _write_cache(settings.cache_dir, fence.key, picture)
+                drawn.add(fence.block)
+    if settings.pictures_for_word:
+        drawn |= _add_pngs(pictures, settings, reporter)
+    for block in drawn:
+        _write_cache(settings.cache_dir, keys[block], pictures[block])
     return pictures
+
+
+def _add_pngs(
+    pictures: dict[CodeBlock, DiagramPicture], settings: DrawingSettings, reporter: Reporter
+) -> set[CodeBlock]:
+    """The PNG Word shows, made for each picture that has none yet (fresh, or cached by an export without Word),
+    several at a time: each is a process of its own. Returns the pictures that changed."""
+    wanted = [block for block, picture in pictures.items() if not picture.png]
+    if not wanted:
+        return set()
+    with ThreadPoolExecutor(max_workers=RASTERIZE_PROCESSES) as pool:
+        results = pool.map(
+            lambda block: settings.rasterize(
+                pictures[block].svg.encode("utf-8"), pictures[block].width, pictures[block].height, settings.limits
+            ),
+            wanted,
+        )
+        rasterized = dict(zip(wanted, results, strict=True))
+    changed: set[CodeBlock] = set()
+    for block, png in rasterized.items():
+        if isinstance(png, RenderFailure):
+            title = RENDERER_TITLES.get(pictures[block].renderer, pictures[block].renderer)
+            message = f"{title} diagram drawn in HTML and PDF, shown as code in Word: {png.message}"
+            reporter.warn(block.line, Code.DIAGRAM_RENDERER, message)
+            continue
+        pictures[block] = replace(pictures[block], png=png)
+        changed.add(block)
+    return changed
 
 
 def _render(
@@ -199,15 +236,7 @@ def _finished(
     root.set("role", "img")
     root.set("aria-label", alt)
     svg = serialize_svg(root).decode("utf-8")
-    png = settings.rasterize(svg.encode("utf-8"), width, height, settings.limits)
-    if isinstance(png, RenderFailure):
-        reporter.warn(
-            block.line,
-            Code.DIAGRAM_RENDERER,
-            f"{title} diagram drawn in HTML and PDF, shown as code in Word: {png.message}",
-        )
-        png = b""
-    return DiagramPicture(svg, png, width, height, alt, fence.renderer)
+    return DiagramPicture(svg, b"", width, height, alt, fence.renderer)  # the PNG: _add_pngs, when Word is wanted
 
 
 def _css_size(root: ET.Element) -> tuple[float, float] | None:
