@@ -5,12 +5,10 @@ and a sandbox that kills, caps, forgets and hides."""
 
 from __future__ import annotations
 
-import http.server
 import io
 import os
 import re
 import sys
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -37,6 +35,7 @@ from exporter.diagram.external.renderer import (
 from exporter.diagram.external.sandbox import network_isolation, run_sandboxed
 from exporter.safety.svg import sanitize_svg
 from tests.conftest import ROOT
+from tests.loopback import CountingServer
 
 FIXTURES = ROOT / "tests" / "fixtures" / "code-diagrams"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -118,43 +117,9 @@ def failure(outcome: RenderOutcome) -> RenderFailure:
     return outcome
 
 
-class CountingServer:
-    """A loopback HTTP server on 127.0.0.1 that counts every connection it accepts."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        counter = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"Alice -> Bob : fetched\n")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            def verify_request(self, *args: Any) -> bool:
-                counter.connections += 1
-                return True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> CountingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def server() -> Iterator[CountingServer]:
-    with CountingServer() as running:
+    with CountingServer(b"Alice -> Bob : fetched\n") as running:
         yield running
 
 

@@ -4,19 +4,15 @@ the corpus's Mermaid, and a sandbox that lets no request out and no script in.""
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import shutil
 import subprocess
-import threading
-import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import pdfplumber
 import pytest
@@ -28,6 +24,8 @@ from exporter.read.markdown import parse
 from exporter.run.export import ExportResult, ExportSettings, export_document
 from tests.cli_run import run_in
 from tests.conftest import CORPUS_DOCS, ROOT
+from tests.libreoffice import convert_to_pdf
+from tests.loopback import CountingServer
 
 FIXTURES = ROOT / "tests" / "fixtures" / "code-diagrams"
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -137,20 +135,10 @@ def test_word_gets_a_png_the_svg_and_the_labels_as_alt_text(exported: Exported) 
     assert sum(name.endswith(".png") for name in media) >= 1 and sum(name.endswith(".svg") for name in media) >= 1
 
 
+@pytest.mark.xdist_group("libreoffice")
 def test_libreoffice_opens_the_word_file_with_its_pictures(exported: Exported, tmp_path: Path) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice is installed by `make test` (scripts/setup.sh --dev)"
     shutil.copy(exported.docx, tmp_path / "doc.docx")
-    profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"
-    completed = subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf", "doc.docx"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    shutil.rmtree(profile, ignore_errors=True)
+    completed = convert_to_pdf([tmp_path / "doc.docx"], tmp_path, timeout=300)
     assert completed.returncode == 0, completed.stderr
     with pdfplumber.open(tmp_path / "doc.pdf") as pdf:
         images = sum(len(page.images) for page in pdf.pages)
@@ -160,32 +148,10 @@ def test_libreoffice_opens_the_word_file_with_its_pictures(exported: Exported, t
 # ---------------------------------------------------------------- the sandbox, seen from outside
 
 
-class _CountingHandler(http.server.BaseHTTPRequestHandler):
-    requests: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        type(self).requests.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(b"@startuml\nAlice -> Bob\n@enduml\n")
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
 @pytest.fixture
 def loopback_server() -> Iterator[tuple[str, list[str]]]:
-    requests: ClassVar[list[str]] = []
-    handler = type("Handler", (_CountingHandler,), {"requests": requests})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
+    with CountingServer(b"@startuml\nAlice -> Bob\n@enduml\n") as server:
+        yield server.url, server.requests
 
 
 def test_no_diagram_reaches_the_network_and_no_output_carries_a_script(

@@ -6,10 +6,8 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import shutil
 import subprocess
 import textwrap
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from exporter.run.export import ExportSettings, export_document
 from exporter.safety.resources import ResourceResolver
 from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES
 from tests.html_text import normalize
+from tests.libreoffice import convert_to_pdf
 from tests.source_headings import source_headings
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -708,30 +707,11 @@ CONVERTED = [*SAMPLES, *CORPUS_DOCS]
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """Every sample and corpus document as DOCX, turned into PDF by one LibreOffice run."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice is installed by `make test` (scripts/setup.sh --dev)"
     folder = tmp_path_factory.mktemp("lo-docx")
     for path in CONVERTED:
         result = export_document(path, ExportSettings(formats=("docx",), output_dir=folder))
         assert result.error == "", result.error
-    profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"
-    completed = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(folder),
-            *(str(folder / f"{path.stem}.docx") for path in CONVERTED),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    shutil.rmtree(profile, ignore_errors=True)
+    completed = convert_to_pdf([folder / f"{path.stem}.docx" for path in CONVERTED], folder)
     assert completed.returncode == 0, completed.stderr
     return folder, completed.stdout + completed.stderr
 

@@ -11,22 +11,22 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
-import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pypdf
 import pytest
+
+from tests.libreoffice import convert_to_pdf
+from tests.loopback import CountingServer
 
 PASSWD_MARKER = "root:x:0:0"
 # A CI secret in the exporting process's environment: /proc/self/environ would hold it.
@@ -188,31 +188,11 @@ def _write_special(folder: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-class _CountingHandler(BaseHTTPRequestHandler):
-    requests: list[str]  # one list per server, set by the fixture
-
-    def do_GET(self) -> None:
-        type(self).requests.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.end_headers()
-        self.wfile.write(png_header(1, 1))
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def counting_server() -> Iterator[tuple[str, list[str]]]:
-    """A loopback HTTP server that records every request path; its URL and that list."""
-    handler = type("Handler", (_CountingHandler,), {"requests": []})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler.requests
-    finally:
-        httpd.shutdown()
+    """A loopback HTTP server that serves a PNG and records every request path; its URL and that list."""
+    with CountingServer(png_header(1, 1), "image/png") as server:
+        yield server.url, server.requests
 
 
 @pytest.fixture(scope="module")
@@ -562,12 +542,6 @@ def test_hostile_theme_logo_and_reference_docx_reach_nothing(tmp_path: Path) -> 
              "--dump-dom", (out / "doc.html").as_uri()],
             capture_output=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
         )  # fmt: skip
-        soffice = shutil.which("soffice") or shutil.which("libreoffice")
-        assert soffice, "LibreOffice is installed by `make test` (scripts/setup.sh --dev)"
-        subprocess.run(
-            [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
-             "--convert-to", "pdf", "--outdir", str(tmp_path / "lo"), str(out / "doc.docx")],
-            capture_output=True, timeout=180, check=False, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        convert_to_pdf([out / "doc.docx"], tmp_path / "lo", timeout=180)
         assert (tmp_path / "lo" / "doc.pdf").is_file()
     assert requests == []

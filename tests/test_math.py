@@ -4,9 +4,6 @@ written as native equations (OMML) in DOCX; prices stay prose, bad TeX is shown 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -35,6 +32,7 @@ from exporter.run.export import ExportSettings, export_document
 from exporter.safety.resources import ResourceResolver
 from tests.cli_run import run_in
 from tests.conftest import CORPUS_DOCS
+from tests.libreoffice import convert_to_pdf
 
 M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 NS = {"m": M, "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
@@ -277,19 +275,8 @@ def test_word_equations_use_words_own_structures(tex: str, path: str, expected: 
 
 
 def test_libreoffice_opens_the_equations(tmp_path: Path) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice is installed by `make test` (scripts/setup.sh --dev)"
     docx_xml("Before $\\sum_{k=1}^{n} k^2$ after.\n\n$$\n\\frac{\\alpha}{\\beta}\n$$\n", tmp_path)
-    profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"
-    completed = subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf", "doc.docx"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    shutil.rmtree(profile, ignore_errors=True)
+    completed = convert_to_pdf([tmp_path / "doc.docx"], tmp_path, timeout=300)
     assert completed.returncode == 0, completed.stderr
     with pdfplumber.open(tmp_path / "doc.pdf") as pdf:
         text = "".join(page.extract_text() or "" for page in pdf.pages)

@@ -7,12 +7,10 @@ without them, unless DESIGNEXPORT_REQUIRE_RENDERERS=1 (CI), where a missing piec
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -41,6 +39,7 @@ from exporter.diagram.external.renderer import (
     RenderTheme,
 )
 from tests.conftest import CORPUS_DOCS
+from tests.loopback import CountingServer
 
 pytestmark = pytest.mark.xdist_group("mermaid")  # one worker, one browser for every test here
 
@@ -132,31 +131,6 @@ def kinds_outcomes() -> list[tuple[str, RenderOutcome]]:
     return list(zip(sources, render(*sources), strict=True))
 
 
-class CountingServer:
-    """An HTTP server on 127.0.0.1 that counts what it is asked for."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        requests = self.requests
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                requests.append(self.path)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def fresh_driver() -> Iterator[None]:
     """The test starts its own driver (with its environment and settings) and leaves none behind for the next."""
@@ -168,9 +142,8 @@ def fresh_driver() -> Iterator[None]:
 
 @pytest.fixture
 def loopback_server() -> Iterator[CountingServer]:
-    server = CountingServer()
-    yield server
-    server.close()
+    with CountingServer() as server:
+        yield server
 
 
 # ---------------------------------------------------------------- every kind, as text
