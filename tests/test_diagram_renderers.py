@@ -561,3 +561,23 @@ def test_png_of_a_graphviz_graph(graphviz: GraphvizRenderer) -> None:
 def test_png_too_large_is_refused_before_drawing() -> None:
     result = svg_to_png(b"<svg xmlns='http://www.w3.org/2000/svg'/>", 100_000, 100_000, LIMITS)
     assert isinstance(result, RenderFailure) and result.kind == "memory"
+
+
+def test_plantuml_may_read_the_license_file_beside_its_jar() -> None:
+    # At some minutes of each hour PlantUML's error page looks for it; refused, the JVM stopped and every diagram
+    # of the document was lost as a "crash".
+    policy = plantuml._policy("/usr/bin/dot", "/usr/share/plantuml/plantuml.jar")
+    assert 'permission java.io.FilePermission "/usr/share/plantuml/license.txt", "read";' in policy
+    assert "permission java.net.SocketPermission" not in policy
+
+
+def test_a_stopped_jvm_is_described_by_its_error_not_by_a_log_header() -> None:
+    stderr = (
+        "Dec 03, 2026 6:48:06 PM java.util.prefs.FileSystemPreferences$1 run\n"
+        "WARNING: Created user preferences directory.\n"
+        "INFO: something\n"
+        'java.security.AccessControlException: access denied ("java.io.FilePermission" "/x" "read")\n'
+    )
+    failure = plantuml._stopped(sandbox.SandboxResult(returncode=1, stdout=b"", stderr=stderr))
+    assert failure.kind == "crash"
+    assert failure.message.startswith("PlantUML stopped: java.security.AccessControlException: access denied")

@@ -195,6 +195,20 @@ def test_a_run_removes_only_temporary_files_it_can_prove_a_dead_run_left(tmp_pat
     assert all(path.read_bytes() == b"partial" for path in kept)
 
 
+def test_a_run_removes_the_half_written_cache_entry_a_killed_run_left(tmp_path: Path) -> None:
+    write_doc(tmp_path / "docs" / "alpha.md", "Alpha")
+    out = tmp_path / "out"
+    assert run_cli(tmp_path / "docs", "-o", out, "--html").returncode == 0
+    (entry,) = (out / ".designexport-cache").glob("*.json")
+    stale = entry.with_name(f".{entry.name}.designexport-{_exited_pid()}.k3j9x_2a.part")
+    stale.write_bytes(b"{partial")
+
+    completed = run_cli(tmp_path / "docs", "-o", out, "--html", "-v")
+    assert completed.returncode == 0, completed.stderr
+    assert not stale.exists()
+    assert f"removed {stale}" in completed.stderr
+
+
 def _exited_pid() -> int:
     """The pid of a process that has ended and been reaped."""
     child = subprocess.Popen([sys.executable, "-c", ""])

@@ -178,6 +178,16 @@ def test_formulas_past_the_documents_limit_are_shown_as_tex() -> None:
     ]
 
 
+@pytest.mark.parametrize("tex", ["&", "a & b", "x < y &"])
+def test_a_formula_the_converter_writes_as_broken_mathml_stays_tex_with_a_warning(tex: str) -> None:
+    # latex2mathml copies a bare & through unescaped; the parser once raised ParseError here (found by hypothesis).
+    blocks, reporter = parsed(f"Before ${tex}$ after.")
+    assert isinstance(blocks[0], Paragraph)
+    assert [node.text for node in blocks[0].children if isinstance(node, InlineCode)] == [tex]
+    messages = [item.message for item in reporter.diagnostics if item.code == Code.MATH]
+    assert len(messages) == 1 and "stray &" in messages[0]
+
+
 # ---------------------------------------------------------------- HTML and PDF
 
 

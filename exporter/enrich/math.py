@@ -109,7 +109,10 @@ def _converted(tex: str, display: bool) -> tuple[str, MathElement]:
         raise MathError("the formula ends too early (a command is missing its argument)") from None
     except Exception as error:  # latex2mathml raises bare exceptions of many kinds on bad TeX
         raise MathError(_reason(error)) from None
-    root = ET.fromstring(markup)
+    try:
+        root = ET.fromstring(markup)
+    except ET.ParseError:  # latex2mathml copies some characters through unescaped: a bare `&`, `<`
+        raise MathError("the converter can't write it as MathML (a stray & or < outside an alignment?)") from None
     tree = _element(root)
     unknown = _unknown_commands(tree)
     if unknown:

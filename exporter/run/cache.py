@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from exporter.assets import asset_dir
 from exporter.diagram.external.installed import installed_renderers
 from exporter.model.diagnostics import Diagnostic
 from exporter.run.batch import Job
-from exporter.run.export import ExportResult, ExportSettings, OutputRecord, write_atomic
+from exporter.run.export import ExportResult, ExportSettings, OutputRecord, remove_stale_temporaries, write_atomic
 
 ENTRY_VERSION = 1
 CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# designexport's build cache; safe to delete.\n"
@@ -153,9 +154,7 @@ class BuildCache:
         return job.cache_dir
 
     def _entry_path(self, job: Job) -> Path:
-        """Named by the output's place under the output folder, so a moved checkout keeps its cache."""
-        relative = job.stem.relative_to(job.output_root).as_posix()
-        return self._folder(job) / f"{hashlib.sha256(relative.encode()).hexdigest()[:32]}.json"
+        return entry_path(job)
 
     @staticmethod
     def _prepare(folder: Path) -> None:
@@ -165,3 +164,15 @@ class BuildCache:
             marker = folder / name
             if not marker.exists():
                 marker.write_text(text, encoding="utf-8")
+
+
+def entry_path(job: Job) -> Path:
+    """A job's cache entry, named by the output's place under the output folder, so a moved checkout keeps it."""
+    relative = job.stem.relative_to(job.output_root).as_posix()
+    return job.cache_dir / f"{hashlib.sha256(relative.encode()).hexdigest()[:32]}.json"
+
+
+def remove_stale_entry_temporaries(jobs: Sequence[Job]) -> list[Path]:
+    """The half-written cache entries a killed run left (written like outputs: see exporter.run.export), removed
+    when their writer is provably gone."""
+    return remove_stale_temporaries(entry_path(job) for job in jobs)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from exporter.model.diagnostics import Code, ExportError
 from exporter.render.options import Format
 from exporter.run.batch import Job
+from exporter.run.cache import remove_stale_entry_temporaries
 from exporter.run.export import (
     INTERRUPT_SIGNALS,
     ExportResult,
@@ -169,10 +170,10 @@ def run_jobs(
 
 
 def remove_leftovers(jobs: Sequence[Job]) -> list[str]:
-    """Removes the temporary files killed runs left beside these jobs' outputs; returns their names
+    """Removes the temporary files killed runs left beside these jobs' outputs and cache entries; returns their names
     for log lines. Only files provably left by a process that is gone are touched."""
     removed = remove_stale_temporaries(target for job in jobs for target in job.targets.values())
-    return [display_name(path) for path in removed]
+    return [display_name(path) for path in [*removed, *remove_stale_entry_temporaries(jobs)]]
 
 
 def run_checks(

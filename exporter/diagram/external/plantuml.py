@@ -220,7 +220,9 @@ def render_batch(
             memory_bytes=None,  # the JVM reserves far more address space than it uses: -Xmx caps its heap
             max_output_bytes=MAX_SVG_BYTES * len(diagrams),
             progress_marker=delimiter.encode("ascii"),
-            files={POLICY_FILE: _policy(find_program("dot")).encode("utf-8")}
+            files={
+                POLICY_FILE: _policy(find_program("dot"), launcher[1] if len(launcher) == 2 else None).encode("utf-8")
+            }
             if _has_security_manager(launcher)
             else {},
             environment=environment,
@@ -266,6 +268,13 @@ def _outcome(piece: bytes, diagram: PreparedDiagram, stderr_errors: Iterator[tup
     return RenderFailure("syntax", html.unescape(message).strip(), diagram.user_line(int(error.group(1))))
 
 
+# java.util.logging's lines: "Dec 03, 2026 6:48:06 PM java.util.prefs…" headers and "WARNING: …" or "INFO: …"
+# records; none says why the JVM stopped.
+_JAVA_LOG_LINE = re.compile(
+    r"(?:SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST):|[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M "
+)
+
+
 def _stopped(result: SandboxResult) -> RenderFailure:
     kind: FailureKind
     if result.timed_out:
@@ -275,7 +284,7 @@ def _stopped(result: SandboxResult) -> RenderFailure:
     elif result.output_exceeded:
         kind, message = "memory", "PlantUML wrote too large an SVG for this diagram"
     else:
-        said = [line for line in result.stderr.strip().splitlines() if not line.startswith("WARNING:")]
+        said = [line for line in result.stderr.strip().splitlines() if not _JAVA_LOG_LINE.match(line)]
         kind, message = "crash", f"PlantUML stopped: {(said or [f'exit status {result.returncode}'])[0]}"
     return RenderFailure(kind, message)
 
@@ -321,13 +330,21 @@ def _jvm_flags(limits: RenderLimits, dead_port: int, *, security_manager: bool) 
     return flags
 
 
-def _policy(dot: str | None) -> str:
-    """PlantUML may read and write its private folder and run dot; nothing else, and no socket.
-    The Java runtime's own code keeps every permission (it checks its callers)."""
+def _policy(dot: str | None, jar: str | None) -> str:
+    """PlantUML may read and write its private folder, run dot and look beside its jar; nothing else, and no
+    socket. The Java runtime's own code keeps every permission (it checks its callers)."""
     executables = sorted({"/usr/bin/dot", "/usr/local/bin/dot", "/bin/dot", *([dot] if dot is not None else [])})
     run_dot = "".join(
         f'  permission java.io.FilePermission "{_java_string(path)}", "read,execute";\n' for path in executables
     )
+    if jar is not None:
+        # Its error page looks for a license.txt beside the jar at some minutes of each hour; refused, the JVM
+        # stopped and took every diagram of the document with it.
+        folder = Path(jar).parent
+        run_dot += "".join(
+            f'  permission java.io.FilePermission "{_java_string(str(path))}", "read";\n'
+            for path in (folder, folder / "license.txt")
+        )
     return (
         'grant codeBase "file:${java.home}/-" { permission java.security.AllPermission; };\n'
         "grant {\n"
