@@ -32,5 +32,10 @@ goldens: setup-dev
 fidelity: setup-dev
 	FIDELITY_SUMMARY=out/fidelity.txt .venv/bin/python -m pytest tests/test_fidelity.py -q -s
 
+# The lower bounds in pyproject.toml: every runtime dependency at its lowest allowed version, in .venv-lowest.
+.PHONY: lowest
+lowest: setup-dev
+	scripts/lowest-deps.sh
+
 clean:
 	rm -rf out scratch .pytest_cache .mypy_cache .ruff_cache

@@ -1,20 +1,53 @@
-"""Where the project's templates and styles live: beside the package in a checkout, or under share/ when installed."""
+"""The templates and styles designexport ships, read through importlib.resources.
+
+The repository keeps them at its top level (styles/, templates/); the build maps them into the package
+as exporter/styles and exporter/templates (pyproject's package-dir), so every kind of install finds
+them beside the code: a wheel in site-packages, --user, --target, --prefix, pipx, or a zipapp. Only a
+checkout, run in place or installed editable, has them at the top level instead.
+"""
 
 from __future__ import annotations
 
-import sys
+import atexit
+import contextlib
+from collections.abc import Iterator
 from functools import cache
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Literal
+
+AssetFolder = Literal["styles", "templates"]
 
 
 @cache
-def asset_dir(name: str) -> Path:
-    """The `templates` or `styles` folder."""
-    candidates = (
-        Path(__file__).resolve().parents[1] / name,  # a checkout or editable install
-        Path(sys.prefix) / "share" / "designexport" / name,  # a wheel's data files
-    )
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
+def asset_dir(name: AssetFolder) -> Traversable:
+    """The `styles` or `templates` folder: a real folder, or one inside a zip when the package is zipped."""
+    packaged = files("exporter") / name
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[1] / name
+    if checkout.is_dir():
+        return checkout
     raise FileNotFoundError(f"designexport's {name}/ folder is missing; reinstall the package")
+
+
+def walk_files(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:
+    """Every file below `folder` with its relative path, in a stable order; __pycache__ left out."""
+    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        relative = f"{prefix}{item.name}"
+        if item.is_dir():
+            if item.name != "__pycache__":
+                yield from walk_files(item, relative + "/")
+        elif item.is_file():
+            yield relative, item
+
+
+_kept_open = contextlib.ExitStack()
+atexit.register(_kept_open.close)
+
+
+def real_file(resource: Traversable) -> Path:
+    """A path another program can open: the file itself in an ordinary install; from a zipapp, a temporary
+    copy that lives until this process exits (so call it once per resource)."""
+    return _kept_open.enter_context(as_file(resource))

@@ -13,12 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from exporter.assets import asset_dir
 from exporter.render.word.reference import REFERENCE_FILE, build_reference_docx
+
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def main(arguments: list[str]) -> int:
-    target = asset_dir("styles") / REFERENCE_FILE
+    target = CHECKOUT / "styles" / REFERENCE_FILE  # the committed file, which the build copies into the package
     data = build_reference_docx()
     if "--check" in arguments:
         current = target.read_bytes() if target.is_file() else b""

@@ -17,7 +17,7 @@ from exporter.enrich.language import canonical_language, east_asian_region
 from exporter.enrich.presentation import labels_for
 from exporter.read.markdown import parse
 from exporter.run.export import ExportSettings, export_document
-from tests.conftest import CORPUS_DOCS
+from tests.conftest import corpus_doc
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -158,9 +158,7 @@ CORPUS_LANGUAGES = {"rocketmq-design-zh.md": "zh-Hans", "rust-3392-leadership-co
 
 @pytest.mark.parametrize("name", sorted(CORPUS_LANGUAGES))
 def test_corpus_documents_get_their_language(name: str) -> None:
-    source = next((doc for doc in CORPUS_DOCS if doc.name == name), None)
-    if source is None:
-        pytest.skip(f"{name} is not in ../shared/corpus/docs")
+    source = corpus_doc(name)
     assert parse(source.read_text(encoding="utf-8"), name).language == CORPUS_LANGUAGES[name]
 
 

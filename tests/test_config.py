@@ -291,7 +291,7 @@ def test_pyproject_errors_name_the_table_and_the_line_inside_it(
         "pyproject.toml:6: error: [tool.designexport] line-length: unknown key; known keys: formats, theme, paper, "
         "output-dir, toc, toc-depth, number-sections, smart, diagrams, required-sections, strict, watermark, "
         "watermark-statuses, organization, metadata, logo, pdf-variant, reference-docx, exclude, jobs, timeout, "
-        "asset-root, allow-remote, limits, suppress"
+        "asset-root, allow-remote, limits, suppress, prune"
     )
 
 

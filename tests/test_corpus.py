@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from exporter.enrich.typography import without_typography
 from exporter.run.export import ExportSettings, export_document
-from tests.conftest import CORPUS_DOCS
+from tests.conftest import CORPUS_DOCS, corpus_cases, corpus_doc
 from tests.html_text import html_headings, normalize
 from tests.pdf_checks import overflowing_characters
 from tests.source_headings import source_headings
@@ -52,7 +52,7 @@ def outline_count(reader: PdfReader) -> int:
     return count(reader.outline)
 
 
-@pytest.mark.parametrize("path", CORPUS_DOCS, ids=[path.stem for path in CORPUS_DOCS])
+@pytest.mark.parametrize("path", corpus_cases(CORPUS_DOCS), ids=lambda path: path.stem)
 def test_corpus_document_exports_to_every_format(path: Path, tmp_path: Path) -> None:
     result = export_document(path, ExportSettings(output_dir=tmp_path))
     assert result.error == ""
@@ -74,10 +74,7 @@ def test_corpus_document_exports_to_every_format(path: Path, tmp_path: Path) -> 
 
 
 def test_unresolvable_relative_images_warn_with_file_and_line(tmp_path: Path) -> None:
-    found = [doc for doc in CORPUS_DOCS if doc.name.startswith("kep-4815")]
-    if not found:
-        pytest.skip("../shared/corpus is not here")
-    path = found[0]
+    path = corpus_doc("kep-4815")
     result = export_document(path, ExportSettings(formats=("html",), output_dir=tmp_path))
     image_warnings = [str(d) for d in result.diagnostics if d.code == "resource-missing"]
     source = path.read_text(encoding="utf-8").splitlines()

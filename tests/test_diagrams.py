@@ -30,7 +30,7 @@ from exporter.model.diagnostics import Reporter
 from exporter.model.tree import CodeBlock, Diagram, DiagramBox, DiagramDrawing, DiagramLabel, DiagramPath
 from exporter.read.markdown import parse
 from exporter.read.theme import load_theme
-from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES, TEMPLATE
+from tests.conftest import CORPUS, CORPUS_DOCS, ROOT, SAMPLES, TEMPLATE, corpus_cases, require_corpus
 from tests.fixture_files import Fixture, read_fixtures, write_fixtures
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "diagrams"
@@ -62,6 +62,8 @@ def fixture_block(fixture: Fixture) -> tuple[str, str]:
     match = SOURCE.match(lines[0]) if len(lines) == 1 else None
     if match:
         path = (ROOT / match["path"]).resolve()
+        if reads_corpus(fixture):
+            require_corpus()
         wanted = int(match["line"])
         for line, language, content in code_blocks(path):
             if line == wanted:
@@ -72,6 +74,11 @@ def fixture_block(fixture: Fixture) -> tuple[str, str]:
         info = fence[2].strip()
         return "\n".join(lines[1:-1]), info.split()[0].lower() if info else ""
     return "\n".join(lines), ""
+
+
+def reads_corpus(fixture: Fixture) -> bool:
+    match = SOURCE.match(fixture.source[:-1])
+    return match is not None and (ROOT / match["path"]).resolve().is_relative_to(CORPUS.resolve())
 
 
 # ---------------------------------------------------------------- summaries
@@ -162,6 +169,7 @@ def corpus_diagrams() -> list[tuple[Path, int, str, str]]:
 
 
 def test_every_corpus_diagram_has_a_fixture() -> None:
+    require_corpus()
     referenced: set[tuple[str, int]] = set()
     for fixture in FIXTURES:
         match = SOURCE.match(fixture.source[:-1])
@@ -173,6 +181,7 @@ def test_every_corpus_diagram_has_a_fixture() -> None:
 
 
 def test_corpus_diagrams_convert_or_fall_back_and_never_raise() -> None:
+    require_corpus()
     converted: list[str] = []
     fallbacks: list[str] = []
     grid_only: list[str] = []
@@ -302,14 +311,23 @@ def test_ragged_diagrams_warn_with_line_and_column() -> None:
 
 def drawings_to_render() -> list[tuple[str, DiagramDrawing, str]]:
     (template,) = [content for _, language, content in code_blocks(TEMPLATE) if is_diagram(content, language)]
-    cases: list[tuple[str, DiagramDrawing, str]] = [("template", template_drawing(), template)]
-    for fixture in FIXTURES:
-        if fixture.title.startswith(("CJK", "double", "dashed", "nested", "titled")) or "kep-5677" in fixture.source:
-            text, _ = fixture_block(fixture)
-            drawing = recognize(diagram_lines(text)[0]).drawing
-            assert drawing is not None, fixture.title
-            cases.append((fixture.title, drawing, text))
-    return cases
+    picked = [
+        fixture
+        for fixture in FIXTURES
+        if fixture.title.startswith(("CJK", "double", "dashed", "nested", "titled")) or "kep-5677" in fixture.source
+    ]
+    return [
+        ("template", template_drawing(), template),
+        *(fixture_drawing(fixture) for fixture in picked if not reads_corpus(fixture)),
+        *corpus_cases(fixture_drawing(fixture) for fixture in picked if reads_corpus(fixture)),
+    ]
+
+
+def fixture_drawing(fixture: Fixture) -> tuple[str, DiagramDrawing, str]:
+    text, _ = fixture_block(fixture)
+    drawing = recognize(diagram_lines(text)[0]).drawing
+    assert drawing is not None, fixture.title
+    return fixture.title, drawing, text
 
 
 @pytest.mark.parametrize("case", drawings_to_render(), ids=lambda case: case[0])

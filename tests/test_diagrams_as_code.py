@@ -23,7 +23,7 @@ from exporter.model.diagnostics import Code
 from exporter.read.markdown import parse
 from exporter.run.export import ExportResult, ExportSettings, export_document
 from tests.cli_run import run_in
-from tests.conftest import CORPUS_DOCS, ROOT
+from tests.conftest import CORPUS_DOCS, ROOT, corpus_cases
 from tests.libreoffice import convert_to_pdf
 from tests.loopback import CountingServer
 
@@ -217,8 +217,7 @@ CORPUS_WITH_MERMAID = [
 ]
 
 
-@pytest.mark.skipif(not CORPUS_WITH_MERMAID, reason="../shared/corpus not found")
-@pytest.mark.parametrize("source", CORPUS_WITH_MERMAID, ids=lambda path: path.stem)
+@pytest.mark.parametrize("source", corpus_cases(CORPUS_WITH_MERMAID), ids=lambda path: path.stem)
 def test_every_mermaid_diagram_of_the_corpus_is_drawn(source: Path, tmp_path: Path) -> None:
     require_renderer("mermaid")
     result = export_document(source, ExportSettings(formats=("html",), output_dir=tmp_path))

@@ -26,7 +26,7 @@ from exporter.render.word.document import render_docx
 from exporter.render.word.reference import REFERENCE_FILE, build_reference_docx
 from exporter.run.export import ExportSettings, export_document
 from exporter.safety.resources import ResourceResolver
-from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES
+from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES, corpus_cases, corpus_doc, corpus_docs
 from tests.html_text import normalize
 from tests.libreoffice import convert_to_pdf
 from tests.source_headings import source_headings
@@ -44,10 +44,6 @@ CODE_STYLE = "Source Code"
 
 def w(tag: str) -> str:
     return f"{{{W}}}{tag}"
-
-
-def corpus(prefix: str) -> Path:
-    return next(path for path in CORPUS_DOCS if path.name.startswith(prefix))
 
 
 def render(markdown: str, tmp_path: Path, options: RenderOptions | None = None, **parse_options: object) -> bytes:
@@ -253,10 +249,10 @@ def diagram_variants(data: bytes) -> set[str]:
     }
 
 
-STYLE_CHECKED = [*SAMPLES, corpus("go-59960"), corpus("kep-4815"), corpus("kep-5677"), corpus("rust-3392")]
+STYLE_CHECKED = [*SAMPLES, *corpus_cases(corpus_docs("go-59960", "kep-4815", "kep-5677", "rust-3392"))]
 
 
-@pytest.mark.parametrize("path", STYLE_CHECKED, ids=[path.stem for path in STYLE_CHECKED])
+@pytest.mark.parametrize("path", STYLE_CHECKED, ids=lambda path: path.stem)
 def test_formatting_comes_from_named_styles(path: Path) -> None:
     data = render_file(path)
     names = style_names_by_id(data)
@@ -416,7 +412,7 @@ def real_footnotes(data: bytes) -> list[etree._Element]:
 
 @pytest.mark.parametrize(("prefix", "count"), [("go-59960", 7), ("rust-3559", 5), ("rust-3691", 4)])
 def test_footnotes_are_word_footnotes(prefix: str, count: int) -> None:
-    path = corpus(prefix)
+    path = corpus_doc(prefix)
     tree = parse(path.read_text(encoding="utf-8"), path.name)
     assert len(tree.footnotes) == count
     data = render_file(path)
@@ -596,7 +592,7 @@ def test_each_ordered_list_counts_from_its_own_start(tmp_path: Path) -> None:
 
 
 def test_tables_repeat_their_header_and_never_split_rows() -> None:
-    data = render_file(corpus("rust-3935"))
+    data = render_file(corpus_doc("rust-3935"))
     document = reopen(data)
     assert len(document.tables) >= 40
     for table in document.tables:
@@ -672,10 +668,10 @@ def cell_text(text: str) -> str:
     return normalize(re.sub(r"\[image not available: ([^\]]*)\]", r"\1", text)).replace("\u200b", "")
 
 
-ROUND_TRIP = [*SAMPLES, corpus("rust-3935"), corpus("kep-5677"), corpus("rust-1252")]
+ROUND_TRIP = [*SAMPLES, *corpus_cases(corpus_docs("rust-3935", "kep-5677", "rust-1252"))]
 
 
-@pytest.mark.parametrize("path", ROUND_TRIP, ids=[path.stem for path in ROUND_TRIP])
+@pytest.mark.parametrize("path", ROUND_TRIP, ids=lambda path: path.stem)
 def test_round_trip_gives_back_headings_and_table_cells(path: Path) -> None:
     markdown = path.read_text(encoding="utf-8")
     tree = parse(markdown, path.name)
@@ -717,7 +713,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 @pytest.mark.xdist_group("libreoffice")
-@pytest.mark.parametrize("path", CONVERTED, ids=[path.stem for path in CONVERTED])
+@pytest.mark.parametrize("path", [*SAMPLES, *corpus_cases(CORPUS_DOCS)], ids=lambda path: path.stem)
 def test_libreoffice_shows_every_heading(path: Path, converted: tuple[Path, str]) -> None:
     folder, log = converted
     pdf = folder / f"{path.stem}.pdf"

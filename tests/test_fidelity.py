@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS_DOCS, ROOT
+from tests.conftest import CORPUS_DOCS, ROOT, corpus_cases, needs_corpus
 from tests.fidelity import (
     FORMATS,
     THRESHOLD_PERCENT,
@@ -86,11 +86,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusFidelity:
     return CorpusFidelity(folder, warnings, errors)
 
 
-DOCUMENT_IDS = [path.stem for path in CORPUS_DOCS]
+DOCUMENTS = corpus_cases(CORPUS_DOCS)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("source", CORPUS_DOCS, ids=DOCUMENT_IDS)
+@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda path: path.stem)
 def test_every_word_pandoc_reads_is_kept(source: Path, fmt: str, corpus: CorpusFidelity) -> None:
     share = corpus.of(source).shares[fmt]
     assert share.percent >= THRESHOLD_PERCENT, (
@@ -99,20 +99,20 @@ def test_every_word_pandoc_reads_is_kept(source: Path, fmt: str, corpus: CorpusF
     )
 
 
-@pytest.mark.parametrize("source", CORPUS_DOCS, ids=DOCUMENT_IDS)
+@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda path: path.stem)
 def test_raw_html_elements_are_mapped_or_dropped_with_a_warning(source: Path, corpus: CorpusFidelity) -> None:
     raw_html = corpus.of(source).raw_html
     lost = ", ".join(f"{kind} ×{count}" for kind, count in sorted(raw_html.flattened.items()))
     assert not raw_html.flattened, f"raw HTML that lost its form without a raw-html warning: {lost}"
 
 
-@pytest.mark.parametrize("source", CORPUS_DOCS, ids=DOCUMENT_IDS)
+@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda path: path.stem)
 def test_no_word_is_broken_in_the_cells_of_a_table_that_fits(source: Path, corpus: CorpusFidelity) -> None:
     where_fits, _anywhere = corpus.of(source).broken
     assert where_fits == []
 
 
-@pytest.mark.skipif(not CORPUS_DOCS, reason="../shared/corpus/docs is not there")
+@needs_corpus
 def test_every_corpus_document_exports_and_the_summary_is_written(corpus: CorpusFidelity) -> None:
     results = [corpus.of(source) for source in CORPUS_DOCS if source.stem not in corpus.errors]
     table = summary_table(results)

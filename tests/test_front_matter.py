@@ -22,7 +22,7 @@ from exporter.read.metadata import value_text
 from exporter.read.theme import load_theme
 from exporter.run.export import ExportSettings, export_document
 from tests.cli_run import run_in
-from tests.conftest import CORPUS_DOCS, SAMPLES
+from tests.conftest import SAMPLES, corpus_doc
 from tests.html_text import normalize, visible_text
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -427,9 +427,7 @@ CORPUS_TITLES = {
 
 @pytest.mark.parametrize("name", sorted(CORPUS_TITLES))
 def test_corpus_documents_get_their_title_block_and_no_site_keys(name: str) -> None:
-    path = next((doc for doc in CORPUS_DOCS if doc.name == name), None)
-    if path is None:
-        pytest.skip(f"{name} is not in ../shared/corpus/docs")
+    path = corpus_doc(name)
     document = parse(path.read_text(encoding="utf-8"), name)
     shown = build_presentation(document, load_theme("classic"))
     assert document.title == CORPUS_TITLES[name] == shown.title

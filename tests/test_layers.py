@@ -44,6 +44,8 @@ LIBRARY_OWNERS = {
     "ziamath": {"enrich/math.py"},
     "emoji": {"read/shortcodes.py"},
     "zhon": {"enrich/language.py"},
+    "watchfiles": {"cli/watch.py"},
+    "pathspec": {"run/batch.py"},
 }
 
 

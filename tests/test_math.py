@@ -31,7 +31,7 @@ from exporter.render.word.document import render_docx
 from exporter.run.export import ExportSettings, export_document
 from exporter.safety.resources import ResourceResolver
 from tests.cli_run import run_in
-from tests.conftest import CORPUS_DOCS
+from tests.conftest import corpus_doc
 from tests.libreoffice import convert_to_pdf
 
 M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
@@ -120,9 +120,7 @@ def test_every_kind_of_formula_in_a_document_is_found() -> None:
 
 
 def test_the_corpus_proposal_has_all_its_formulas_typeset() -> None:
-    path = next((doc for doc in CORPUS_DOCS if doc.name.startswith("eip-7915")), None)
-    if path is None:
-        pytest.skip("../shared/corpus is not here")
+    path = corpus_doc("eip-7915")
     markdown = path.read_text(encoding="utf-8")
     reporter = Reporter(path.name)
     document = parse(markdown, path.name, reporter)

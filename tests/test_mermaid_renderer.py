@@ -38,7 +38,7 @@ from exporter.diagram.external.renderer import (
     RenderOutcome,
     RenderTheme,
 )
-from tests.conftest import CORPUS_DOCS
+from tests.conftest import CORPUS_DOCS, require_corpus
 from tests.loopback import CountingServer
 
 pytestmark = pytest.mark.xdist_group("mermaid")  # one worker, one browser for every test here
@@ -362,9 +362,8 @@ def test_version_names_mermaid() -> None:
 
 
 def test_every_mermaid_block_of_the_corpus_renders() -> None:
+    require_corpus()
     documents = [path for path in CORPUS_DOCS if path.name.startswith(CORPUS_WITH_MERMAID)]
-    if not documents:
-        pytest.skip("../shared/corpus/docs is not beside the checkout")
     blocks = [(f"{path.name}:{line}", source) for path in documents for line, source in mermaid_blocks(path)]
     assert len(blocks) >= 10
     outcomes = render(*(source for _, source in blocks))

@@ -15,7 +15,7 @@ from exporter.enrich.layout import fence_parts
 from exporter.model.tree import CodeBlock, Diagram
 from exporter.read.markdown import parse
 from exporter.run.export import ExportSettings, export_document
-from tests.conftest import CORPUS_DOCS, SAMPLES
+from tests.conftest import CORPUS_DOCS, SAMPLES, corpus_cases
 
 ABOVE = "The request flows from the client to the server and back again."
 BELOW = "Each arrow is an HTTP call; the client retries it on failure."
@@ -86,9 +86,7 @@ def test_a_fence_that_is_not_drawn_stays_whole() -> None:
     assert len(fence_parts(f"{ABOVE}\n\nx = a --> b\ny = c --> d", "python")) == 1
 
 
-@pytest.mark.parametrize(
-    "source", [*SAMPLES, *CORPUS_DOCS], ids=lambda path: path.stem if isinstance(path, Path) else str(path)
-)
+@pytest.mark.parametrize("source", [*SAMPLES, *corpus_cases(CORPUS_DOCS)], ids=lambda path: path.stem)
 def test_no_drawing_of_the_samples_or_the_corpus_loses_its_labels(source: Path) -> None:
     """Their fences have labels and captions next to the drawing, but no paragraph of prose apart from it."""
     tokens = MarkdownIt("commonmark").parse(source.read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from exporter.read.markdown import ParseOptions
 from exporter.render.options import RenderOptions
 from exporter.run.export import ExportSettings, export_document
-from tests.conftest import CORPUS_DOCS, SAMPLES
+from tests.conftest import SAMPLES, corpus_doc
 from tests.pdf_checks import overflowing_characters
 
 
@@ -149,7 +149,7 @@ def test_pdf_a_variant_declares_pdf_a_3b(tmp_path: Path) -> None:
 def test_japanese_document_embeds_every_font(tmp_path: Path) -> None:
     pdffonts = shutil.which("pdffonts")
     assert pdffonts, "poppler-utils is installed by `make test`"
-    source = next(doc for doc in CORPUS_DOCS if doc.name.startswith("rust-3392"))
+    source = corpus_doc("rust-3392")
     listing = subprocess.run([pdffonts, str(export_pdf(source, tmp_path))], capture_output=True, text=True, check=True)
     rows = listing.stdout.splitlines()[2:]
     assert any("CJK" in row for row in rows)

@@ -27,7 +27,7 @@ from exporter.render.pdf import render_pdf
 from exporter.render.word.document import render_docx
 from exporter.safety.resources import ResourceResolver
 from tests.cli_run import run_in
-from tests.conftest import CORPUS_DOCS
+from tests.conftest import corpus_doc
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W, "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"}
@@ -292,13 +292,6 @@ def test_what_raw_html_asks_for_and_no_output_shows_is_named_in_a_warning() -> N
 
 
 # ---------------------------------------------------------------- the corpus
-
-
-def corpus_doc(prefix: str) -> Path:
-    found = [path for path in CORPUS_DOCS if path.name.startswith(prefix)]
-    if not found:
-        pytest.skip("../shared/corpus is not here")
-    return found[0]
 
 
 def test_corpus_section_rows_and_code_cells_keep_their_structure(tmp_path: Path) -> None:

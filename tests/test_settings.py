@@ -120,7 +120,8 @@ def test_every_export_flag_sets_a_setting(tmp_path: Path, monkeypatch: pytest.Mo
         "--reference-docx", "ref.docx", "--no-watermark", "--watermark-statuses", "draft, in review", "--strict",
         "--suppress", "pdf", "-j", "2", "--timeout", "9", "--asset-root", "assets", "--allow-asset-root-outside",
         "--follow-symlinks", "--allow-remote", "--limit", "seconds=9", "--exclude", "x", "--shard", "1/2",
-        "--report", "r.json", "--force", "-q", "-v", "--title", "T", "-M", "owner=Payments", "--metadata", "a=b=c",
+        "--report", "r.json", "--force", "--prune", "-q", "-v", "--title", "T", "-M", "owner=Payments",
+        "--metadata", "a=b=c",
     )  # fmt: skip
 
     assert given.settings == Settings(
@@ -130,7 +131,7 @@ def test_every_export_flag_sets_a_setting(tmp_path: Path, monkeypatch: pytest.Mo
         reference_docx=Path("ref.docx"), watermark=False, watermark_statuses=("draft", "in review"), strict=True,
         suppress=frozenset({Code.PDF}), jobs=2, timeout=9.0, asset_root=Path("assets"), allow_asset_root_outside=True,
         follow_symlinks=True, allow_remote=True, limits=("seconds=9",), exclude=("x",), shard="1/2",
-        report=Path("r.json"), force=True, quiet=True, verbose=True,
+        report=Path("r.json"), force=True, prune=True, quiet=True, verbose=True,
         title="T", metadata=(("owner", "Payments"), ("a", "b=c")),
     )  # fmt: skip
     assert set(given.where) == SETTING_NAMES - {"required_sections"}

@@ -19,7 +19,7 @@ from exporter.render.options import RenderOptions
 from exporter.render.pdf import render_pdf
 from exporter.render.word.document import render_docx
 from exporter.safety.resources import ResourceResolver
-from tests.conftest import spec_examples
+from tests.conftest import corpus_cases, needs_corpus, spec_examples
 from tests.html_text import visible_text
 
 EXAMPLES = [("commonmark", example) for example in spec_examples("commonmark_spec.json")] + [
@@ -57,7 +57,8 @@ def squash(text: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("spec", "example"), EXAMPLES, ids=[f"{spec}-{example['example']}" for spec, example in EXAMPLES]
+    ("spec", "example"),
+    corpus_cases((pytest.param(spec, example, id=f"{spec}-{example['example']}") for spec, example in EXAMPLES), 2),
 )
 def test_example_renders_in_every_backend(spec: str, example: dict[str, Any], tmp_path: Path) -> None:
     source = f"{spec}-example-{example['example']}.md"
@@ -79,6 +80,7 @@ def test_example_renders_in_every_backend(spec: str, example: dict[str, Any], tm
     assert ours == theirs
 
 
+@needs_corpus
 def test_policy_differences_are_still_different() -> None:
     """Each listed exception must still differ, or it should come off the list."""
     by_key = {(spec, int(example["example"])): example for spec, example in EXAMPLES}

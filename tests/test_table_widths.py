@@ -34,7 +34,7 @@ from exporter.render.word import styles
 from exporter.render.word.document import render_docx
 from exporter.run.export import ExportSettings, export_document
 from exporter.safety.resources import ResourceResolver
-from tests.conftest import CORPUS_DOCS
+from tests.conftest import corpus_cases, corpus_docs
 from tests.pdf_checks import broken_table_words, table_cell_texts
 
 # The table from the issue: a spec whose PDF printed "Val/ue" and "2**/18" while its DOCX kept them whole.
@@ -280,7 +280,7 @@ TABLE_DOCS = {
 }
 
 
-@pytest.mark.parametrize("source", [doc for doc in CORPUS_DOCS if doc.stem in TABLE_DOCS], ids=lambda doc: doc.stem)
+@pytest.mark.parametrize("source", corpus_cases(corpus_docs(*sorted(TABLE_DOCS))), ids=lambda doc: doc.stem)
 def test_corpus_tables_keep_their_words_whole(source: Path, tmp_path: Path) -> None:
     settings = ExportSettings(formats=("pdf",), output_dir=tmp_path, render=RenderOptions(pdf_variant="pdf/ua-1"))
     result = export_document(source, settings)

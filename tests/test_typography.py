@@ -25,7 +25,7 @@ from exporter.read.markdown import ParseOptions, parse
 from exporter.render.word.reference import REFERENCE_FILE
 from exporter.run.export import ExportSettings, export_document
 from tests.cli_run import run_in
-from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES
+from tests.conftest import CORPUS_DOCS, ROOT, SAMPLES, corpus_cases
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -156,7 +156,7 @@ def test_placeholder_characters_in_the_input_are_removed_with_a_warning() -> Non
     assert [d.code for d in reporter.diagnostics] == ["control-character"]
 
 
-@pytest.mark.parametrize("path", CORPUS_DOCS + SAMPLES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", [*corpus_cases(CORPUS_DOCS), *SAMPLES], ids=lambda path: path.stem)
 def test_no_quote_placeholder_survives_in_any_document(path: Path) -> None:
     document = parse(path.read_text(encoding="utf-8"), path.name)
     assert not any(placeholder in text for text in every_string(document) for placeholder in QUOTE_PLACEHOLDERS)

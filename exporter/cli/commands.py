@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,16 +19,19 @@ from exporter.cli.config import ConfigError, ProjectConfig, find_config, load_co
 from exporter.cli.console import BatchConsole
 from exporter.cli.scaffold import TemplateError, document_file_name, render_template
 from exporter.cli.settings import GivenSettings, Place, Settings, command_line_settings, report_options
+from exporter.cli.streams import StandardStreams, output_route, standard_streams
 from exporter.model.diagnostics import Code, Diagnostic, ExportError, visible
 from exporter.model.limits import Limits
 from exporter.read.markdown import ParseOptions
 from exporter.read.theme import ThemeError, load_theme
 from exporter.render.options import RenderOptions
 from exporter.run.batch import (
+    Gathered,
     Job,
     PlanError,
+    Source,
     check_report_path,
-    collect_sources,
+    gather_sources,
     parse_shard,
     plan_jobs,
     screen_sources,
@@ -36,6 +39,7 @@ from exporter.run.batch import (
 )
 from exporter.run.cache import BuildCache, settings_digest
 from exporter.run.export import ExportResult, ExportSettings, StrictCheck, printable, write_atomic
+from exporter.run.prune import PruneResult, prune_outputs, prune_refusal
 from exporter.run.report import BatchSummary, DocumentEntry, Status, report_json
 from exporter.run.workers import Interrupted, interrupts_raised, remove_leftovers, run_checks, run_jobs
 from exporter.safety.inputs import (
@@ -52,20 +56,58 @@ if TYPE_CHECKING:
     from exporter.run.check import Profile
 
 
+@dataclass(frozen=True, slots=True)
+class ExportRun:
+    """One export of the inputs, as `--watch` and `serve` (exporter.cli.watch) need it."""
+
+    status: int  # the exit status the run ends with
+    settings: Settings
+    jobs: list[Job]
+    summary: BatchSummary
+    read_files: list[Path]  # the config file, theme, logo and reference DOCX: a change to one changes outputs
+
+
 def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path | None) -> None:
     """Exports every input; exits 0, 1 (a document failed) or 2 (usage)."""
+    command_line = command_line_settings(ctx)
+    streams = standard_streams(ctx, inputs, command_line)  # `-` as the input, `-o -`
+    try:
+        run = export_once(inputs, config_path, command_line, streams=streams)
+    except Interrupted as interrupt:  # workers stopped, temporary files gone, earlier outputs untouched
+        sys.exit(interrupt.exit_status)
+    if streams is not None:
+        streams.deliver(run.jobs, exported=run.status == 0)
+    sys.exit(run.status)
+
+
+def export_once(
+    inputs: tuple[Path, ...],
+    config_path: Path | None,
+    command_line: GivenSettings,
+    console_type: Callable[[int, bool, bool], BatchConsole] = BatchConsole,
+    streams: StandardStreams | None = None,
+) -> ExportRun:
+    """Exports every input once; `--watch` and `serve` run it again on each change. Raises `Interrupted`."""
     started = time.perf_counter()
     config = _project_config(inputs, config_path)
-    command_line = command_line_settings(ctx)
     given = command_line.over(config.given) if config else command_line
     given, auxiliary = _checked_auxiliary_files(given, project_folder(config.path if config else None, inputs[0]))
+    given, route = output_route(inputs, command_line, given, streams)  # -o FILE, -o -, `-`: one document
     settings = given.settings
-    export_settings = _export_settings(given)
-    plan = _plan(inputs, settings, {*auxiliary, *([config.path] if config else [])})
+    if settings.prune and (prune_problem := prune_refusal(settings.output_dir, settings.shard)):
+        raise _setting_error(given, "prune", prune_problem)
+    export_settings = route.export_settings(_export_settings(given))
+    protected = {*auxiliary, *([config.path] if config else [])}
+    plan = _plan(route.inputs(inputs, export_settings.parse.limits.input_bytes), settings, protected)
+    plan = dataclasses.replace(plan, jobs=route.jobs(plan.jobs, protected))
 
-    console = BatchConsole(len(plan.jobs), settings.quiet, settings.verbose)
+    console = route.console_type(console_type)(len(plan.jobs), settings.quiet, settings.verbose)
     outcomes = _Outcomes(BatchSummary(), console, BuildCache(settings_digest(export_settings)), settings.suppress)
-    for message in (*map(str, visible(export_settings.render.theme.warnings, settings.suppress)), *plan.input_errors):
+    for message in (
+        *map(str, visible(export_settings.render.theme.warnings, settings.suppress)),
+        *plan.exclude_warnings,
+        *plan.input_errors,
+    ):
         console.message(message)
     for refusal in plan.refused:
         outcomes.refused(refusal)
@@ -78,21 +120,24 @@ def run_export(ctx: click.Context, inputs: tuple[Path, ...], config_path: Path |
     try:
         with interrupts_raised():
             run_jobs(changed, export_settings, workers, timeout, console.job_started, outcomes.exported)
-    except Interrupted as interrupt:  # workers stopped, temporary files gone, earlier outputs untouched
+    except Interrupted as interrupt:
         console.stopped(interrupt.message())
-        sys.exit(interrupt.exit_status)
+        raise
 
     summary = outcomes.summary
     summary.seconds = time.perf_counter() - started
     order = {job.name: index for index, job in enumerate(plan.jobs)}
     summary.entries.sort(key=lambda entry: order.get(entry.source, len(order)))
+    if settings.prune and settings.output_dir is not None:
+        summary.prune = _prune(plan, settings.output_dir, [*auxiliary, *([config.path] if config else [])], console)
     console.finish(summary)
     if settings.report:
         options = report_options(
             given, command_line, config.given if config else None, config.path if config else None, workers
         )
         _write_report(settings.report, summary, options, plan.input_errors)
-    sys.exit(1 if plan.input_errors or summary.count("failed") else 0)
+    status = 1 if plan.input_errors or summary.count("failed") else 0
+    return ExportRun(status, settings, plan.jobs, summary, [*auxiliary, *([config.path] if config else [])])
 
 
 # --- settings --------------------------------------------------------------------------------------------------------
@@ -219,11 +264,26 @@ class _Plan:
     jobs: list[Job]
     refused: list[Diagnostic]  # documents not read, each with the warning that says why
     input_errors: list[str]  # inputs that named no document
+    found: list[Source]  # every document the inputs name, excluded ones too: --prune keeps their outputs
+    exclude_warnings: list[str]  # exclude patterns that matched nothing
+
+
+def _gathered(inputs: Sequence[Path], exclude: Sequence[str]) -> Gathered:
+    """The documents the inputs name; an invalid exclude pattern, or patterns excluding them all, is a usage error."""
+    try:
+        gathered = gather_sources(inputs, exclude)
+    except PlanError as error:
+        raise click.UsageError(str(error)) from None
+    problem = gathered.everything_excluded()
+    if problem:
+        raise click.UsageError(problem)
+    return gathered
 
 
 def _plan(inputs: Sequence[Path], settings: Settings, protected: set[Path]) -> _Plan:
     """The documents to export and where each output goes; a plan that can't work is a usage error."""
-    collected, input_errors = collect_sources(inputs, settings.exclude)
+    gathered = _gathered(inputs, settings.exclude)
+    collected, input_errors = gathered.sources, gathered.errors
     sources, refused = screen_sources(collected, settings.follow_symlinks)
     try:
         jobs = plan_jobs(sources, settings.formats, settings.output_dir, protected)
@@ -233,7 +293,19 @@ def _plan(inputs: Sequence[Path], settings: Settings, protected: set[Path]) -> _
             check_report_path(settings.report, jobs, [*protected, *(source.path for source in collected)])
     except PlanError as error:
         raise click.UsageError(str(error)) from None
-    return _Plan(jobs, refused, input_errors)
+    return _Plan(jobs, refused, input_errors, gathered.found, gathered.warnings())
+
+
+def _prune(plan: _Plan, output_dir: Path, protected: Sequence[Path], console: BatchConsole) -> PruneResult | None:
+    """--prune, once the batch is written; not when an input named no documents, as the tree may be incomplete."""
+    if plan.input_errors:
+        console.message("--prune: nothing pruned, since an input named no documents")
+        return None
+    result = prune_outputs(output_dir, plan.found, protected)
+    if not console.quiet:
+        for line in result.lines():
+            console.message(line)
+    return result
 
 
 @dataclass
@@ -350,7 +422,10 @@ def run_check(
     template = load_template_sections((template_path or default_template_path()).read_text(encoding="utf-8"))
     if settings.required_sections:
         template = TemplateSections(template.bodies, settings.required_sections)
-    collected, errors = collect_sources(inputs, settings.exclude)
+    gathered = _gathered(inputs, settings.exclude)
+    collected, errors = gathered.sources, gathered.errors
+    for warning in gathered.warnings():
+        click.echo(printable(warning), err=True)
     sources, refused = screen_sources(collected)
     shown_refusals = visible(refused, settings.suppress)
     for refusal in shown_refusals:  # a document the export would refuse is not read here either

@@ -14,6 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from exporter.cli.choices import UnknownChoice, canonical_choice, canonical_status, did_you_mean
+from exporter.cli.destination import EXTENSION_FORMATS
 from exporter.cli.settings import GivenSettings, Place, Settings
 from exporter.model.diagnostics import Code, UnknownCode, code_named
 from exporter.model.limits import MAX_JOBS, MAX_SECONDS, Limits, limit_names
@@ -250,10 +252,13 @@ def _flag(value: object, _folder: Path) -> bool:
 
 
 def _choice(allowed: tuple[str, ...]) -> Converter:
+    """One of `allowed`, in any case (`"A4"`), as it is spelled there."""
+
     def convert(value: object, _folder: Path) -> str:
-        if value not in allowed:
-            raise _InvalidValue(f"expected one of {_quoted(allowed)}, got {_describe(value)}")
-        return _string(value)
+        try:
+            return canonical_choice(_string(value), allowed, "value")
+        except (_InvalidValue, UnknownChoice):
+            raise _InvalidValue(f"expected one of {_quoted(allowed)}, got {_describe(value)}") from None
 
     return convert
 
@@ -305,12 +310,16 @@ def _formats(value: object, _folder: Path) -> tuple[Format, ...]:
         raise _InvalidValue(f"expected {expected}, got {_describe(value)}")
     if not value:
         raise _InvalidValue(f"expected {expected}, got an empty list")
+    named: list[Format] = []
     for item in value:
-        if item not in FORMATS:
-            raise _InvalidValue(f"expected {expected}, got {_describe(item)} in the list")
-        if value.count(item) > 1:
+        try:
+            fmt = canonical_choice(_string(item), FORMATS, "format")  # "PDF" is pdf
+        except (_InvalidValue, UnknownChoice):
+            raise _InvalidValue(f"expected {expected}, got {_describe(item)} in the list") from None
+        if fmt in named:
             raise _InvalidValue(f"{item!r} is listed twice")
-    return tuple(name for name in FORMATS if name in value)
+        named.append(fmt)
+    return tuple(name for name in FORMATS if name in named)
 
 
 def _relative_path(value: object, folder: Path) -> Path:
@@ -343,15 +352,18 @@ def _theme(value: object, folder: Path) -> str:
     name = _string(value, expected)
     if name.endswith(".css"):
         return str(_existing_file(name, folder, "theme", THEME_MAX_BYTES))
-    if name not in builtin:
-        raise _InvalidValue(f"expected {expected}, got {name!r}")
-    return name
+    try:
+        return canonical_choice(name, builtin, "theme")
+    except UnknownChoice:
+        raise _InvalidValue(f"expected {expected}, got {name!r}{did_you_mean(name, builtin)}") from None
 
 
 def _output_dir(value: object, folder: Path) -> Path:
     path = _relative_path(value, folder)
     if path.is_file():
         raise _InvalidValue(f"expected a folder, but {_display(path)} is a file")
+    if not path.is_dir() and path.suffix.lower() in EXTENSION_FORMATS:  # never a folder named out.pdf/
+        raise _InvalidValue(f"expected a folder, but {value!r} names a file; -o {value} on the command line writes one")
     try:
         checked_folder(path, "output folder", Origin(folder, from_config=True))
     except UnsafeInputError as error:
@@ -373,6 +385,10 @@ def _watermark_statuses(value: object, _folder: Path) -> tuple[str, ...]:
     for status in statuses:
         if "," in status:
             raise _InvalidValue(f"a status cannot contain a comma, got {status!r}")
+        try:
+            canonical_status(status)
+        except UnknownChoice as error:
+            raise _InvalidValue(str(error)) from None
     return tuple(statuses)
 
 
@@ -463,4 +479,5 @@ _KEYS: dict[str, tuple[str, Converter]] = {
     "allow-remote": ("allow_remote", _flag),
     "limits": ("limits", _limits),
     "suppress": ("suppress", _codes),
+    "prune": ("prune", _flag),
 }

@@ -93,7 +93,8 @@ def _result_line(entry: DocumentEntry, job: Job, verbose: bool) -> str:
     if entry.status == "skipped":
         return f"skipped  {entry.source} (unchanged)"
     suffixes = [record.format for record in entry.outputs]
-    written = f"{job.stem}.{suffixes[0]}" if len(suffixes) == 1 else f"{job.stem}.{{{','.join(suffixes)}}}"
+    # One output by its own name (-o page.htm), several by what they share.
+    written = str(entry.outputs[0].path) if len(suffixes) == 1 else f"{job.stem}.{{{','.join(suffixes)}}}"
     timing = f"{entry.seconds:.1f} s"
     if verbose:
         per_format = ", ".join(f"{record.format} {record.seconds:.2f} s" for record in entry.outputs)

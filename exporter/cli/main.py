@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from exporter import __version__
+from exporter.cli.choices import did_you_mean, status_option, statuses_option, theme_option
+from exporter.cli.completion import SHELLS, completion_script, first_word_items
+from exporter.cli.destination import complete_formats, complete_output, formats_option, output_option
 from exporter.cli.settings import Settings
 from exporter.model.diagnostics import Code, UnknownCode, code_named
 from exporter.model.limits import MAX_JOBS, MAX_SECONDS, limit_names
@@ -29,6 +33,10 @@ Examples:
   designexport doc.md                    writes doc.html, doc.pdf and doc.docx
   designexport docs/ -o out/ --all       every .md under docs/ into out/
   designexport a.md b.md --docx --paper letter
+  designexport doc.md -o report.pdf      one document to one file, the format from its extension
+  cat doc.md | designexport - -t pdf -o - > doc.pdf
+  designexport doc.md --watch            exports again on every save, until Ctrl-C
+  designexport serve docs/ --open        a live preview in the browser
   designexport --version
 
 \b
@@ -81,9 +89,27 @@ class DefaultCommandGroup(click.Group):
     default_command = "export"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not ctx.resilient_parsing:
+            self._refuse_mistyped_command(ctx, args[0])
+        if not args and ctx.resilient_parsing:  # completing the first word: see shell_complete
+            return super().parse_args(ctx, args)
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def _refuse_mistyped_command(self, ctx: click.Context, word: str) -> None:
+        """`designexport chek doc.md` is a usage error naming `check`, before anything is exported; a word that
+        is a file, or looks like a path (a suffix, a slash, a wildcard), is a document as ever."""
+        if word in self.commands or word.startswith("-") or Path(word).suffix or set("/*?[") & set(word):
+            return
+        hint = did_you_mean(word, sorted(self.commands))
+        if hint and not Path(word).exists():
+            raise click.UsageError(f"no such command {word!r}{hint}", ctx)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """The first word: a command, an export option, or a document."""
+        items = super().shell_complete(ctx, incomplete)
+        return first_word_items(self.commands[self.default_command], ctx, incomplete, items)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The export command's help (the everyday use), then the other commands."""
@@ -109,12 +135,33 @@ def main() -> None:
 @click.option("--docx", "want_docx", is_flag=True, help="Write an editable Word document.")
 @click.option("--all", "want_all", is_flag=True, help="Write all three formats (the default).")
 @click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write outputs here, mirroring the input folders, instead of next to each input.",
+    "-t",
+    "--to",
+    "to_formats",
+    multiple=True,
+    callback=formats_option,
+    shell_complete=complete_formats,
+    metavar="FORMAT[,FORMAT]",
+    help="Formats to write, as the flags ask: html, pdf, docx (repeatable or comma-separated).",
 )
-@click.option("--paper", type=click.Choice(PAPERS), default=DEFAULTS.paper, show_default=True, help="Page size.")
+@click.option(
+    "-o",
+    "--output",
+    "--output-dir",
+    "output_dir",
+    callback=output_option,
+    shell_complete=complete_output,
+    metavar="FILE|DIR/|-",
+    help="FILE.pdf, .html or .docx: the one document there, in that format; DIR/ (or an existing folder): "
+    "every output under it, mirroring the input folders; -: to standard output. Default: next to each input.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(PAPERS, case_sensitive=False),
+    default=DEFAULTS.paper,
+    show_default=True,
+    help="Page size.",
+)
 @click.option("--number-sections", is_flag=True, help="Number headings 1, 1.1, 1.1.1 in every output.")
 @click.option(
     "--toc-depth",
@@ -130,12 +177,13 @@ def main() -> None:
     "--theme",
     default=DEFAULTS.theme,
     show_default=True,
+    callback=theme_option,
     metavar="NAME|FILE.css",
     help=f"Built-in theme ({', '.join(available_themes())}) or your own CSS file.",
 )
 @click.option(
     "--pdf-variant",
-    type=click.Choice(PDF_VARIANTS),
+    type=click.Choice(PDF_VARIANTS, case_sensitive=False),
     help="pdf/ua-1: tagged, accessible PDF; pdf/a-3b: archival PDF.",
 )
 @click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Image for the PDF cover.")
@@ -158,6 +206,7 @@ def main() -> None:
 @click.option(
     "--watermark-statuses",
     default="",
+    callback=statuses_option,
     metavar="LIST",
     help='Statuses that get a watermark, comma-separated (default: all but Approved), e.g. "draft,in review".',
 )
@@ -203,21 +252,42 @@ def main() -> None:
     metavar="NAME=VALUE",
     help=f"Raise or lower a limit (repeatable): {', '.join(limit_names())}.",
 )
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files in folders (repeatable).")
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip documents matching this gitignore pattern, relative to the input folder or to here (repeatable).",
+)
 @click.option("--shard", metavar="K/N", help="Export only the K-th of N slices of the inputs (for CI matrices).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON manifest.")
 @click.option("--force", is_flag=True, help="Export even documents the build cache says are unchanged.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Afterwards, remove from -o the outputs it holds of documents that no longer exist, and list them.",
+)
 @click.option(
     "--config",
     "config_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Settings file (default: designexport.toml or [tool.designexport] in pyproject.toml, found upwards).",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep running: export again whenever a document, an image it shows, the theme or the config changes.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every document's timings and cached warnings too.")
 @click.pass_context
-def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | None, **_settings: object) -> None:
-    """Export Markdown design documents (files, folders or globs) to HTML, PDF and DOCX."""
+def export(
+    ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | None, watch: bool, **_settings: object
+) -> None:
+    """Export Markdown design documents (files, folders, globs, or - for standard input) to HTML, PDF and DOCX."""
+    if watch:
+        from exporter.cli.watch import run_watch
+
+        run_watch(ctx, inputs, config_path)
     from exporter.cli.commands import run_export
 
     run_export(ctx, inputs, config_path)
@@ -226,7 +296,12 @@ def export(ctx: click.Context, /, inputs: tuple[Path, ...], config_path: Path | 
 @main.command("new")
 @click.argument("feature")
 @click.option("--req", "req_id", required=True, help="Requirement id, such as PAY-142.")
-@click.option("--status", default="", help="Status instead of the template's Draft.")
+@click.option(
+    "--status",
+    default="",
+    callback=status_option,
+    help="Status instead of the template's Draft: In Review, Approved, ... (any case).",
+)
 @click.option(
     "--template",
     "template_path",
@@ -242,6 +317,29 @@ def new(feature: str, req_id: str, status: str, template_path: Path | None, outp
     run_new(feature, req_id, status, template_path, output, force)
 
 
+@main.command("serve")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; only this machine can connect unless you name another (0.0.0.0: every network).",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the web browser.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Settings file (default: designexport.toml or [tool.designexport] in pyproject.toml, found upwards).",
+)
+def serve(inputs: tuple[Path, ...], host: str, port: int, open_browser: bool, config_path: Path | None) -> None:
+    """Preview documents in the browser: HTML re-rendered and the page reloaded on every change."""
+    from exporter.cli.serve import run_serve
+
+    run_serve(inputs, host, port, open_browser, config_path)
+
+
 @main.command("doctor")
 def doctor() -> None:
     """List the diagram renderers this machine has (Mermaid, Graphviz, PlantUML) and what to install for the rest."""
@@ -252,11 +350,17 @@ def doctor() -> None:
 
 @main.command("check")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+)
 @click.option("--strict", "fail_on_warnings", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option(
     "--profile",
-    type=click.Choice(["template", "none"]),
+    type=click.Choice(["template", "none"], case_sensitive=False),
     default="template",
     show_default=True,
     help="template: require the template's sections; none: skip that check.",
@@ -289,3 +393,13 @@ def check(
     from exporter.cli.commands import run_check
 
     run_check(ctx, inputs, output_format, fail_on_warnings, profile, template_path)
+
+
+@main.command("completion")
+@click.argument("shell", type=click.Choice(SHELLS, case_sensitive=False), metavar="SHELL")
+@click.pass_context
+def completion(ctx: click.Context, shell: str) -> None:
+    """Print the shell completion script: eval "$(designexport completion bash)" (the README says where to keep it)."""
+    root = ctx.find_root().command
+    assert isinstance(root, click.Group)
+    click.echo(completion_script(root, shell), nl=False)

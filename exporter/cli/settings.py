@@ -18,6 +18,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from exporter.cli.destination import file_of, folder_of
 from exporter.model.diagnostics import Code
 from exporter.read.theme import DEFAULT_THEME
 from exporter.render.options import DEFAULT_TOC_DEPTH, FORMATS, Format, Paper, PdfVariant
@@ -30,6 +31,7 @@ class Settings:
     # what to write, and where
     formats: tuple[Format, ...] = FORMATS  # in FORMATS order
     output_dir: Path | None = None  # None: next to each input
+    output_file: Path | None = None  # -o report.pdf: the one document's output, in its extension's format; "-": stdout
     # how documents look
     paper: Paper = "a4"
     number_sections: bool = False
@@ -62,6 +64,7 @@ class Settings:
     timeout: float | None = None  # None: the 'seconds' limit
     shard: str | None = None  # "K/N"
     force: bool = False
+    prune: bool = False  # remove from -o the outputs of documents that no longer exist
     report: Path | None = None
     quiet: bool = False
     verbose: bool = False
@@ -110,8 +113,10 @@ class GivenSettings:
 
 # --- the command line ------------------------------------------------------------------------------------------------
 
-# Command-line parameters that are not settings: what to read, and the `check` command's own choices.
-NOT_SETTINGS = frozenset({"inputs", "config_path", "output_format", "profile", "template_path", "fail_on_warnings"})
+# Command-line parameters that are not settings: what to read, --watch, and the `check` command's own choices.
+NOT_SETTINGS = frozenset(
+    {"inputs", "config_path", "output_format", "profile", "template_path", "fail_on_warnings", "watch"}
+)
 # The format flags and the format each asks for (--all: every one).
 _FORMAT_FLAGS: Mapping[str, Format | None] = {
     "want_html": "html",
@@ -153,10 +158,18 @@ def command_line_settings(context: click.Context) -> GivenSettings:
             continue
         flag = max(parameter.opts, key=len)
         value = context.params[name]
+        if name == "to_formats":  # -t pdf,docx asks as the flags do
+            asked.extend(value)
+            where["formats"] = Place(flag)
+            continue
         if name in _FORMAT_FLAGS:
             chosen = _FORMAT_FLAGS[name]
             asked.extend(FORMATS if chosen is None else (chosen,) if value else ())
             where["formats"] = Place(flag)
+            continue
+        if name == "output_dir":  # -o: a folder, one file or standard output (exporter.cli.destination)
+            changes["output_dir"], changes["output_file"] = folder_of(value), file_of(value)
+            where["output_dir"] = where["output_file"] = Place(flag)
             continue
         setting, convert = _FLAG_SETTINGS.get(name, (name, _unchanged))
         if setting not in SETTING_NAMES:
@@ -194,6 +207,7 @@ def report_options(
         },
         "formats": list(settings.formats),
         "output_dir": _text(settings.output_dir),
+        "output_file": _text(settings.output_file),
         "paper": settings.paper,
         "number_sections": settings.number_sections,
         "toc_depth": settings.toc_depth,
@@ -223,6 +237,7 @@ def report_options(
         "limit_settings": list(command_line.settings.limits),
         "shard": settings.shard,
         "force": settings.force,
+        "prune": settings.prune,
         "config": _text(config_path),
     }
 

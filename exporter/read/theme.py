@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -173,12 +174,14 @@ def _family_names(families: str) -> list[str]:
 
 
 def available_themes() -> list[str]:
-    return sorted(path.stem for path in (asset_dir("styles") / "themes").glob("*.css"))
+    themes = asset_dir("styles") / "themes"
+    return sorted(item.name.removesuffix(".css") for item in themes.iterdir() if item.name.endswith(".css"))
 
 
 @cache
 def load_theme(name_or_path: str = DEFAULT_THEME) -> Theme:
     """A built-in theme by name, or a user's theme from a .css path."""
+    path: Path | Traversable
     if name_or_path.endswith(".css") or "/" in name_or_path:
         path = Path(name_or_path)
         name = path.stem

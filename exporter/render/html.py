@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import assert_never
 
-from jinja2 import Environment, FileSystemLoader, Template
+from jinja2 import Environment, FunctionLoader, Template
 from markupsafe import Markup
 
 import exporter
@@ -208,12 +208,18 @@ def _logo_data_uri(path: Path, reporter: Reporter) -> str:
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(asset_dir("templates")),
+        loader=FunctionLoader(_template_source),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def _template_source(name: str) -> str | None:
+    """Our own template's text; through importlib.resources, so it is found inside a zipapp too."""
+    template = asset_dir("templates") / name
+    return template.read_text(encoding="utf-8") if template.is_file() else None
 
 
 @lru_cache(maxsize=1)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+import pathspec
 
 from exporter.model.diagnostics import Code, Diagnostic, ExportError
 from exporter.render.options import Format
@@ -45,38 +46,78 @@ class Job:
         return next(iter(self.targets.values())).with_suffix("")
 
 
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """The documents the inputs name, and what the exclude patterns did to them."""
+
+    sources: list[Source]  # to export: the documents found, less the excluded ones
+    found: list[Source]  # every document the inputs name, excluded or not (--prune keeps their outputs)
+    errors: list[str]  # inputs that named no document
+    patterns: tuple[str, ...]  # the exclude patterns, as given
+    unused: list[str]  # the patterns that matched no document: probably mistyped
+
+    def everything_excluded(self) -> str | None:
+        """The usage error for exclude patterns that leave nothing to do, or None."""
+        if self.sources or not self.found or not self.patterns:
+            return None
+        used = [pattern for pattern in self.patterns if pattern not in self.unused]
+        named = " and ".join(f"--exclude {pattern!r}" for pattern in used)
+        count = len(self.found)
+        verb = "excludes" if len(used) == 1 else "exclude"
+        return f"{named} {verb} every input ({count} document{'s' * (count != 1)})"
+
+    def warnings(self) -> list[str]:
+        return [
+            f"warning: --exclude {pattern!r} matches no document "
+            "(patterns are tried relative to each input folder and to the working folder)"
+            for pattern in self.unused
+        ]
+
+
 def collect_sources(inputs: Iterable[Path], exclude: Sequence[str] = ()) -> tuple[list[Source], list[str]]:
+    """The documents to export and the inputs that named none; see `gather_sources`."""
+    gathered = gather_sources(inputs, exclude)
+    return gathered.sources, gathered.errors
+
+
+def gather_sources(inputs: Iterable[Path], exclude: Sequence[str] = ()) -> Gathered:
     """Files as given, folders as their `*.md` files (recursively), glob patterns as their matches.
 
-    Hidden folders (`.git`, `.github`) are skipped inside folders; `exclude` globs match the path below
-    the folder or glob root (`drafts/*`, `**/archive/**`, `*.draft.md`)."""
-    sources: list[Source] = []
+    Hidden folders (`.git`, `.github`) are skipped inside folders. `exclude` holds gitignore patterns
+    (`drafts/`, `**/archive/**`, `*.draft.md`, `!keep.md`), each tried on the path below the folder or glob
+    root and on the path below the working folder, so `drafts/**` and `docs/drafts/**` both skip
+    `docs/drafts/x.md` when `docs/` is exported from its parent. Raises PlanError for a pattern that
+    is not one."""
+    rules = ExcludeRules(exclude)
+    found: list[Source] = []
+    kept: list[Source] = []
     errors: list[str] = []
     for item in inputs:
         if item.is_dir():
-            found = [
+            named = [
                 Source(path, PurePosixPath(path.relative_to(item).as_posix()), item)
                 for path in sorted(item.rglob("*.md"))
                 if not _hidden(path.relative_to(item)) and not path.is_dir()
             ]
-            kept = [source for source in found if not excluded(source.relative, exclude)]
-            if not found:
+            if not named:
                 errors.append(str(ExportError(display_name(item), "folder holds no .md files")))
-            sources.extend(kept)
         elif not item.exists() and GLOB_CHARACTERS & set(str(item)):
             root = _glob_root(item)
             matches = sorted(Path(match) for match in glob.glob(str(item), recursive=True))
-            found = [
+            named = [
                 Source(path, PurePosixPath(path.relative_to(root).as_posix()), root)
                 for path in matches
                 if not path.is_dir()
             ]
-            if not found:
+            if not named:
                 errors.append(str(ExportError(str(item), "pattern matches no files")))
-            sources.extend(source for source in found if not excluded(source.relative, exclude))
-        elif not excluded(PurePosixPath(item.name), exclude) and not excluded(_from_cwd(item), exclude):
-            sources.append(Source(item, PurePosixPath(item.name), item.parent, named=True))
-    return _unique(sources), errors
+        else:
+            named = [Source(item, PurePosixPath(item.name), item.parent, named=True)]
+        found.extend(named)
+        kept.extend(
+            source for source in named if not (exclude and rules.excludes(source.relative, _from_cwd(source.path)))
+        )
+    return Gathered(_unique(kept), _unique(found), errors, tuple(exclude), rules.unused())
 
 
 def screen_sources(sources: Sequence[Source], follow_symlinks: bool = False) -> tuple[list[Source], list[Diagnostic]]:
@@ -119,24 +160,48 @@ def _leaves(real: Path, root: Path) -> bool:
     return not real.is_relative_to(real_root)
 
 
+class ExcludeRules:
+    """Exclude patterns with gitignore's rules (a later `!pattern` takes a path back), remembering which
+    patterns matched something."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        self.each: dict[str, pathspec.GitIgnoreSpec] = {}
+        for pattern in self.patterns:
+            try:
+                self.each[pattern] = pathspec.GitIgnoreSpec.from_lines([pattern.removeprefix("!")])
+            except ValueError:
+                raise PlanError(f"--exclude {pattern!r}: error: not a valid gitignore pattern") from None
+        self.spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
+        self.matched: set[str] = set()
+
+    def excludes(self, *paths: PurePosixPath | None) -> bool:
+        """True when the patterns exclude the document under any of its names (None: no such name)."""
+        names = [path.as_posix() for path in paths if path is not None]
+        for pattern, spec in self.each.items():
+            if pattern not in self.matched and any(spec.match_file(name) for name in names):
+                self.matched.add(pattern)
+        return any(self.spec.match_file(name) for name in names)
+
+    def unused(self) -> list[str]:
+        return [pattern for pattern in self.patterns if pattern not in self.matched]
+
+
 def excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
-    text = relative.as_posix()
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(text, pattern) or fnmatch.fnmatchcase(text, pattern.removeprefix("**/")):
-            return True
-        if "/" not in pattern and any(fnmatch.fnmatchcase(part, pattern) for part in relative.parts):
-            return True
-        if pattern.endswith("/**") and text.startswith(pattern.removesuffix("/**").removeprefix("**/") + "/"):
-            return True
-    return False
+    return ExcludeRules(patterns).excludes(relative)
 
 
-def _from_cwd(path: Path) -> PurePosixPath:
-    """A named file's path as the user wrote it, relative to here, so `drafts/**` also skips `drafts/x.md`."""
+def _from_cwd(path: Path) -> PurePosixPath | None:
+    """The path below the working folder, as the user would write it there; None when it is not below it."""
     try:
-        return PurePosixPath(path.resolve().relative_to(Path.cwd().resolve()).as_posix())
-    except ValueError:
-        return PurePosixPath(path.as_posix())
+        cwd = Path.cwd()
+        pairs = ((Path(os.path.abspath(path)), cwd), (path.resolve(), cwd.resolve()))
+    except (OSError, RuntimeError):  # the working folder is gone, or a symlink loop (refused later)
+        return None
+    for candidate, folder in pairs:
+        if candidate.is_relative_to(folder):
+            return PurePosixPath(candidate.relative_to(folder).as_posix())
+    return None
 
 
 def _hidden(relative: Path) -> bool:

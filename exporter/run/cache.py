@@ -14,11 +14,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import exporter
-from exporter.assets import asset_dir
+from exporter.assets import asset_dir, walk_files
 from exporter.diagram.external.installed import installed_renderers
 from exporter.model.diagnostics import Diagnostic
 from exporter.run.batch import Job
@@ -49,12 +50,10 @@ def file_digest(path: Path) -> str | None:
 def tool_digest() -> str:
     """The version plus a hash of our code, templates and styles: editing any of them invalidates the cache."""
     digest = hashlib.sha256(exporter.__version__.encode())
-    package = Path(exporter.__file__).parent
-    folders = [package, asset_dir("templates"), asset_dir("styles")]
-    for folder in folders:
-        for path in sorted(item for item in folder.rglob("*") if item.is_file() and "__pycache__" not in item.parts):
-            digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(path.read_bytes())
+    for folder in (files("exporter"), asset_dir("templates"), asset_dir("styles")):
+        for relative, item in walk_files(folder):
+            digest.update(relative.encode())
+            digest.update(item.read_bytes())
     return digest.hexdigest()
 
 
@@ -127,6 +126,10 @@ class BuildCache:
         entry = {
             "version": ENTRY_VERSION,
             "source": job.name,
+            # for --prune: which outputs these are, and whose (both relative to the output folder, so they
+            # survive a moved checkout), to tell outputs of a deleted document from those of a live one
+            "output_stem": _relative_stem(job),
+            "source_from_output": _relative_source(job),
             "settings": self.settings_key,
             "input_sha256": result.input_sha256,
             "dependencies": result.dependencies,
@@ -141,20 +144,14 @@ class BuildCache:
             return
 
     def _read(self, job: Job) -> dict[str, Any] | None:
-        try:
-            entry = json.loads(self._entry_path(job).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(entry, dict) or entry.get("version") != ENTRY_VERSION:
-            return None
-        return entry
+        return read_entry(self._entry_path(job))
 
     @staticmethod
     def _folder(job: Job) -> Path:
         return job.cache_dir
 
     def _entry_path(self, job: Job) -> Path:
-        return entry_path(job)
+        return entry_path(self._folder(job), _relative_stem(job))
 
     @staticmethod
     def _prepare(folder: Path) -> None:
@@ -166,13 +163,35 @@ class BuildCache:
                 marker.write_text(text, encoding="utf-8")
 
 
-def entry_path(job: Job) -> Path:
-    """A job's cache entry, named by the output's place under the output folder, so a moved checkout keeps it."""
-    relative = job.stem.relative_to(job.output_root).as_posix()
-    return job.cache_dir / f"{hashlib.sha256(relative.encode()).hexdigest()[:32]}.json"
+def entry_path(cache_dir: Path, output_stem: str) -> Path:
+    """The entry of the outputs `output_stem`.* (relative to the output folder, `/`-separated): named by
+    their place under the output folder, so a moved checkout keeps its cache."""
+    return cache_dir / f"{hashlib.sha256(output_stem.encode()).hexdigest()[:32]}.json"
+
+
+def read_entry(path: Path) -> dict[str, Any] | None:
+    """An entry as stored, or None when it is missing, damaged or from another version."""
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("version") != ENTRY_VERSION:
+        return None
+    return entry
+
+
+def _relative_stem(job: Job) -> str:
+    return job.stem.relative_to(job.output_root).as_posix()
+
+
+def _relative_source(job: Job) -> str | None:
+    try:
+        return Path(os.path.relpath(os.path.abspath(job.source), os.path.abspath(job.output_root))).as_posix()
+    except ValueError:  # on another drive (Windows)
+        return None
 
 
 def remove_stale_entry_temporaries(jobs: Sequence[Job]) -> list[Path]:
     """The half-written cache entries a killed run left (written like outputs: see exporter.run.export), removed
     when their writer is provably gone."""
-    return remove_stale_temporaries(entry_path(job) for job in jobs)
+    return remove_stale_temporaries(entry_path(job.cache_dir, _relative_stem(job)) for job in jobs)

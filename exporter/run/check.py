@@ -9,6 +9,7 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
@@ -72,7 +73,7 @@ class TemplateSections:
     required: tuple[str, ...]  # H2 headings as written
 
 
-def default_template_path() -> Path:
+def default_template_path() -> Traversable:
     return asset_dir("templates") / "technical-template.md"
 
 

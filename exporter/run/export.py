@@ -39,6 +39,7 @@ INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 TEMPORARY_MARK = ".designexport-"  # between the target's name and the writer's pid in a temporary file's name
 _TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.designexport-(?P<pid>[1-9][0-9]{0,9})\.[A-Za-z0-9_]+\.part")
 START_TIME_SLACK_SECONDS = 2.0  # process start times read from /proc are this precise, with room to spare
+STDIN_NAME = "stdin"  # a document read from standard input, as messages name it
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,9 @@ class ExportSettings:
     allow_remote: bool = False  # download http(s) images, never from private addresses
     strict: StrictCheck | None = None  # None: export whatever the check would say
     suppressed: frozenset[Code] = frozenset()  # codes the user silenced: never reported, never stop --strict
+    # The one document came from standard input (saved to a temporary file): it is named "stdin", and its
+    # relative references start in this folder (--asset-root or the working folder), not the file's.
+    stdin_folder: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +123,8 @@ def printable(text: str) -> str:
 
 
 def read_source(path: Path, max_bytes: int = Limits().input_bytes, reporter: Reporter | None = None) -> str:
-    """The file's text, or an ExportError saying exactly why it can't be read."""
-    name = display_name(path)
+    """The file's text, or an ExportError saying exactly why it can't be read (named as `reporter` names it)."""
+    name = reporter.source if reporter is not None else display_name(path)
     if not path.exists():
         raise ExportError(name, "no such file")
     if path.is_dir():
@@ -182,11 +186,12 @@ def export_document(
     process writes them; the CLI, which handles interrupts, puts them in place). Diagrams drawn by a renderer
     are kept in `cache_dir` (the build cache) when given."""
     result = ExportResult(source)
-    name = display_name(source)
+    name = STDIN_NAME if settings.stdin_folder else display_name(source)
+    folder = settings.stdin_folder or source.parent
     reporter = Reporter(name, settings.suppressed)
     wanted = targets or {fmt: output_path(source, fmt, settings.output_dir) for fmt in settings.formats}
     resolver = ResourceResolver(
-        source.parent,
+        folder,
         reporter,
         root=settings.asset_root,
         limits=settings.parse.limits,
@@ -201,8 +206,8 @@ def export_document(
         result.parse_seconds = time.perf_counter() - started
         # Before --strict, which reports on them.
         pictures = _diagram_pictures(document, settings, reporter, cache_dir, for_word="docx" in wanted)
-        if settings.strict is not None and (problems := _strict_problems(document, text, source, settings, reporter)):
-            return _stopped_by_check(result, problems)
+        if settings.strict is not None and (problems := _strict_problems(document, text, folder, settings, reporter)):
+            return _stopped_by_check(result, problems, name)
         shown = build_presentation(document, settings.render.theme, pictures)  # decided once, read by every backend
         for fmt, target in wanted.items():
             staged.append(_render_and_stage(fmt, target, document, shown, resolver, settings.render, result.records))
@@ -261,7 +266,7 @@ def _diagram_pictures(
 
 
 def _strict_problems(
-    document: Document, text: str, source: Path, settings: ExportSettings, reporter: Reporter
+    document: Document, text: str, folder: Path, settings: ExportSettings, reporter: Reporter
 ) -> list[Diagnostic]:
     """The check's findings that stop this document under --strict, found on the parse the export made."""
     from exporter.run.check import strict_problems
@@ -269,12 +274,11 @@ def _strict_problems(
     assert settings.strict is not None
     required = settings.strict.required_sections
     lines = text.splitlines()
-    return strict_problems(document, lines, source.parent, required, reporter.diagnostics, settings.suppressed)
+    return strict_problems(document, lines, folder, required, reporter.diagnostics, settings.suppressed)
 
 
-def _stopped_by_check(result: ExportResult, problems: list[Diagnostic]) -> ExportResult:
+def _stopped_by_check(result: ExportResult, problems: list[Diagnostic], name: str) -> ExportResult:
     """A document --strict stops: the problems are its diagnostics, and nothing of it is recorded as read."""
-    name = display_name(result.source)
     result.error = str(ExportError(name, f"not exported: --strict and {len(problems)} error(s)"))
     result.diagnostics = problems
     result.input_sha256 = ""  # docs/report.md: null when a --strict check stopped the document

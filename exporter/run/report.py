@@ -18,6 +18,7 @@ from typing import Any, Literal
 import exporter
 from exporter.model.diagnostics import Diagnostic
 from exporter.run.export import OutputRecord, relative_name
+from exporter.run.prune import PruneResult
 
 REPORT_SCHEMA = "https://designexport.dev/schemas/report-1.json"
 Status = Literal["exported", "skipped", "failed"]
@@ -40,6 +41,7 @@ class DocumentEntry:
 class BatchSummary:
     entries: list[DocumentEntry] = field(default_factory=list)
     seconds: float = 0.0
+    prune: PruneResult | None = None  # with --prune: what it removed and kept
 
     def count(self, status: Status) -> int:
         return Counter(entry.status for entry in self.entries)[status]
@@ -51,6 +53,7 @@ class BatchSummary:
     def line(self) -> str:
         parts = [f"{self.count('exported')} exported", f"{self.count('skipped')} skipped"]
         parts += [f"{self.count('failed')} failed", f"{self.warnings} warning{'s' * (self.warnings != 1)}"]
+        parts += [f"{len(self.prune.removed)} pruned"] if self.prune else []
         return f"{', '.join(parts)} in {self.seconds:.1f} s"
 
 
@@ -68,8 +71,10 @@ def report_json(summary: BatchSummary, options: dict[str, Any], input_errors: li
             "failed": summary.count("failed"),
             "warnings": summary.warnings,
             "seconds": round(summary.seconds, 3),
+            "pruned": len(summary.prune.removed) if summary.prune else 0,
         },
         "documents": [_entry_json(entry) for entry in summary.entries],
+        "prune": summary.prune.as_json() if summary.prune else None,
     }
     return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
 

@@ -41,6 +41,7 @@ from exporter.run.export import (
     display_name,
     export_document,
     interrupts_deferred,
+    printable,
     read_source,
     remove_stale_temporaries,
     remove_temporaries,
@@ -150,9 +151,9 @@ def run_jobs(
             remove_temporaries(job.targets.values(), worker_pid)
             if outcome.reason == "stopped":
                 return ExportResult(job.source)
-            outcome = ExportResult(job.source, error=_failure_message(job.source, outcome, "export", timeout))
+            outcome = ExportResult(job.source, error=_failure_message(printable(job.name), outcome, "export", timeout))
         else:
-            commit_outputs(outcome, display_name(job.source))
+            commit_outputs(outcome, printable(job.name))
         settled.add(id(job))
         return outcome
 
@@ -165,7 +166,7 @@ def run_jobs(
     try:
         pool.run(ordered, timeout, started, settle, finished)
     except Interrupted as interrupt:
-        interrupt.unfinished = [display_name(job.source) for job in jobs if id(job) not in settled]
+        interrupt.unfinished = [printable(job.name) for job in jobs if id(job) not in settled]
         raise
 
 
@@ -189,7 +190,7 @@ def run_checks(
 
     def settle(source: Path, outcome: list[Finding] | str | Unfinished, _worker_pid: int) -> list[Finding] | str:
         if isinstance(outcome, Unfinished):
-            return _failure_message(source, outcome, "check", timeout)
+            return _failure_message(display_name(source), outcome, "check", timeout)
         return outcome
 
     def finished(source: Path, outcome: list[Finding] | str, _seconds: float) -> None:
@@ -203,11 +204,11 @@ def run_checks(
     return [(source, outcomes[source]) for source in sources]
 
 
-def _failure_message(source: Path, outcome: Unfinished, task: Literal["export", "check"], timeout: float | None) -> str:
+def _failure_message(name: str, outcome: Unfinished, task: Literal["export", "check"], timeout: float | None) -> str:
     consequence = "no output written" if task == "export" else "not checked"
     if outcome.reason == "timeout":
-        return str(ExportError(display_name(source), f"timed out after {timeout:g} s (--timeout); {consequence}"))
-    return str(ExportError(display_name(source), f"the {task} crashed ({outcome.how}); {consequence}"))
+        return str(ExportError(name, f"timed out after {timeout:g} s (--timeout); {consequence}"))
+    return str(ExportError(name, f"the {task} crashed ({outcome.how}); {consequence}"))
 
 
 @dataclass

@@ -18,9 +18,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import assert_never
 
+from exporter.assets import walk_files
 from exporter.diagram.external.renderer import (
     DiagramRenderer,
     DiagramSource,
@@ -352,9 +354,10 @@ def _alt_text(root: ET.Element, title: str) -> str:
 def _code_digest() -> str:
     """A hash of the code that draws and cleans diagrams (this folder and the SVG cleaner): editing it redraws."""
     digest = hashlib.sha256(CACHE_VERSION.encode())
-    for path in [*sorted(Path(__file__).parent.glob("*")), Path(svg_cleaner.__file__)]:
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
+    cleaner = Path(svg_cleaner.__file__).name
+    cleaner_code = files(svg_cleaner.__package__) / cleaner
+    for name, item in [*walk_files(files(__package__)), (cleaner, cleaner_code)]:  # as resources: zipapps too
+        digest.update(name.encode() + item.read_bytes())
     return digest.hexdigest()
 
 

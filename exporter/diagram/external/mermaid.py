@@ -30,9 +30,11 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import IO, Any
 
+from exporter.assets import real_file
 from exporter.diagram.external.renderer import (
     DiagramSource,
     RenderedSvg,
@@ -43,7 +45,7 @@ from exporter.diagram.external.renderer import (
 )
 from exporter.diagram.external.sandbox import find_program, network_isolation
 
-DRIVER = Path(__file__).with_name("mermaid_driver.mjs")
+DRIVER_SCRIPT = "mermaid_driver.mjs"  # package data beside this module
 NPM_PACKAGES = ("mermaid@11", "puppeteer-core@24")  # as pinned in scripts/renderers/package.json
 CHROMIUM_PROGRAMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 START_FAILURE = "Mermaid could not start"
@@ -97,6 +99,12 @@ def _global_node_modules(npm: str) -> Path | None:
         return None
     folder = answer.stdout.strip()
     return Path(folder) if answer.returncode == 0 and folder else None
+
+
+@cache
+def _driver_path() -> Path:
+    """The driver as a file Node can run, also when the package is inside a zipapp."""
+    return real_file(files(__package__) / DRIVER_SCRIPT)
 
 
 def find_node_modules() -> Path | None:
@@ -380,7 +388,7 @@ class Driver:
             *network_isolation(),
             key.setup.node,
             f"--max-old-space-size={_heap_mib(key.memory_bytes, 0.25)}",
-            str(DRIVER),
+            str(_driver_path()),
             json.dumps(settings),
         ]
         try:
