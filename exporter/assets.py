@@ -12,10 +12,11 @@ import atexit
 import contextlib
 from collections.abc import Iterator
 from functools import cache
-from importlib.resources import as_file, files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 AssetFolder = Literal["styles", "templates"]
 
@@ -23,12 +24,16 @@ AssetFolder = Literal["styles", "templates"]
 @cache
 def asset_dir(name: AssetFolder) -> Traversable:
     """The `styles` or `templates` folder: a real folder, or one inside a zip when the package is zipped."""
-    packaged = files("exporter") / name
+    # A package in a folder (an install, or a checkout run in place): what importlib.resources would answer,
+    # without importing it (5 ms that `--help`, which lists the themes, would pay).
+    for folder in (Path(__file__).parent, Path(__file__).resolve().parents[1]):
+        if (folder / name).is_dir():
+            return folder / name
+    from importlib.resources import files
+
+    packaged = files("exporter") / name  # a zipped package
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parents[1] / name
-    if checkout.is_dir():
-        return checkout
     raise FileNotFoundError(f"designexport's {name}/ folder is missing; reinstall the package")
 
 
@@ -50,4 +55,6 @@ atexit.register(_kept_open.close)
 def real_file(resource: Traversable) -> Path:
     """A path another program can open: the file itself in an ordinary install; from a zipapp, a temporary
     copy that lives until this process exits (so call it once per resource)."""
+    from importlib.resources import as_file
+
     return _kept_open.enter_context(as_file(resource))

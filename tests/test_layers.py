@@ -35,6 +35,7 @@ LIBRARY_OWNERS = {
     "tinycss2": {"read/theme.py"},
     "pygments": {"render/highlight.py"},
     "docx": {"render/word/"},
+    "lxml": {"render/word/ooxml.py", "render/word/ooxml_body.py"},  # python-docx's XML library, for raw OOXML
     "jinja2": {"render/html.py", "cli/scaffold.py"},
     "markupsafe": {"render/html.py"},
     "click": {"cli/"},

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
-from typing import assert_never
+from typing import TypeVar, assert_never
 from urllib.parse import unquote
 
 from exporter.enrich.typography import as_typed
@@ -120,30 +120,33 @@ def map_block_tree(blocks: tuple[Block, ...], change: Callable[[Block], Block]) 
         block = change(original)
         match block:
             case BulletList() | OrderedList():
-                items = tuple(replace(item, children=map_block_tree(item.children, change)) for item in block.items)
-                block = replace(block, items=items)
+                items = tuple(_with(item, children=map_block_tree(item.children, change)) for item in block.items)
+                block = _with(block, items=_same_items(block.items, items))
             case BlockQuote() | Callout() | Details():
-                block = replace(block, children=map_block_tree(block.children, change))
+                block = _with(block, children=map_block_tree(block.children, change))
             case DefinitionList():
-                block = replace(block, items=tuple(_map_definition_blocks(item, change) for item in block.items))
+                definition_items = tuple(_map_definition_blocks(item, change) for item in block.items)
+                block = _with(block, items=_same_items(block.items, definition_items))
             case Table(header=header, rows=rows):
 
                 def mapped(cell: TableCell) -> TableCell:
-                    return replace(cell, blocks=map_block_tree(cell.blocks, change)) if cell.blocks else cell
+                    return _with(cell, blocks=map_block_tree(cell.blocks, change)) if cell.blocks else cell
 
-                block = replace(
-                    block, header=tuple(map(mapped, header)), rows=tuple(tuple(map(mapped, row)) for row in rows)
+                new_rows = tuple(_same_items(row, tuple(map(mapped, row))) for row in rows)
+                block = _with(
+                    block, header=_same_items(header, tuple(map(mapped, header))), rows=_same_items(rows, new_rows)
                 )
             case Heading() | Paragraph() | CodeBlock() | MathBlock() | Diagram() | ThematicBreak():
                 pass
             case _:
                 assert_never(block)
         changed.append(block)
-    return tuple(changed)
+    return _same_items(blocks, tuple(changed))
 
 
 def _map_definition_blocks(item: DefinitionItem, change: Callable[[Block], Block]) -> DefinitionItem:
-    return replace(item, definitions=tuple(map_block_tree(blocks, change) for blocks in item.definitions))
+    definitions = tuple(map_block_tree(blocks, change) for blocks in item.definitions)
+    return _with(item, definitions=_same_items(item.definitions, definitions))
 
 
 def title_heading(blocks: tuple[Block, ...], title: str) -> Heading | None:
@@ -266,7 +269,12 @@ def resolve_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> tuple[Bl
         found = by_key.get(fragment.casefold()) or by_key.get(slugify(fragment))
         return f"#{found}" if found else link.target
 
-    return map_blocks(blocks, lambda node: replace(node, target=target(node)) if isinstance(node, Link) else node)
+    def retargeted(node: Inline) -> Inline:
+        if isinstance(node, Link) and (resolved := target(node)) != node.target:
+            return replace(node, target=resolved)
+        return node
+
+    return map_blocks(blocks, retargeted)
 
 
 def dangling_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> Iterator[tuple[int, str]]:
@@ -279,63 +287,94 @@ def dangling_fragment_links(blocks: tuple[Block, ...], ids: set[str]) -> Iterato
                     yield block.line, node.target
 
 
+# The two mappers below keep every node, and every tuple of nodes, that `change` leaves as it was: the same
+# object, not a copy. Most calls change a handful of nodes in a document of thousands.
+
+
 def map_inlines(inlines: tuple[Inline, ...], change: Callable[[Inline], Inline]) -> tuple[Inline, ...]:
     """The inlines with `change` applied to every node, innermost first."""
-    changed: list[Inline] = []
-    for original in inlines:
+    changed: list[Inline] | None = None
+    for index, original in enumerate(inlines):
         node = original
         match node:
             case Emphasis() | Strong() | Strikethrough() | Superscript() | Subscript() | Keyboard() | Styled() | Link():
-                node = replace(node, children=map_inlines(node.children, change))
+                children = map_inlines(node.children, change)
+                if children is not node.children:
+                    node = replace(node, children=children)
             case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | Math() | SoftBreak() | HardBreak():
                 pass
             case _:
                 assert_never(node)
-        changed.append(change(node))
-    return tuple(changed)
+        node = change(node)
+        if changed is None and node is not original:
+            changed = list(inlines[:index])
+        if changed is not None:
+            changed.append(node)
+    return inlines if changed is None else tuple(changed)
 
 
 def map_blocks(blocks: tuple[Block, ...], change: Callable[[Inline], Inline]) -> tuple[Block, ...]:
     """The blocks with `change` applied to every inline they hold."""
-    changed: list[Block] = []
-    for original in blocks:
-        block = original
-        match block:
-            case Heading() | Paragraph():
-                block = replace(block, children=map_inlines(block.children, change))
-            case BulletList() | OrderedList():
-                items = tuple(replace(item, children=map_blocks(item.children, change)) for item in block.items)
-                block = replace(block, items=items)
-            case BlockQuote() | Callout():
-                block = replace(block, children=map_blocks(block.children, change))
-            case DefinitionList():
-                definition_items = tuple(
-                    replace(
-                        item,
-                        term=map_inlines(item.term, change),
-                        definitions=tuple(map_blocks(blocks, change) for blocks in item.definitions),
-                    )
-                    for item in block.items
-                )
-                block = replace(block, items=definition_items)
-            case Details():
-                block = replace(
-                    block, summary=map_inlines(block.summary, change), children=map_blocks(block.children, change)
-                )
-            case Table():
+    changed: list[Block] | None = None
+    for index, original in enumerate(blocks):
+        block = _map_block(original, change)
+        if changed is None and block is not original:
+            changed = list(blocks[:index])
+        if changed is not None:
+            changed.append(block)
+    return blocks if changed is None else tuple(changed)
 
-                def mapped(cell: TableCell) -> TableCell:
-                    blocks = map_blocks(cell.blocks, change) if cell.blocks else ()
-                    return replace(cell, children=map_inlines(cell.children, change), blocks=blocks)
 
-                block = replace(
-                    block,
-                    header=tuple(mapped(cell) for cell in block.header),
-                    rows=tuple(tuple(mapped(cell) for cell in row) for row in block.rows),
+def _map_block(block: Block, change: Callable[[Inline], Inline]) -> Block:
+    match block:
+        case Heading() | Paragraph():
+            return _with(block, children=map_inlines(block.children, change))
+        case BulletList() | OrderedList():
+            items = _same_items(
+                block.items, tuple(_with(item, children=map_blocks(item.children, change)) for item in block.items)
+            )
+            return _with(block, items=items)
+        case BlockQuote() | Callout():
+            return _with(block, children=map_blocks(block.children, change))
+        case DefinitionList():
+            definition_items = tuple(
+                _with(
+                    item,
+                    term=map_inlines(item.term, change),
+                    definitions=_same_items(
+                        item.definitions, tuple(map_blocks(blocks, change) for blocks in item.definitions)
+                    ),
                 )
-            case CodeBlock() | MathBlock() | Diagram() | ThematicBreak():
-                pass
-            case _:
-                assert_never(block)
-        changed.append(block)
-    return tuple(changed)
+                for item in block.items
+            )
+            return _with(block, items=_same_items(block.items, definition_items))
+        case Details():
+            return _with(block, summary=map_inlines(block.summary, change), children=map_blocks(block.children, change))
+        case Table():
+
+            def mapped(cell: TableCell) -> TableCell:
+                blocks = map_blocks(cell.blocks, change) if cell.blocks else cell.blocks
+                return _with(cell, children=map_inlines(cell.children, change), blocks=blocks)
+
+            header = _same_items(block.header, tuple(mapped(cell) for cell in block.header))
+            rows = tuple(_same_items(row, tuple(mapped(cell) for cell in row)) for row in block.rows)
+            return _with(block, header=header, rows=_same_items(block.rows, rows))
+        case CodeBlock() | MathBlock() | Diagram() | ThematicBreak():
+            return block
+        case _:
+            assert_never(block)
+
+
+_Node = TypeVar("_Node")
+
+
+def _same_items(old: tuple[_Node, ...], new: tuple[_Node, ...]) -> tuple[_Node, ...]:
+    """`old` itself when `new` holds the very same objects."""
+    return old if all(a is b for a, b in zip(old, new, strict=True)) else new
+
+
+def _with(node: _Node, **values: object) -> _Node:
+    """`node` with these field values; `node` itself when each value already is the one it holds."""
+    if all(getattr(node, name) is value for name, value in values.items()):
+        return node
+    return replace(node, **values)  # type: ignore[type-var]  # only ever called with tree nodes

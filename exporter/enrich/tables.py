@@ -241,6 +241,22 @@ def cell_runs(cell: TableCell, face: Face) -> Iterator[Run]:
     yield from block_runs(cell.blocks, face)
 
 
+# What `measure` asks of each character, by face: (advance, whether a line breaks around it, whether it is a
+# space). Worked out once per character: a table's cells are measured a character at a time.
+_CharacterMetrics: TypeAlias = tuple[float, bool, bool]
+_METRICS: dict[Face, dict[str, _CharacterMetrics]] = {face: {} for face in ("regular", "bold", "code", "code-block")}
+_MAX_REMEMBERED = 10_000  # characters per face
+
+
+def _character_metrics(char: str, face: Face) -> _CharacterMetrics:
+    space = char.isspace()
+    width = 0.0 if char == "\n" else advance_em(" " if space else char, face)
+    known = (width, space or cell_width(char) == 2, space)  # lines break at spaces and around CJK characters
+    if len(_METRICS[face]) < _MAX_REMEMBERED:
+        _METRICS[face][char] = known
+    return known
+
+
 def measure(runs: Iterator[Run]) -> CellSize:
     """The longest unit at each level and the widest line of text given as runs."""
     longest_word = longest_segment = widest_line = 0.0
@@ -248,11 +264,12 @@ def measure(runs: Iterator[Run]) -> CellSize:
     before, previous = " ", " "
     segment_started = False  # the segment has a character that is not a separator
     for text, face in runs:
+        metrics = _METRICS[face]
         for char in text:
-            width = 0.0 if char == "\n" else advance_em(" " if char.isspace() else char, face)
+            width, breaks, space = metrics.get(char) or _character_metrics(char, face)
             line += width
-            if char.isspace() or cell_width(char) == 2:  # lines break at spaces and around CJK characters
-                alone = 0.0 if char.isspace() else width
+            if breaks:
+                alone = 0.0 if space else width
                 longest_word, longest_segment = max(longest_word, word, alone), max(longest_segment, segment, alone)
                 word = segment = 0.0
                 segment_started = False

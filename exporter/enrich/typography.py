@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import fields, is_dataclass, replace
 from functools import cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from exporter.model.tree import Document
 
@@ -100,8 +100,11 @@ def without_typography(text: str) -> str:
     return _SPACED_GUILLEMET.sub("", text).translate(_PLAIN)
 
 
-# Han, kana, Hangul and the full-width forms and punctuation written with them.
-_EAST_ASIAN = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+@cache
+def _east_asian() -> re.Pattern[str]:
+    """Han, kana, Hangul and the full-width forms and punctuation written with them. Compiled when first needed:
+    a class this wide takes re 2 ms to build (a step for each code point), more than most documents need it."""
+    return re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 
 
 def remaining_quotes(text: str) -> str:
@@ -110,7 +113,7 @@ def remaining_quotes(text: str) -> str:
     (`使用"push"模式`), pairs up in order as placeholders. Any other `"` stays as typed."""
     if "'" in text:
         text = text.replace("'", "\u2019")
-    if '"' in text and _EAST_ASIAN.search(text):
+    if '"' in text and not text.isascii() and _east_asian().search(text):
         pieces = text.split('"')
         pairs = (len(pieces) - 1) // 2
         marks = [QUOTE_PLACEHOLDERS[0], QUOTE_PLACEHOLDERS[1]] * pairs + ['"'] * (len(pieces) - 1 - 2 * pairs)
@@ -145,9 +148,17 @@ def apply_typography(document: Document) -> Document:
 _Value = TypeVar("_Value")
 
 
-@cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(node_type: type) -> tuple[str, ...]:
-    return tuple(spec.name for spec in fields(node_type))
+    """The fields of a node type; () for any other type."""
+    names = _FIELD_NAMES.get(node_type)
+    if names is None:
+        names = _FIELD_NAMES[node_type] = (
+            tuple(spec.name for spec in fields(node_type)) if is_dataclass(node_type) else ()
+        )
+    return names
 
 
 def _translated(value: _Value, table: dict[int, str]) -> _Value:
@@ -155,26 +166,33 @@ def _translated(value: _Value, table: dict[int, str]) -> _Value:
 
     Generic over the frozen node types on purpose: a placeholder may sit in any string the parser derives from
     text, and a node type added later must not keep one."""
-    if isinstance(value, str):
-        if not value.isascii() and _PLACEHOLDER.search(value):
-            return value.translate(table)  # type: ignore[return-value]  # a str for a str
-        return value
-    if isinstance(value, tuple):
-        items: list[object] | None = None
-        for index, old in enumerate(value):
-            new = _translated(old, table)
+    return cast(_Value, _translated_value(value, table))
+
+
+_UNTRANSLATED = (int, float, bool, type(None))  # field values that hold no text
+
+
+def _translated_value(value: object, table: dict[int, str]) -> object:
+    # This walk visits every node of the document: a type is looked at once, by identity (no isinstance chains).
+    kind = type(value)
+    if kind is str:
+        text = cast(str, value)
+        return text.translate(table) if not text.isascii() and _PLACEHOLDER.search(text) else text
+    if kind is tuple:
+        items = cast(tuple[object, ...], value)
+        changed: list[object] | None = None
+        for index, old in enumerate(items):
+            new = _translated_value(old, table)
             if new is not old:
-                items = items or list(value)
-                items[index] = new
-        return value if items is None else tuple(items)  # type: ignore[return-value]  # a tuple for a tuple
-    if is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for name in _field_names(type(value)):
-            old = getattr(value, name)
-            if old is None or isinstance(old, int | float):
-                continue
-            new = _translated(old, table)
-            if new is not old:
-                changes[name] = new
-        return replace(value, **changes) if changes else value
-    return value
+                changed = changed or list(items)
+                changed[index] = new
+        return items if changed is None else tuple(changed)
+    changes = {}
+    for name in _field_names(kind):
+        old = getattr(value, name)
+        if type(old) in _UNTRANSLATED:
+            continue
+        new = _translated_value(old, table)
+        if new is not old:
+            changes[name] = new
+    return replace(value, **changes) if changes else value  # type: ignore[type-var]  # a node: _field_names said so

@@ -30,15 +30,15 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
-
-import tinycss2  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING, Any
 
 from exporter.assets import asset_dir
 from exporter.model.diagnostics import Code, Diagnostic
 from exporter.model.limits import Limits
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 DEFAULT_THEME = "classic"
 
@@ -197,10 +197,18 @@ def load_theme(name_or_path: str = DEFAULT_THEME) -> Theme:
     return sanitize_theme(name, css, _printable(str(path)))
 
 
+@cache
+def _tinycss2() -> Any:
+    """tinycss2, imported when a theme is first read: `--help` lists the themes without it."""
+    import tinycss2  # type: ignore[import-untyped]
+
+    return tinycss2
+
+
 def sanitize_theme(name: str, css: str, shown_path: str) -> Theme:
     """The theme from its CSS text, keeping only what the module's rules allow; `shown_path` names it in warnings."""
     cleaner = _Cleaner(shown_path, Limits().data_url_bytes)
-    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+    rules = _tinycss2().parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
     text = "".join(cleaner.rules(rules, depth=0))
     # Every piece was checked on its own and the joins add only whitespace, braces, ":" and ";".
     assert not any(ending in text for ending in STYLE_ELEMENT_ENDINGS), "theme CSS that could end its style element"
@@ -281,7 +289,9 @@ class _Cleaner:
             body = list(self.block(rule.content, depth + 1, context="style"))
         else:
             body = list(
-                self.rules(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True), depth + 1)
+                self.rules(
+                    _tinycss2().parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True), depth + 1
+                )
             )
         if body:
             header = f"@{keyword} {prelude}" if prelude else f"@{keyword}"
@@ -293,7 +303,7 @@ class _Cleaner:
             line = content[0].source_line if content else 0
             self.drop(line, "a block", f"nested deeper than {MAX_NESTING} levels")
             return
-        for node in tinycss2.parse_blocks_contents(content, skip_comments=True, skip_whitespace=True):
+        for node in _tinycss2().parse_blocks_contents(content, skip_comments=True, skip_whitespace=True):
             match node.type:
                 case "declaration":
                     kept = self.declaration(node, context)
@@ -318,7 +328,7 @@ class _Cleaner:
     def font_face(self, rule: Any) -> list[str]:
         shown = "@font-face"
         declarations = []
-        for node in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
+        for node in _tinycss2().parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
             if node.type == "declaration":
                 declarations.append(node)
             else:
@@ -447,7 +457,7 @@ class _Cleaner:
 
 def _serialized(tokens: list[Any]) -> str:
     """The tokens as CSS text; "…" for tokens nested too deep to write out (they are always dropped)."""
-    return "…" if _nesting(tokens) > MAX_NESTING else str(tinycss2.serialize(tokens))
+    return "…" if _nesting(tokens) > MAX_NESTING else str(_tinycss2().serialize(tokens))
 
 
 def _nesting(tokens: list[Any]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 
 from exporter.enrich.language import block_text
 from exporter.model.diagnostics import Code, Reporter
@@ -12,6 +13,8 @@ from exporter.read.theme import Theme
 
 # Families the print styles name besides the theme's: CJK fallbacks and the symbol face.
 FALLBACK_FAMILIES = ("Noto Sans CJK JP", "Noto Serif CJK JP", "DejaVu Sans")
+# fontconfig questions asked at once: each is a short process, mostly waiting on its start-up.
+FONTCONFIG_QUERIES_AT_ONCE = 8
 
 
 def document_characters(document: Document) -> dict[str, int]:
@@ -39,11 +42,18 @@ def _is_visible(char: str) -> bool:
 def report_missing_glyphs(document: Document, theme: Theme, reporter: Reporter) -> list[str]:
     """Warns, with the line, about each character no installed font can draw; returns them."""
     families = (theme.font("text", ""), theme.font("heading", ""), theme.font("mono", ""), *FALLBACK_FAMILIES)
-    fonts = [font for font in dict.fromkeys(family_font(family) for family in families if family) if font]
+    characters = document_characters(document)
+    with ThreadPoolExecutor(FONTCONFIG_QUERIES_AT_ONCE, thread_name_prefix="fontconfig") as pool:
+        found = list(pool.map(family_font, dict.fromkeys(family for family in families if family)))
+        fonts = [font for font in dict.fromkeys(found) if font]
+        # A font's character map is built only when the fonts before it lack a character (CJK maps are big).
+        uncovered = [
+            char for char in characters if not any(ord(char) in (font_characters(font) or ()) for font in fonts)
+        ]
+        anywhere = dict(zip(uncovered, pool.map(any_installed_font_has, uncovered), strict=True))
     missing: list[str] = []
-    for char, line in document_characters(document).items():
-        # A font's character map is read only when the fonts before it lack a character (CJK maps are big).
-        if any(ord(char) in (font_characters(font) or ()) for font in fonts) or any_installed_font_has(char):
+    for char, line in characters.items():
+        if char not in anywhere or anywhere[char]:
             continue
         missing.append(char)
         name = unicodedata.name(char, "unnamed character")

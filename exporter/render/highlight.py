@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
+from pygments.lexers import LEXERS, get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Token, _TokenType
 from pygments.util import ClassNotFound
@@ -26,8 +26,8 @@ class StyledRun:
 
 @lru_cache(maxsize=64)
 def _lexer(language: str) -> Lexer | None:
-    name = LANGUAGE_ALIASES.get(language, language)
-    if not name:
+    name = LANGUAGE_ALIASES.get(language, language).lower()
+    if name not in _builtin_lexer_aliases():
         return None
     try:
         return get_lexer_by_name(name, stripnl=False, ensurenl=False)
@@ -35,8 +35,23 @@ def _lexer(language: str) -> Lexer | None:
         return None
 
 
+@cache
+def _builtin_lexer_aliases() -> frozenset[str]:
+    """The names Pygments' own lexers answer to, from its table of them (nothing imported).
+
+    Asked for a name none of them has (a `mermaid` or `text` fence), get_lexer_by_name goes on to look for
+    plugin lexers through the metadata of every installed package, which took 50 ms for each such name:
+    a name outside this set is plain text without asking. So plugin lexers are not used: a fence is
+    highlighted the same wherever the document is exported."""
+    return frozenset(alias for _module, _name, aliases, _files, _types in LEXERS.values() for alias in aliases)
+
+
+_Style = tuple[str, str, bool, bool]  # a run's css class, colour, bold, italic (see StyledRun)
+_PLAIN: _Style = ("", "", False, False)
+
+
 @lru_cache(maxsize=256)
-def _style_of(token_type: _TokenType) -> tuple[str, str, bool, bool]:
+def _style_of(token_type: _TokenType) -> _Style:
     style = get_style_by_name(STYLE_NAME)
     current = token_type
     while current not in STANDARD_TYPES and current.parent is not None:
@@ -56,35 +71,35 @@ def highlight_lines(code: str, language: str) -> list[list[StyledRun]]:
     lexer = _lexer(language)
     # Lexed with a final newline: some lexers (console sessions) drop a last line that has none.
     tokens = lexer.get_tokens(code + "\n") if lexer is not None else [(Token.Text, code + "\n")]
-    lines: list[list[StyledRun]] = [[]]
+    lines: list[list[StyledRun]] = []
+    # The line being read: each run's style and the pieces of its text, joined once the line is complete.
+    runs: list[tuple[_Style, list[str]]] = []
     for token_type, value in tokens:
-        css_class, color, bold, italic = _style_of(token_type)
+        style = _style_of(token_type)
         for index, piece in enumerate(value.split("\n")):
             if index:
-                lines.append([])
+                lines.append(_finished(runs))
+                runs = []
             if not piece:
                 continue
-            runs = lines[-1]
             if piece.isspace():
-                css_class, color, bold, italic = (
-                    (runs[-1].css_class, runs[-1].color, runs[-1].bold, runs[-1].italic)
-                    if runs
-                    else ("", "", False, False)
-                )
-            if runs and (runs[-1].css_class, runs[-1].color, runs[-1].bold, runs[-1].italic) == (
-                css_class,
-                color,
-                bold,
-                italic,
-            ):
-                runs[-1] = StyledRun(runs[-1].text + piece, css_class, color, bold, italic)
+                # White space takes the style of the run before it (plain at the start of a line), so it joins it;
+                # so does the rest of the token after it.
+                style = runs[-1][0] if runs else _PLAIN
+            if runs and runs[-1][0] == style:
+                runs[-1][1].append(piece)
             else:
-                runs.append(StyledRun(piece, css_class, color, bold, italic))
+                runs.append((style, [piece]))
+    lines.append(_finished(runs))
     if len(lines) > 1 and not lines[-1]:
         lines.pop()  # the line the added newline opened
     if len(lines) > 1 and not lines[-1] and code.endswith("\n"):
         lines.pop()
     return lines
+
+
+def _finished(runs: list[tuple[_Style, list[str]]]) -> list[StyledRun]:
+    return [StyledRun("".join(pieces), *style) for style, pieces in runs]
 
 
 def pygments_css(scope: str) -> str:

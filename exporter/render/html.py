@@ -569,8 +569,9 @@ class _BodyRenderer:
         colgroup = "".join(f'<col style="width: {width}">' for width in _css_column_widths(table))
         every_row = (table.header, *table.rows)
         heading_rows = every_row[: table.header_rows]
-        head = "".join(self.table_row(row, table, "th", width_pt) for row in heading_rows)
-        rows = "\n".join(self.table_row(row, table, "td", width_pt) for row in every_row[len(heading_rows) :])
+        widths = column_widths(table, table_width_pt(table, width_pt), PRINT_TABLE_FONT_PT[table.fit])
+        head = "".join(self.table_row(row, table, "th", widths) for row in heading_rows)
+        rows = "\n".join(self.table_row(row, table, "td", widths) for row in every_row[len(heading_rows) :])
         thead = f"<thead>{head}</thead>\n" if head else ""
         body = f"<tbody>\n{rows}\n</tbody>" if rows else ""
         parts = f"<colgroup>{colgroup}</colgroup>\n{thead}{body}"
@@ -582,11 +583,12 @@ class _BodyRenderer:
         table_html = f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">{parts}</table>'
         return f'<div class="table-scroll" tabindex="0">{table_html}</div>'
 
-    def table_row(self, row: tuple[TableCell, ...], table: Table, tag: str, width_pt: float) -> str:
-        """One row; the places another cell's span covers are left out, as HTML expects."""
+    def table_row(self, row: tuple[TableCell, ...], table: Table, tag: str, widths: tuple[float, ...]) -> str:
+        """One row; the places another cell's span covers are left out, as HTML expects. `widths` are about
+        how wide each column is, for sizing the diagrams and code inside a cell."""
         cells = "".join(
             self.table_cell(
-                tag, cell, self.alignment(table, index, cell), self.cell_width(table, index, cell, width_pt)
+                tag, cell, self.alignment(table, index, cell), sum(widths[index : index + cell.column_span])
             )
             for index, cell in enumerate(row)
             if not cell.covered
@@ -599,12 +601,6 @@ class _BodyRenderer:
         if cell.alignment != "default":
             value = cell.alignment
         return "" if value == "default" else f"align-{value}"
-
-    @staticmethod
-    def cell_width(table: Table, index: int, cell: TableCell, width_pt: float) -> float:
-        """About how wide a cell is, for sizing the diagrams and code inside it."""
-        widths = column_widths(table, table_width_pt(table, width_pt), PRINT_TABLE_FONT_PT[table.fit])
-        return sum(widths[index : index + cell.column_span])
 
     def table_cell(self, tag: str, cell: TableCell, alignment: str, width_pt: float) -> str:
         class_attr = f' class="{alignment}"' if alignment else ""

@@ -9,17 +9,14 @@ resolver (SandboxFetcher), so the same sandbox rules apply.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from functools import lru_cache
 from typing import Any
-
-import weasyprint
-from weasyprint.document import Document as LaidOutDocument
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from exporter.enrich.presentation import Presentation, build_presentation
 from exporter.model.diagnostics import Code, ExportError, Reporter
@@ -27,15 +24,31 @@ from exporter.model.limits import Limits
 from exporter.model.tree import Diagram, Document, Heading, Table, walk_blocks
 from exporter.render.glyphs import report_missing_glyphs
 from exporter.render.html import language_style_text, page_style_text, render_html, stylesheet_text
+from exporter.render.native import libraries_by_soname
 from exporter.render.options import RenderOptions
 from exporter.safety.resources import DataUrlTooLarge, ResourceResolver, decode_data_url
+
+try:  # without the compiler runs of WeasyPrint's search for its C libraries (exporter.render.native)
+    with libraries_by_soname(), redirect_stdout(io.StringIO()):  # its banner, if that fails, is not for us
+        import weasyprint
+        from weasyprint.document import Document as LaidOutDocument
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+except OSError:  # a library only find_library finds: WeasyPrint's own search, as it does it
+    import weasyprint
+    from weasyprint.document import Document as LaidOutDocument
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 WEASYPRINT_LOGGER = "weasyprint"
 
 # A table of contents is worth its page only in front of a body this long.
 MIN_BODY_PAGES_FOR_TOC = 3
 TOC_ID = "contents"  # the id html.py gives the printed table of contents
+TOC_MARK = f'<nav class="toc" id="{TOC_ID}"'  # how the page template opens it
+COVER_MARK = '<section class="cover"'
 HIDE_TOC_CSS = "nav.toc { display: none; }"
+# A page this small (in layout boxes, see layout_boxes) and without pictures most likely has too short a body for
+# its table of contents: it is laid out without one first, which is then mostly the only layout (`_laid_out`).
+SHORT_PAGE_BOXES = 250
 DATE_META = re.compile(r'<meta name="dcterms\.(?:created|modified)" content="[^"]*">\n?')  # see document.html.j2
 PDF_IDENTIFIER_HEX_DIGITS = 32  # as long as the MD5 WeasyPrint would use
 
@@ -90,7 +103,7 @@ def render_pdf_with_pages(
     report_missing_glyphs(document, options.theme, resolver.reporter)
     shown = presentation or build_presentation(document, options.theme)
     page = render_html(document, resolver, options, shown, for_print=True, embed_styles=False)
-    _check_layout_size(document, page, resolver)
+    boxes = _check_layout_size(document, page, resolver)
     page = with_break_chances(page)
     css_texts = [
         stylesheet_text(True, options.theme),
@@ -100,10 +113,7 @@ def render_pdf_with_pages(
     with _warnings_to(resolver.reporter):
         stylesheets = [_compiled(css) for css in css_texts]
         html = weasyprint.HTML(string=page, base_url=None, url_fetcher=SandboxFetcher(resolver))
-        rendered = html.render(stylesheets=stylesheets)
-        if _body_page_count(rendered) < MIN_BODY_PAGES_FOR_TOC:
-            # Only short documents with a contents page pay for this second layout.
-            rendered = html.render(stylesheets=[*stylesheets, _compiled(HIDE_TOC_CSS)])
+        rendered = _laid_out(html, stylesheets, page, short=boxes <= SHORT_PAGE_BOXES and not _has_pictures(page))
         pdf = rendered.write_pdf(
             pdf_variant=options.pdf_variant or None,
             pdf_identifier=_identifier(page, css_texts, options.pdf_variant),
@@ -145,8 +155,9 @@ def layout_boxes(document: Document, page: str) -> int:
     return elements + max(text, 0) // TEXT_CHARACTERS_PER_BOX + extra
 
 
-def _check_layout_size(document: Document, page: str, resolver: ResourceResolver) -> None:
-    """Refuses a document WeasyPrint could not lay out in about a minute and a GiB, before it starts."""
+def _check_layout_size(document: Document, page: str, resolver: ResourceResolver) -> int:
+    """Refuses a document WeasyPrint could not lay out in about a minute and a GiB, before it starts; returns
+    its layout boxes."""
     limit = resolver.limits.pdf_boxes
     boxes = layout_boxes(document, page)
     if boxes > limit:
@@ -156,6 +167,36 @@ def _check_layout_size(document: Document, page: str, resolver: ResourceResolver
             f"{TEXT_CHARACTERS_PER_BOX} characters of text), over the {limit} limit (--limit pdf-boxes=N); "
             "HTML and DOCX have no such limit",
         )
+    return boxes
+
+
+def _laid_out(html: weasyprint.HTML, stylesheets: list[weasyprint.CSS], page: str, *, short: bool) -> LaidOutDocument:
+    """The page laid out, its table of contents left out unless the body after it fills MIN_BODY_PAGES_FOR_TOC
+    pages. Knowing that takes a layout with the contents; leaving them out, another one.
+
+    A `short` page is laid out without them first. When that layout has so few pages that the body could not
+    fill MIN_BODY_PAGES_FOR_TOC even on pages of its own (after the cover, which takes a page of its own either
+    way; without a cover, the body then starts on a fresh page with more room, so it takes no more pages), it
+    is the one, and the only layout. Otherwise the contents decide as for any page, and the layout without them,
+    if they are left out, is at hand."""
+    if TOC_MARK not in page:
+        return html.render(stylesheets=stylesheets)
+    without_contents = None
+    if short:
+        without_contents = html.render(stylesheets=[*stylesheets, _compiled(HIDE_TOC_CSS)])
+        cover_pages = 1 if 0 <= page.find(COVER_MARK) < page.find(TOC_MARK) else 0  # the cover comes first
+        if len(without_contents.pages) - cover_pages < MIN_BODY_PAGES_FOR_TOC:
+            return without_contents
+    rendered = html.render(stylesheets=stylesheets)
+    if _body_page_count(rendered) >= MIN_BODY_PAGES_FOR_TOC:
+        return rendered
+    return without_contents or html.render(stylesheets=[*stylesheets, _compiled(HIDE_TOC_CSS)])
+
+
+def _has_pictures(page: str) -> bool:
+    """Whether the page shows images or drawings, whose height its layout boxes do not tell."""
+    body = page[max(page.find("<body"), 0) :]
+    return "<img" in body or "<svg" in body
 
 
 def with_break_chances(page: str) -> str:

@@ -9,6 +9,7 @@ place, in one short step with SIGINT and SIGTERM held back.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import os
 import re
@@ -16,11 +17,11 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import assert_never
+from typing import Protocol, assert_never
 
 from exporter.diagram.external.drawing import DiagramPicture, DrawingSettings, diagram_fences, draw_diagrams
 from exporter.diagram.external.installed import installed_renderers, rasterize
@@ -96,6 +97,42 @@ class StagedOutput:
 
     temporary: Path
     target: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One format as its backend made it, or the error that stopped it, with what the backend reported meanwhile."""
+
+    data: bytes = b""
+    pages: int | None = None
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
+    dependencies: dict[str, str | None] = field(default_factory=dict)  # the resolver's, after this render
+    error: ExportError | None = None
+
+
+class RenderCrashed(Exception):
+    """The process rendering a format elsewhere died without an outcome."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(how)
+        self.how = how  # "PDF helper killed by SIGKILL"
+
+
+class PendingRender(Protocol):
+    """A render running in another process."""
+
+    def result(self) -> Rendered:
+        """Waits for it; RenderCrashed when its process died first."""
+        ...
+
+    def cancel(self) -> None:
+        """Stops it if it still runs (its outcome is not wanted); harmless after `result`."""
+        ...
+
+
+# Starts a render in another process and returns at once (exporter.run.workers.render_in_helper).
+RenderElsewhere = Callable[[Callable[[], Rendered]], PendingRender]
 
 
 def display_name(path: Path) -> str:
@@ -179,12 +216,14 @@ def export_document(
     *,
     commit: bool = True,
     cache_dir: Path | None = None,
+    elsewhere: RenderElsewhere | None = None,
 ) -> ExportResult:
     """Exports one file to `targets` (default: `settings`' formats and folder); failures become a one-line error.
 
     With `commit=False` the outputs are left staged in `result.staged` for `commit_outputs` (a worker
     process writes them; the CLI, which handles interrupts, puts them in place). Diagrams drawn by a renderer
-    are kept in `cache_dir` (the build cache) when given."""
+    are kept in `cache_dir` (the build cache) when given. With `elsewhere`, the PDF of a document exported to
+    more formats is rendered in another process while the others are rendered here (see `_render_formats`)."""
     result = ExportResult(source)
     name = STDIN_NAME if settings.stdin_folder else display_name(source)
     folder = settings.stdin_folder or source.parent
@@ -209,8 +248,9 @@ def export_document(
         if settings.strict is not None and (problems := _strict_problems(document, text, folder, settings, reporter)):
             return _stopped_by_check(result, problems, name)
         shown = build_presentation(document, settings.render.theme, pictures)  # decided once, read by every backend
+        outcomes = _render_formats(list(wanted), document, shown, resolver, settings.render, elsewhere)
         for fmt, target in wanted.items():
-            staged.append(_render_and_stage(fmt, target, document, shown, resolver, settings.render, result.records))
+            staged.append(_staged(fmt, target, outcomes[fmt], name, result.records))
         if commit:
             commit_staged(staged, name)
             result.outputs = [item.target for item in staged]
@@ -285,27 +325,83 @@ def _stopped_by_check(result: ExportResult, problems: list[Diagnostic], name: st
     return result
 
 
-def _render_and_stage(
-    fmt: Format,
-    target: Path,
+def _render_formats(
+    formats: list[Format],
     document: Document,
     shown: Presentation,
     resolver: ResourceResolver,
     options: RenderOptions,
-    records: list[OutputRecord],
-) -> StagedOutput:
-    """Renders one format into a temporary file beside `target`, and records what was written."""
-    name = resolver.reporter.source
+    elsewhere: RenderElsewhere | None,
+) -> dict[Format, Rendered]:
+    """Every format rendered, as if one after another in the order given: what the backends report reaches the
+    resolver's reporter in that order, once, and the first failure in that order raises (the formats after it
+    are not rendered, or not kept).
+
+    With `elsewhere` and more than one format, the PDF, by far the longest, is rendered in another process from
+    the same tree while the others are rendered here, so a document takes little longer than its PDF alone."""
+    render = functools.partial(_rendered, document=document, shown=shown, resolver=resolver, options=options)
+    split = "pdf" in formats and len(formats) > 1
+    pending = elsewhere(functools.partial(render, "pdf")) if elsewhere is not None and split else None
+    outcomes: dict[Format, Rendered] = {}
+    first_failure = len(formats)
+    try:
+        for index, fmt in enumerate(formats):
+            if fmt == "pdf" and pending is not None:
+                continue
+            outcomes[fmt] = render(fmt)
+            if outcomes[fmt].error is not None:
+                first_failure = index
+                break
+        if pending is not None and formats.index("pdf") < first_failure:
+            outcomes["pdf"] = _awaited(pending, resolver.reporter.source)
+    finally:
+        if pending is not None:
+            pending.cancel()
+    for fmt in formats:
+        outcome = outcomes[fmt]
+        for item in outcome.diagnostics:
+            resolver.reporter.warn(item.line, item.code, item.message, item.column)
+        resolver.dependencies.update(outcome.dependencies)
+        if outcome.error is not None:
+            raise outcome.error
+    return outcomes
+
+
+def _awaited(pending: PendingRender, source_name: str) -> Rendered:
+    try:
+        return pending.result()
+    except RenderCrashed as crash:
+        return Rendered(error=ExportError(source_name, f"the export crashed ({crash.how}); no output written"))
+
+
+def _rendered(
+    fmt: Format, *, document: Document, shown: Presentation, resolver: ResourceResolver, options: RenderOptions
+) -> Rendered:
+    """One format rendered, with what its backend reported (on a reporter of its own, for `_render_formats` to
+    pass on in order); a backend's failure is the outcome's error, not an exception."""
+    reporter = resolver.reporter
+    resolver.reporter = Reporter(reporter.source, reporter.suppressed)
     started = time.perf_counter()
+    data, pages, failure = b"", None, None
     try:
         data, pages = _render(fmt, document, shown, resolver, options)
-    except ExportError:
-        raise
+    except ExportError as error:
+        failure = error
     except Exception as error:  # a backend bug must not take the batch down
-        raise ExportError(name, f"could not render {fmt.upper()}: {type(error).__name__}: {error}") from None
-    staged = stage_output(target, data, name)
-    digest = hashlib.sha256(data).hexdigest()
-    records.append(OutputRecord(fmt, target, digest, len(data), pages, time.perf_counter() - started))
+        failure = ExportError(reporter.source, f"could not render {fmt.upper()}: {type(error).__name__}: {error}")
+    finally:
+        reported, resolver.reporter = resolver.reporter, reporter
+    seconds = time.perf_counter() - started
+    return Rendered(data, pages, seconds, tuple(reported.diagnostics), dict(resolver.dependencies), failure)
+
+
+def _staged(fmt: Format, target: Path, outcome: Rendered, name: str, records: list[OutputRecord]) -> StagedOutput:
+    """Writes a rendered format into a temporary file beside `target`, and records what was written."""
+    started = time.perf_counter()
+    staged = stage_output(target, outcome.data, name)
+    digest = hashlib.sha256(outcome.data).hexdigest()
+    seconds = outcome.seconds + time.perf_counter() - started
+    records.append(OutputRecord(fmt, target, digest, len(outcome.data), outcome.pages, seconds))
     return staged
 
 

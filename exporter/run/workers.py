@@ -6,6 +6,11 @@ and replaced, its document fails with a one-line error, and the batch goes on. O
 a fork of the CLI, which costs a few milliseconds; elsewhere it is a fresh interpreter. A worker
 handles one job at a time and keeps its imports, fonts and parsed stylesheets for the next.
 
+When there are fewer documents than workers and at least two cores, a document exported to the PDF and
+other formats uses a second core too: once its tree is ready, its worker forks a helper that renders the PDF
+while the worker renders the rest (`render_in_helper`). The helper is part of its worker: it dies with it (at
+a timeout, an interrupt, or a kill), ignores SIGINT and SIGTERM as it does, and writes nothing itself.
+
 Workers only write temporary files; the CLI puts a document's outputs in place, all together (see
 exporter.run.export). SIGINT and SIGTERM raise `Interrupted` in the CLI (`interrupts_raised`): the
 workers are killed, their temporary files removed, and earlier outputs stay as they were. Workers
@@ -15,8 +20,10 @@ even when it is killed outright.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -27,7 +34,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar
 
 from exporter.model.diagnostics import Code, ExportError
 from exporter.render.options import Format
@@ -37,6 +44,8 @@ from exporter.run.export import (
     INTERRUPT_SIGNALS,
     ExportResult,
     ExportSettings,
+    RenderCrashed,
+    Rendered,
     commit_outputs,
     display_name,
     export_document,
@@ -57,7 +66,7 @@ if TYPE_CHECKING:
     from exporter.run.check import Finding, Profile, TemplateSections
 
 # Test hook: "crash:NAME" kills the worker, "hang:NAME" hangs it, while it writes NAME's last output
-# (a check: at once); see _inject_fault.
+# (a check: at once); "crash:NAME@pdf" and "hang:NAME@pdf" while it renders or writes NAME's PDF; see _inject_fault.
 FAULT_VARIABLE = "DESIGNEXPORT_TEST_FAULT"
 STOP_GRACE_SECONDS = 2.0
 PARENT_POLL_SECONDS = 1.0  # how often a worker without PR_SET_PDEATHSIG looks for its parent
@@ -157,10 +166,11 @@ def run_jobs(
         settled.add(id(job))
         return outcome
 
+    helped = _helped_jobs(jobs, worker_count)
     pool: WorkerPool[Job, ExportResult] = WorkerPool(
         min(worker_count, len(jobs)),
-        functools.partial(_export_job, settings),
-        functools.partial(_warm_up, settings.formats),
+        functools.partial(_export_job, settings, helped),
+        functools.partial(_warm_up, settings.formats, helped=bool(helped)),
     )
     ordered = sorted(jobs, key=_input_size, reverse=True)  # longest first: workers finish together
     try:
@@ -202,6 +212,28 @@ def run_checks(
         )
         pool.run(sources, timeout, lambda _source: None, settle, finished)
     return [(source, outcomes[source]) for source in sources]
+
+
+def _helped_jobs(jobs: Sequence[Job], worker_count: int) -> frozenset[Path]:
+    """The documents (their sources) whose PDF a helper renders beside their worker: with fewer documents than
+    workers and cores, the largest of those exported to the PDF and another format, one per spare core. None on
+    one core or with -j 1, so nothing competes there; none where a worker cannot fork (macOS, Windows)."""
+    if not _can_fork_helpers():
+        return frozenset()
+    spare = min(worker_count, usable_cores()) - len(jobs)
+    splittable = [job for job in jobs if "pdf" in job.targets and len(job.targets) > 1]
+    return frozenset(job.source for job in sorted(splittable, key=_input_size, reverse=True)[: max(spare, 0)])
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, where the platform tells), else every core."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _can_fork_helpers() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def _failure_message(name: str, outcome: Unfinished, task: Literal["export", "check"], timeout: float | None) -> str:
@@ -352,13 +384,13 @@ def _kill(process: BaseProcess) -> None:
     process.join(STOP_GRACE_SECONDS)
 
 
-def _exit_description(code: int | None) -> str:
+def _exit_description(code: int | None, process: str = "worker") -> str:
     if code is not None and code < 0:
         try:
-            return f"worker killed by {signal.Signals(-code).name}"
+            return f"{process} killed by {signal.Signals(-code).name}"
         except ValueError:
-            return f"worker killed by signal {-code}"
-    return f"worker exited with status {code}"
+            return f"{process} killed by signal {-code}"
+    return f"{process} exited with status {code}"
 
 
 def _worker_main(
@@ -408,20 +440,94 @@ def _watch_parent(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _export_job(settings: ExportSettings, job: Job) -> ExportResult:
+def _export_job(settings: ExportSettings, helped: frozenset[Path], job: Job) -> ExportResult:
     """A worker's export: the outputs stay staged for the parent to put in place."""
-    _inject_fault(job.source, writes=len(job.targets))
-    return export_document(job.source, settings, job.targets, commit=False, cache_dir=job.cache_dir)
+    in_helper = job.source in helped
+    fault = _inject_fault(job.source, list(job.targets), in_helper=in_helper)
+    elsewhere = functools.partial(render_in_helper, fault=fault) if in_helper else None
+    return export_document(
+        job.source, settings, job.targets, commit=False, cache_dir=job.cache_dir, elsewhere=elsewhere
+    )
 
 
-def _warm_up(formats: Sequence[Format]) -> None:
-    """Pays each backend's import cost once per worker instead of once per document."""
+class _Helper:
+    """A fork of this worker rendering one format (see `render_in_helper`); its outcome comes through a pipe."""
+
+    def __init__(self, pid: int, reading: int) -> None:
+        self.pid = pid
+        self.reading = reading
+
+    def result(self) -> Rendered:
+        with os.fdopen(self.reading, "rb") as stream:
+            self.reading = -1
+            payload = stream.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        try:
+            rendered, failure = pickle.loads(payload)
+        except Exception:  # nothing (or half) sent: the helper died on the way
+            raise RenderCrashed(_exit_description(os.waitstatus_to_exitcode(status), "PDF helper")) from None
+        assert isinstance(rendered, Rendered)
+        return rendered if failure is None else dataclasses.replace(rendered, error=ExportError(*failure))
+
+    def cancel(self) -> None:
+        if self.pid:
+            with suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+        if self.reading >= 0:
+            os.close(self.reading)
+            self.reading = -1
+
+
+def render_in_helper(render: Callable[[], Rendered], fault: Callable[[], None] | None = None) -> _Helper:
+    """Runs `render` in a fork of this worker, which has the document's tree already (nothing is copied
+    but the pages either process writes to), and returns at once. The fork inherits the worker's ignored
+    SIGINT and SIGTERM and dies with it, so a timeout or an interrupt that kills the worker ends it too.
+    `fault` is the test hook's (see _inject_fault)."""
+    parent_pid = os.getpid()
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        _helper_main(render, parent_pid, (reading, writing), fault)
+    os.close(writing)
+    return _Helper(pid, reading)
+
+
+def _helper_main(
+    render: Callable[[], Rendered], parent_pid: int, pipe: tuple[int, int], fault: Callable[[], None] | None
+) -> NoReturn:
+    """The helper's life: render, send the outcome (an ExportError as its parts: it does not pickle), exit
+    without running anything the worker set up (os._exit: no atexit, no buffered output flushed twice)."""
+    reading, writing = pipe
+    status = 1
+    try:
+        os.close(reading)
+        _die_with_parent(parent_pid)
+        if fault is not None:
+            fault()
+        rendered = render()
+        error = rendered.error
+        failure = None if error is None else (error.source, error.message, error.line)
+        payload = pickle.dumps((dataclasses.replace(rendered, error=None), failure), pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(writing, "wb") as stream:
+            stream.write(payload)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _warm_up(formats: Sequence[Format], *, helped: bool = False) -> None:
+    """Pays each backend's import cost once per worker instead of once per document. With PDF helpers the
+    Word backend is left for the first DOCX to import: it then loads while a helper renders the PDF, not before
+    the document is read."""
     if "html" in formats or "pdf" in formats:
         import exporter.render.html
     if "pdf" in formats:
         import exporter.render.pdf
-    if "docx" in formats:
-        import exporter.render.word  # noqa: F401
+    if "docx" in formats and not helped:
+        import exporter.render.word.document  # noqa: F401
 
 
 def _check_file(
@@ -430,7 +536,7 @@ def _check_file(
     """A worker's check of one file: its findings, or the one-line error for a file it cannot read."""
     from exporter.run.check import check_document
 
-    _inject_fault(source, writes=0)
+    _inject_fault(source)
     try:
         text = read_source(source)
         return check_document(text, display_name(source), source.parent, template, profile, suppressed)
@@ -442,18 +548,25 @@ def _warm_up_check() -> None:
     import exporter.run.check  # noqa: F401
 
 
-def _inject_fault(source: Path, writes: int) -> None:
+def _inject_fault(
+    source: Path, formats: Sequence[Format] = (), *, in_helper: bool = False
+) -> Callable[[], None] | None:
     """The test hook, only active when DESIGNEXPORT_TEST_FAULT names this file. "crash:NAME" kills the
     worker; "hang:NAME" hangs it with every signal it could catch held back, as C code hangs. An export
     does either in the middle of its last write, so its earlier outputs are already staged; a check
-    (`writes=0`) at once."""
-    kind, _, name = os.environ.get(FAULT_VARIABLE, "").partition(":")
-    if not name or source.name != name or kind not in ("crash", "hang"):
-        return
+    (no formats) at once. "…:NAME@pdf" strikes in the middle of the PDF's write instead, or, when a helper
+    renders the PDF (`in_helper`), in the helper as it starts: that fault is returned, for the helper."""
+    kind, _, named = os.environ.get(FAULT_VARIABLE, "").partition(":")
+    name, _, only = named.partition("@")
+    if not name or source.name != name or kind not in ("crash", "hang") or (only and only not in formats):
+        return None
     strike = _crash if kind == "crash" else _hang
+    if only == "pdf" and in_helper:
+        return strike
+    writes = next(index + 1 for index, fmt in enumerate(formats) if fmt == only) if only else len(formats)
     if writes <= 0:
         strike()
-        return
+        return None
     real_fsync = os.fsync
     calls = 0
 
@@ -465,6 +578,7 @@ def _inject_fault(source: Path, writes: int) -> None:
         real_fsync(descriptor)
 
     os.fsync = fsync_then_fault  # type: ignore[assignment]  # the worker dies of the fault: no one else sees it
+    return None
 
 
 def _crash() -> None:

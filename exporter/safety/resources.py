@@ -14,9 +14,7 @@ import hashlib
 import mimetypes
 import os
 import stat
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 

@@ -9,5 +9,7 @@ Split by concern, as pandoc splits its Docx writer:
 - tables, pictures (images and diagrams), footnotes, sections (document control, contents, header and
   footer, landscape sections), properties (core and custom properties);
 - styles: the named styles; reference: the reference document; package: parts and the zip;
-- ooxml: all raw XML, reached by the others only through its helpers.
+- ooxml_body: the body, notes, tables and pictures as raw XML, built as lxml elements (python-docx's objects were
+  most of the writer's time) into a detached body attached at the end; ooxml: the raw XML of the parts python-docx
+  keeps (styles, numbering, section properties). The others reach XML only through these two.
 """

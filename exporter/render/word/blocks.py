@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import assert_never
 
-from docx.shared import RGBColor
-
 from exporter.enrich.presentation import is_lead_in, keeps_together
 from exporter.model.tree import (
     Block,
@@ -32,7 +30,7 @@ from exporter.model.tree import (
     ThematicBreak,
 )
 from exporter.render.highlight import highlight_lines
-from exporter.render.word import equations, ooxml, pictures, sections, styles, tables
+from exporter.render.word import equations, ooxml, ooxml_body, pictures, sections, styles, tables
 from exporter.render.word.context import BodyStory, Context
 from exporter.render.word.inlines import inlines
 from exporter.render.word.runs import RunFormat, RunSink
@@ -47,7 +45,7 @@ def block(source: Block, context: Context) -> None:
     grouped = isinstance(source, CodeBlock | Diagram | BulletList | OrderedList)
     if grouped and story.group_end is not None and story.last_paragraph is story.group_end:
         # Touching blocks of one contextual-spacing style would read as one; keep this gap.
-        ooxml.set_paragraph_flag(ooxml.paragraph_properties(story.group_end), "w:contextualSpacing", on=False)
+        ooxml.set_paragraph_flag(ooxml_body.paragraph_properties(story.group_end), "w:contextualSpacing", on=False)
     _dispatch(source, context)
     if grouped:
         story.group_end = story.last_paragraph
@@ -104,7 +102,7 @@ def _dispatch(source: Block, context: Context) -> None:
                 block(child, _quoted(context))
         case Callout():
             title = context.add_block_paragraph(styles.CALLOUT_TITLE)
-            title.add_run(context.presentation.labels.callout_title(source.kind))
+            ooxml_body.add_run(title, text=context.presentation.labels.callout_title(source.kind))
             for child in source.children:
                 block(child, _quoted(context))
         case ThematicBreak():
@@ -150,9 +148,9 @@ def _paragraph(source: Paragraph, context: Context) -> None:
         return
     paragraph = context.add_block_paragraph(context.paragraph_style)
     if is_lead_in(source.children):
-        paragraph.paragraph_format.keep_with_next = True
+        ooxml_body.keep_with_next(paragraph)
     if source.alignment != "default":  # raw HTML `<p align>`, `<div align>`
-        paragraph.paragraph_format.alignment = tables.WORD_ALIGNMENTS[source.alignment]
+        ooxml_body.set_alignment(paragraph, source.alignment)
     inlines(context.sink(paragraph, context.paragraph_style), source.children, RunFormat(), context)
 
 
@@ -163,16 +161,12 @@ def _code(source: CodeBlock, context: Context) -> None:
     for index, styled_runs in enumerate(lines):
         paragraph = context.add_block_paragraph(styles.SOURCE_CODE, natural_indent=styles.CODE_PADDING_TWIPS)
         if index in keep:
-            paragraph.paragraph_format.keep_with_next = True
+            ooxml_body.keep_with_next(paragraph)
         for styled in styled_runs:
-            run = paragraph.add_run()
-            ooxml.set_preserved_text(run, context.clean(styled.text))
-            if styled.color:
-                run.font.color.rgb = RGBColor.from_string(styled.color.upper())
-            if styled.bold:
-                run.bold = True
-            if styled.italic:
-                run.italic = True
+            look = ooxml_body.run_properties_of(
+                bold=styled.bold, italic=styled.italic, color=styled.color.upper() if styled.color else ""
+            )
+            ooxml_body.add_run(paragraph, look, context.clean(styled.text), preserve=True)
 
 
 def _list(items: tuple[ListItem, ...], start: int | None, tight: bool, context: Context) -> None:
@@ -185,9 +179,9 @@ def _list(items: tuple[ListItem, ...], start: int | None, tight: bool, context: 
     for item in items:
         item_context = inner.at(item.line)
         paragraph = item_context.add_paragraph(item_style)
-        ooxml.set_numbering(paragraph, num_id, level)
+        ooxml_body.set_numbering(paragraph, num_id, level)
         if text_indent != styles.LIST_INDENT_TWIPS * (level + 1):
-            ooxml.set_indent(ooxml.paragraph_properties(paragraph), text_indent, styles.LIST_INDENT_TWIPS)
+            ooxml.set_indent(ooxml_body.paragraph_properties(paragraph), text_indent, styles.LIST_INDENT_TWIPS)
         sink = item_context.sink(paragraph, item_style)
         if item.checked is not None:
             sink.add_run("\u2612 " if item.checked else "\u2610 ", RunFormat(character_style=styles.TASK_BOX))

@@ -15,24 +15,23 @@ from dataclasses import dataclass, replace
 from docx.document import Document as DocxDocument
 from docx.parts.story import StoryPart
 from docx.section import Section
-from docx.shared import Pt, Twips
-from docx.table import Table as WordTable
-from docx.text.paragraph import Paragraph
 
 from exporter.enrich.presentation import Presentation
 from exporter.model.diagnostics import Code, Reporter
 from exporter.model.tree import Document
 from exporter.render.options import RenderOptions
-from exporter.render.word import ooxml, styles
+from exporter.render.word import ooxml, ooxml_body, styles
 from exporter.render.word.runs import RunSink
 from exporter.render.word.state import State
 from exporter.safety.resources import ResourceResolver
 
 GAP_PT = 8.0  # room above the first paragraph after a table or the contents
 TWIPS_PER_PT = 20
+GAP_TWIPS = round(GAP_PT * TWIPS_PER_PT)
 EMU_PER_PT = 12700
 MIN_CONTENT_WIDTH_PT = 72.0  # an inch: what a very deeply nested picture or table still gets
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS_AND_TABS = re.compile(r"[\t\r\n]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,30 +81,37 @@ class Story(abc.ABC):
     def __init__(self, part: StoryPart) -> None:
         self.part = part  # what its hyperlinks and pictures are related from
         self.pending_gap = False  # the next paragraph needs room above it (after a table or the contents)
-        self.last_paragraph: Paragraph | None = None
-        self.group_end: Paragraph | None = None  # last paragraph of the latest code block, diagram or list
+        self.last_paragraph: ooxml.Element | None = None
+        self.group_end: ooxml.Element | None = None  # last paragraph of the latest code block, diagram or list
 
     @abc.abstractmethod
-    def new_paragraph(self) -> Paragraph:
-        """An empty paragraph at the end of the story."""
+    def new_paragraph(self, style_id: str) -> ooxml.Element:
+        """A paragraph of the style at the end of the story, still empty."""
 
     @abc.abstractmethod
-    def new_table(self, rows: int, columns: int) -> WordTable:
-        """An empty table at the end of the story."""
+    def new_table(self) -> ooxml.Element:
+        """An empty w:tbl at the end of the story, for ooxml_body.lay_out_table."""
 
 
 class BodyStory(Story):
+    """The body's blocks, written into a detached element and attached by `finish`."""
+
     def __init__(self, document: DocxDocument) -> None:
         super().__init__(document.part)
         self.document = document
         self.closing_section = ooxml.body_section_properties(document)  # the last section's page setup
-        self.landscape_end: Paragraph | None = None  # the paragraph ending the latest landscape section
+        self.blocks = ooxml_body.detached_blocks(document.element.body)
+        self.landscape_end: ooxml.Element | None = None  # the paragraph ending the latest landscape section
 
-    def new_paragraph(self) -> Paragraph:
-        return ooxml.new_body_paragraph(self.document, self.closing_section)
+    def new_paragraph(self, style_id: str) -> ooxml.Element:
+        return ooxml_body.add_paragraph(self.blocks, style_id)
 
-    def new_table(self, rows: int, columns: int) -> WordTable:
-        return ooxml.new_body_table(self.document, self.closing_section, rows, columns)
+    def new_table(self) -> ooxml.Element:
+        return ooxml_body.add_table(self.blocks)
+
+    def finish(self) -> None:
+        """Puts the blocks written so far into the document's body, before its closing section properties."""
+        ooxml_body.attach_blocks(self.blocks, self.closing_section)
 
 
 class NoteStory(Story):
@@ -115,11 +121,11 @@ class NoteStory(Story):
         super().__init__(part)
         self.note = note
 
-    def new_paragraph(self) -> Paragraph:
-        return ooxml.new_note_paragraph(self.note, self.part)
+    def new_paragraph(self, style_id: str) -> ooxml.Element:
+        return ooxml_body.add_paragraph(self.note, style_id)
 
-    def new_table(self, rows: int, columns: int) -> WordTable:
-        return ooxml.new_note_table(self.note, self.part, rows, columns)
+    def new_table(self) -> ooxml.Element:
+        return ooxml_body.add_table(self.note)
 
 
 # ---------------------------------------------------------------- the context
@@ -170,36 +176,35 @@ class Context:
 
     def inline_text(self, text: str) -> str:
         """Running text: line breaks and tabs inside it are plain spaces, as in HTML."""
-        return self.clean(re.sub(r"[\t\r\n]", " ", text))
+        return self.clean(_LINE_BREAKS_AND_TABS.sub(" ", text))
 
-    def set_style(self, paragraph: Paragraph, style: str) -> None:
-        ooxml.set_paragraph_style(paragraph, self.book.id_of(style))
+    def set_style(self, paragraph: ooxml.Element, style: str) -> None:
+        ooxml_body.set_paragraph_style(paragraph, self.book.id_of(style))
 
-    def sink(self, paragraph: Paragraph, style: str, width_pt: float | None = None) -> RunSink:
+    def sink(self, paragraph: ooxml.Element, style: str, width_pt: float | None = None) -> RunSink:
         """Where the paragraph's runs go; pictures get `width_pt`, by default the context's width."""
         return RunSink.of(paragraph, style, self.width_pt if width_pt is None else width_pt, self.book)
 
-    def add_paragraph(self, style: str, text: str = "") -> Paragraph:
+    def add_paragraph(self, style: str, text: str = "") -> ooxml.Element:
         """A paragraph at the end of the story; the first one after a table or the contents gets room above it."""
         story = self.story
-        paragraph = story.new_paragraph()
+        paragraph = story.new_paragraph(self.book.id_of(style))
         if text:
-            paragraph.add_run(text)
-        self.set_style(paragraph, style)
+            ooxml_body.add_run(paragraph, text=text)
         story.last_paragraph = paragraph
         if story.pending_gap:
             story.pending_gap = False
             if not styles.has_room_above(style):
-                paragraph.paragraph_format.space_before = Pt(GAP_PT)
+                ooxml_body.set_space_before(paragraph, GAP_TWIPS)
         return paragraph
 
-    def add_block_paragraph(self, style: str, natural_indent: int | None = None) -> Paragraph:
+    def add_block_paragraph(self, style: str, natural_indent: int | None = None) -> ooxml.Element:
         """A paragraph in `style`, indented directly only when the context moves it off the style's own indent."""
         paragraph = self.add_paragraph(style)
         own_indent = natural_indent if natural_indent is not None else _style_indent(style)
         wanted = self.indent if style in (styles.BLOCK_TEXT, styles.DEFINITION) else self.indent + own_indent
         if wanted != own_indent:
-            paragraph.paragraph_format.left_indent = Twips(wanted)
+            ooxml_body.set_left_indent(paragraph, wanted)
         return paragraph
 
 

@@ -44,6 +44,7 @@ def _write(tree: Document, resolver: ResourceResolver, options: RenderOptions, s
         blocks.block(block, context)
     if tree.footnotes:
         footnotes.footnotes(context)
+    body.finish()
     sections.header_and_footer(context)
     pictures.number_drawings(docx)
     return docx

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-
 from exporter.enrich.math import MathElement, MathError, mathml
 from exporter.model.tree import Math, MathBlock
-from exporter.render.word import ooxml, styles
+from exporter.render.word import ooxml, ooxml_body, styles
 from exporter.render.word.context import Context
 from exporter.render.word.runs import RunFormat, RunSink
 
@@ -65,13 +62,13 @@ def equation_block(formula: MathBlock, context: Context) -> None:
     paragraph = context.add_block_paragraph(context.paragraph_style)
     equation = _equation(formula.tex, True, context)
     if equation is None:
-        paragraph.add_run(context.clean(formula.tex))
+        ooxml_body.add_run(paragraph, text=context.clean(formula.tex))
         return
     display = _element("m:oMathPara")
     properties = _child(display, "m:oMathParaPr")
     _child(properties, "m:jc", val="center")
     display.append(equation)
-    paragraph._p.append(display)
+    ooxml_body.append(paragraph, display)
 
 
 def _equation(tex: str, display: bool, context: Context) -> Element | None:
@@ -188,7 +185,7 @@ def _run(text: str, context: Context, *, style: str | None = None, normal_text: 
     value = _child(run, "m:t")
     value.text = context.clean(text)
     if text != text.strip():
-        value.set(qn("xml:space"), "preserve")
+        value.set(ooxml.XML_SPACE, "preserve")
     return run
 
 
@@ -373,16 +370,11 @@ def _is_operator(element: MathElement) -> bool:
 
 
 def _element(tag: str, **attributes: str) -> Element:
-    element: Element = OxmlElement(tag)
-    for name, value in attributes.items():
-        element.set(qn(f"m:{name}"), value)
-    return element
+    return ooxml_body.math_element(tag, **attributes)
 
 
 def _child(parent: Element, tag: str, **attributes: str) -> Element:
-    child = _element(tag, **attributes)
-    parent.append(child)
-    return child
+    return ooxml_body.math_child(parent, tag, **attributes)
 
 
 def _extend(parent: Element, children: Iterable[Element]) -> None:

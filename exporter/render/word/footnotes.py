@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from exporter.model.diagnostics import Code
 from exporter.model.tree import Footnote
-from exporter.render.word import ooxml, package, styles
+from exporter.render.word import ooxml_body, package, styles
 from exporter.render.word.blocks import continue_with
 from exporter.render.word.context import Context, NoteStory
 from exporter.render.word.runs import RunFormat
@@ -25,18 +25,19 @@ def footnotes(context: Context) -> None:
                 " show notes within notes, so the DOCX leaves it out",
             )
             continue
-        story = NoteStory(part, ooxml.add_footnote(part, note.number))
+        story = NoteStory(part, ooxml_body.new_footnote(part.element, note.number))
         note_context = replace(
             context, story=story, line=note.line, indent=0, list_depth=0, paragraph_style=styles.FOOTNOTE_TEXT
         )
         _note(note, note_context)
-        if not ooxml.ends_with_paragraph(story.note):  # a note ends with a paragraph
+        if not ooxml_body.ends_with_paragraph(story.note):  # a note ends with a paragraph
             note_context.add_paragraph(styles.FOOTNOTE_TEXT)
+        ooxml_body.append(part.element, story.note)
 
 
 def _note(note: Footnote, context: Context) -> None:
     paragraph = context.add_paragraph(styles.FOOTNOTE_TEXT)
     sink = context.sink(paragraph, styles.FOOTNOTE_TEXT)
-    sink.add_run_holding(ooxml.footnote_mark(), RunFormat(character_style=styles.FOOTNOTE_REFERENCE))
+    sink.add_run_holding(ooxml_body.footnote_mark(), RunFormat(character_style=styles.FOOTNOTE_REFERENCE))
     sink.add_run(" ", RunFormat())
     continue_with(sink, note.children, context)

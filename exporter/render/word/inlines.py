@@ -4,10 +4,7 @@ in running text, and footnote references."""
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import replace
 from typing import assert_never
-
-from docx.opc.constants import RELATIONSHIP_TYPE
 
 from exporter.enrich.outline import footnote_ref_id
 from exporter.model.tree import (
@@ -30,9 +27,9 @@ from exporter.model.tree import (
     Superscript,
     Text,
 )
-from exporter.render.word import equations, ooxml, pictures, styles
+from exporter.render.word import equations, ooxml, ooxml_body, pictures, styles
 from exporter.render.word.context import Context
-from exporter.render.word.runs import RunFormat, RunSink
+from exporter.render.word.runs import RunFormat, RunSink, changed
 
 
 def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, context: Context) -> None:
@@ -41,19 +38,19 @@ def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, con
             case Text(text=text):
                 sink.add_run(context.inline_text(text), run_format)
             case InlineCode(text=text):
-                sink.add_run(context.inline_text(text), replace(run_format, character_style=styles.INLINE_CODE))
+                sink.add_run(context.inline_text(text), changed(run_format, character_style=styles.INLINE_CODE))
             case Emphasis(children=children):
-                inlines(sink, children, replace(run_format, italic=True), context)
+                inlines(sink, children, changed(run_format, italic=True), context)
             case Strong(children=children):
-                inlines(sink, children, replace(run_format, bold=True), context)
+                inlines(sink, children, changed(run_format, bold=True), context)
             case Strikethrough(children=children):
-                inlines(sink, children, replace(run_format, strike=True), context)
+                inlines(sink, children, changed(run_format, strike=True), context)
             case Superscript(children=children):
-                inlines(sink, children, replace(run_format, superscript=True, subscript=False), context)
+                inlines(sink, children, changed(run_format, superscript=True, subscript=False), context)
             case Subscript(children=children):
-                inlines(sink, children, replace(run_format, subscript=True, superscript=False), context)
+                inlines(sink, children, changed(run_format, subscript=True, superscript=False), context)
             case Keyboard(children=children):
-                inlines(sink, children, replace(run_format, character_style=styles.KEYBOARD), context)
+                inlines(sink, children, changed(run_format, character_style=styles.KEYBOARD), context)
             case Styled(style=style, children=children):
                 inlines(sink, children, _styled(run_format, style), context)
             case Link():
@@ -72,7 +69,7 @@ def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, con
             case SoftBreak():
                 sink.add_run(" ", run_format)
             case HardBreak():
-                sink.add_run("", run_format).add_break()
+                ooxml_body.add_break(sink.add_run("", run_format))
             case _:
                 assert_never(node)
 
@@ -81,11 +78,11 @@ def _styled(run_format: RunFormat, style: InlineStyle) -> RunFormat:
     """Raw HTML's <ins> underlined, <mark> highlighted, <small> a size smaller, as browsers show them."""
     match style:
         case "inserted":
-            return replace(run_format, underline=True)
+            return changed(run_format, underline=True)
         case "highlighted":
-            return replace(run_format, highlight=True)
+            return changed(run_format, highlight=True)
         case "small":
-            return replace(run_format, small=True)
+            return changed(run_format, small=True)
         case _:
             assert_never(style)
 
@@ -96,7 +93,7 @@ def _link(sink: RunSink, link: Link, run_format: RunFormat, context: Context) ->
         inlines(sink, link.children, run_format, context)
         return
     inner = sink.into_hyperlink(hyperlink)
-    inlines(inner, link.children, replace(run_format, character_style=styles.HYPERLINK), context)
+    inlines(inner, link.children, changed(run_format, character_style=styles.HYPERLINK), context)
 
 
 def _hyperlink_element(link: Link, context: Context) -> ooxml.Element | None:
@@ -106,10 +103,10 @@ def _hyperlink_element(link: Link, context: Context) -> ooxml.Element | None:
     tooltip = context.clean(link.title)
     if target.startswith("#"):
         name = context.state.bookmarks.name_of(urllib.parse.unquote(target[1:]))
-        return ooxml.internal_hyperlink(name, tooltip) if name else None
+        return ooxml_body.internal_hyperlink(name, tooltip) if name else None
     safe_target = urllib.parse.quote(target, safe="!#$%&'()*+,-./:;=?@[]_~")
-    relationship = context.story.part.relate_to(safe_target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
-    return ooxml.external_hyperlink(relationship, tooltip)
+    relationship = context.state.links.relate(context.story.part, safe_target)
+    return ooxml_body.external_hyperlink(relationship, tooltip)
 
 
 def _footnote_reference(sink: RunSink, reference: FootnoteRef, context: Context) -> None:
@@ -128,6 +125,6 @@ def _footnote_reference(sink: RunSink, reference: FootnoteRef, context: Context)
     markers = state.bookmarks.place(identifier)
     if markers is not None:
         sink.append(markers[0])
-    sink.add_run_holding(ooxml.footnote_reference(reference.number), run_format)
+    sink.add_run_holding(ooxml_body.footnote_reference(reference.number), run_format)
     if markers is not None:
         sink.append(markers[1])

@@ -9,21 +9,17 @@ from collections.abc import Iterator
 
 from docx.document import Document as DocxDocument
 from docx.image.image import Image as PictureInfo
-from docx.shape import InlineShape
-from docx.shared import Emu, Length, Pt
-from docx.text.run import Run
+from docx.shared import Pt
 
 from exporter.diagram.external.drawing import DiagramPicture
-from exporter.diagram.raster import render_png
 from exporter.diagram.svg import aria_label, render_svg
 from exporter.enrich.presentation import DIAGRAM_MAX_FONT_PT, diagram_font_size_pt
 from exporter.model.diagnostics import Code
 from exporter.model.text_width import cell_width
 from exporter.model.tree import Diagram, DiagramDrawing, Image
-from exporter.render.word import ooxml, package, styles
+from exporter.render.word import ooxml, ooxml_body, package, styles
 from exporter.render.word.context import TWIPS_PER_PT, Context
 from exporter.render.word.runs import RunFormat, RunSink
-from exporter.safety.images import png_from
 from exporter.safety.resources import Resource, shown_reference
 
 IMAGE_DPI = 96
@@ -34,20 +30,21 @@ MAX_IMAGE_HEIGHT_SHARE = 0.8  # of the text height
 def figure(image: Image, context: Context) -> None:
     """An image alone in its paragraph, with its alt text as caption; else a box saying why it isn't shown."""
     paragraph = context.add_block_paragraph(styles.FIGURE)
-    problem = _embed(paragraph.add_run(), image, context.width_pt, context)
+    problem = _embed(ooxml_body.add_run(paragraph), image, context.width_pt, context)
     if not problem:
         if image.alt.strip():
             caption = context.add_block_paragraph(styles.CAPTION)
-            caption.add_run(context.clean(image.alt.strip()))
+            ooxml_body.add_run(caption, text=context.clean(image.alt.strip()))
         return
     # A bordered box: the alt text, then what was referenced and why it isn't shown.
     context.set_style(paragraph, styles.PLACEHOLDER)
-    palette = styles.Palette.from_theme(context.options.theme)
-    ooxml.box_paragraph(paragraph, palette.border, palette.code_fill)
+    palette = styles.palette(context.options.theme)
+    ooxml.box_paragraph(ooxml_body.paragraph_properties(paragraph), palette.border, palette.code_fill)
     if image.alt.strip():
-        paragraph.add_run(context.clean(image.alt.strip())).bold = True
-        paragraph.add_run().add_break()
-    paragraph.add_run(context.clean(f"image not available: {shown_reference(image.source)} — {problem}"))
+        ooxml_body.add_run(paragraph, ooxml_body.run_properties_of(bold=True), context.clean(image.alt.strip()))
+        ooxml_body.add_break(ooxml_body.add_run(paragraph))
+    problem_text = context.clean(f"image not available: {shown_reference(image.source)} — {problem}")
+    ooxml_body.add_run(paragraph, text=problem_text)
 
 
 def inline_picture(sink: RunSink, image: Image, run_format: RunFormat, context: Context) -> None:
@@ -55,9 +52,9 @@ def inline_picture(sink: RunSink, image: Image, run_format: RunFormat, context: 
     run = sink.add_run("", run_format)
     if not _embed(run, image, sink.width_pt, context):
         return
-    run.text = context.clean(f"[image not available: {image.alt or image.source}]")
-    palette = styles.Palette.from_theme(context.options.theme)
-    run_props = ooxml.run_properties(run)
+    ooxml_body.set_text(run, context.clean(f"[image not available: {image.alt or image.source}]"))
+    palette = styles.palette(context.options.theme)
+    run_props = ooxml_body.run_properties(run)
     ooxml.set_run_border(run_props, palette.border)
     ooxml.set_run_shading(run_props, palette.code_fill)
 
@@ -73,12 +70,11 @@ def diagram(block: Diagram, context: Context) -> None:
     for index, line in enumerate(block.lines):
         paragraph = context.add_block_paragraph(style)
         if index < len(block.lines) - 1:  # a diagram never splits across pages
-            paragraph.paragraph_format.keep_with_next = True
+            ooxml_body.keep_with_next(paragraph)
         for text, wide in _split_by_width(context.clean(line)):
-            run = paragraph.add_run()
-            ooxml.set_preserved_text(run, text)
+            run = ooxml_body.add_run(paragraph, text=text, preserve=True)
             if wide:  # a full-width fallback glyph is 1 em; two grid cells are 1.204 em
-                ooxml.set_character_spacing(ooxml.run_properties(run), wide_spacing)
+                ooxml.set_character_spacing(ooxml_body.run_properties(run), wide_spacing)
 
 
 def number_drawings(document: DocxDocument) -> None:
@@ -89,7 +85,7 @@ def number_drawings(document: DocxDocument) -> None:
 # ---------------------------------------------------------------- embedding
 
 
-def _embed(run: Run, image: Image, width_pt: float, context: Context) -> str:
+def _embed(run: ooxml.Element, image: Image, width_pt: float, context: Context) -> str:
     """Embeds the image scaled to fit, never above its natural size at 96 dpi; "" if it could, else why not."""
     line = image.line or context.line
     resource = context.resolver.load(image.source, line)
@@ -108,26 +104,27 @@ def _embed(run: Run, image: Image, width_pt: float, context: Context) -> str:
         natural_width, natural_height = natural_width * asked, natural_height * asked
     height_pt = context.page.text_height_pt * MAX_IMAGE_HEIGHT_SHARE
     scale = min(1.0, width_pt / natural_width, height_pt / natural_height)
-    shape = _add_picture(run, data, info, Emu(Pt(natural_width * scale)), Emu(Pt(natural_height * scale)), context)
+    shape = _add_picture(run, data, info, _emu(natural_width * scale), _emu(natural_height * scale), context)
     description = context.clean(image.alt or image.title)
-    ooxml.describe_picture(shape, description, context.clean(image.title) if image.title else "")
+    ooxml_body.describe_picture(shape, description, context.clean(image.title) if image.title else "")
     return ""
 
 
 def _drawing(block: Diagram, drawing: DiagramDrawing, size_pt: float, context: Context) -> None:
     """A 300 dpi PNG that every reader shows, with the SVG attached for Word 2016+ (svgBlip)."""
     diagram_style = context.presentation.diagram_style
+    from exporter.diagram.raster import render_png  # Pillow and the font lookup, only for a drawn diagram
+
     png = render_png(drawing, diagram_style, font_size_pt=size_pt, dpi=DRAWING_DPI)
     svg = render_svg(drawing, diagram_style, "\n".join(block.lines)).encode("utf-8")
     info = PictureInfo.from_blob(png)
     width_pt = info.px_width * 72 / DRAWING_DPI
     height_pt = info.px_height * 72 / DRAWING_DPI
     paragraph = context.add_block_paragraph(styles.FIGURE)
-    run = paragraph.add_run()
-    shape = _add_picture(run, png, info, Emu(Pt(width_pt)), Emu(Pt(height_pt)), context)
-    ooxml.describe_picture(shape, context.clean(aria_label(drawing)))
-    # Related from the run's own part: a diagram in a footnote needs the relationship in footnotes.xml.rels.
-    ooxml.attach_svg(shape, context.state.images.relate_svg(run.part, svg))
+    shape = _add_picture(ooxml_body.add_run(paragraph), png, info, _emu(width_pt), _emu(height_pt), context)
+    ooxml_body.describe_picture(shape, context.clean(aria_label(drawing)))
+    # Related from the story's own part: a diagram in a footnote needs the relationship in footnotes.xml.rels.
+    ooxml_body.attach_svg(shape, context.state.images.relate_svg(context.story.part, svg))
 
 
 def diagram_picture(picture: DiagramPicture, context: Context) -> None:
@@ -137,18 +134,24 @@ def diagram_picture(picture: DiagramPicture, context: Context) -> None:
     width_pt, height_pt = picture.width * 72 / IMAGE_DPI, picture.height * 72 / IMAGE_DPI
     scale = min(1.0, context.width_pt / width_pt, context.page.text_height_pt * MAX_IMAGE_HEIGHT_SHARE / height_pt)
     paragraph = context.add_block_paragraph(styles.FIGURE)
-    run = paragraph.add_run()
-    shape = _add_picture(run, picture.png, info, Emu(Pt(width_pt * scale)), Emu(Pt(height_pt * scale)), context)
-    ooxml.describe_picture(shape, context.clean(picture.alt))
-    ooxml.attach_svg(shape, context.state.images.relate_svg(run.part, picture.svg.encode("utf-8")))
+    run = ooxml_body.add_run(paragraph)
+    shape = _add_picture(run, picture.png, info, _emu(width_pt * scale), _emu(height_pt * scale), context)
+    ooxml_body.describe_picture(shape, context.clean(picture.alt))
+    ooxml_body.attach_svg(shape, context.state.images.relate_svg(context.story.part, picture.svg.encode("utf-8")))
 
 
 def _add_picture(
-    run: Run, data: bytes, info: PictureInfo, width: Length, height: Length, context: Context
-) -> InlineShape:
-    images = context.state.images
-    relationship, file_name = images.relate(run.part, data, info)
-    return ooxml.add_inline_picture(run, images.next_shape_id(run.part), relationship, file_name, width, height)
+    run: ooxml.Element, data: bytes, info: PictureInfo, width_emu: int, height_emu: int, context: Context
+) -> ooxml.Element:
+    """The picture in the run, related from the story's part (the body's, a footnote's): its `wp:inline`."""
+    images, part = context.state.images, context.story.part
+    relationship, file_name = images.relate(part, data, info)
+    return ooxml_body.add_picture(run, images.next_shape_id(part), relationship, file_name, width_emu, height_emu)
+
+
+def _emu(points: float) -> int:
+    """Points in EMU as python-docx counts them (`Pt`, which truncates)."""
+    return int(Pt(points))
 
 
 def _word_picture(resource: Resource, line: int, context: Context) -> tuple[bytes, PictureInfo] | None:
@@ -158,7 +161,12 @@ def _word_picture(resource: Resource, line: int, context: Context) -> tuple[byte
             line, Code.DOCX_SVG, f"SVG image {resource.name!r} can't be embedded in DOCX; shown as a placeholder"
         )
         return None
-    data = resource.data if resource.mime != "image/webp" else png_from(resource.data)
+    if resource.mime == "image/webp":
+        from exporter.safety.images import png_from  # Pillow, only for a WebP
+
+        data = png_from(resource.data)
+    else:
+        data = resource.data
     info = _picture_info(data) if data is not None else None
     if data is not None and info is not None:
         return data, info

@@ -11,7 +11,7 @@ from docx.document import Document as DocxDocument
 
 from exporter.enrich.outline import footnote_ref_id
 from exporter.model.tree import Anchor, Document, Heading, block_inlines, walk_blocks, walk_inlines
-from exporter.render.word import ooxml, package, styles
+from exporter.render.word import ooxml, ooxml_body, package, styles
 
 MAX_LIST_LEVEL = 8  # Word numbering has nine levels, 0 to 8
 BOOKMARK_MAX_LENGTH = 40
@@ -70,7 +70,7 @@ class Bookmarks:
         self._placed.add(name)
         bookmark_id = self._next_id
         self._next_id += 1
-        return ooxml.bookmark_start(bookmark_id, name), ooxml.bookmark_end(bookmark_id)
+        return ooxml_body.bookmark_start(bookmark_id, name), ooxml_body.bookmark_end(bookmark_id)
 
 
 def _bookmark_name(identifier: str) -> str:
@@ -132,6 +132,7 @@ class State:
     bookmarks: Bookmarks
     lists: ListNumbering
     images: package.ImageParts = field(default_factory=package.ImageParts)
+    links: package.Hyperlinks = field(default_factory=package.Hyperlinks)
     cited_notes: set[int] = field(default_factory=set)  # notes whose first reference is placed
 
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
@@ -65,6 +66,12 @@ class Palette:
             header_fill=theme.color("table-header", "EAEEF2"),
             stripe_fill=theme.color("table-stripe", "F7F8FA"),
         )
+
+
+@cache
+def palette(theme: Theme) -> Palette:
+    """The theme's palette, read and checked once: every picture placeholder wants it."""
+    return Palette.from_theme(theme)
 
 
 BODY_SIZE_PT = 10.5
@@ -153,25 +160,28 @@ def has_room_above(style: str) -> bool:
     return style.startswith("Heading ") or style in (TITLE, SUBTITLE, TOC_HEADING)
 
 
+_TEXT_SIZES_PT = {
+    TITLE: TITLE_SIZE_PT,
+    SUBTITLE: SUBTITLE_SIZE_PT,
+    TABLE_TEXT: TABLE_SIZE_PT,
+    TABLE_HEADING: TABLE_SIZE_PT,
+    TABLE_COMPACT: TABLE_COMPACT_SIZE_PT,
+    TABLE_HEADING_COMPACT: TABLE_COMPACT_SIZE_PT,
+    METADATA_KEY: TABLE_SIZE_PT,
+    METADATA_VALUE: TABLE_SIZE_PT,
+    FOOTNOTE_TEXT: SMALL_SIZE_PT,
+    CAPTION: SMALL_SIZE_PT,
+}
+
+
 def text_size_pt(style: str) -> float:
     """The font size a paragraph style sets for its text."""
     if style.startswith("Heading "):
         return HEADING_SIZES_PT[int(style.removeprefix("Heading ")) - 1]
-    sizes = {
-        TITLE: TITLE_SIZE_PT,
-        SUBTITLE: SUBTITLE_SIZE_PT,
-        TABLE_TEXT: TABLE_SIZE_PT,
-        TABLE_HEADING: TABLE_SIZE_PT,
-        TABLE_COMPACT: TABLE_COMPACT_SIZE_PT,
-        TABLE_HEADING_COMPACT: TABLE_COMPACT_SIZE_PT,
-        METADATA_KEY: TABLE_SIZE_PT,
-        METADATA_VALUE: TABLE_SIZE_PT,
-        FOOTNOTE_TEXT: SMALL_SIZE_PT,
-        CAPTION: SMALL_SIZE_PT,
-    }
-    return sizes.get(style, BODY_SIZE_PT)
+    return _TEXT_SIZES_PT.get(style, BODY_SIZE_PT)
 
 
+@cache
 def inline_code_size_pt(style: str) -> float | None:
     """The size inline code needs in paragraphs of `style`, or None when the character style's own fits."""
     size = max(1.0, math.floor(text_size_pt(style) * CODE_TO_TEXT_RATIO * 2) / 2)
@@ -223,8 +233,9 @@ class StyleBook:
 
     def __init__(self, document: DocxDocument) -> None:
         self._styles = document.styles
+        # Read from the XML: python-docx would make an object of each of the hundred or so styles.
         self._ids: dict[str, str] = {
-            name.casefold(): str(style.style_id) for style in self._styles if (name := style.name) and style.style_id
+            name.casefold(): style_id for name, style_id in ooxml.style_names_and_ids(self._styles)
         }
         self._keeps_with_next: dict[str, bool] = {}
 
