@@ -141,11 +141,7 @@ def add_table(container: Element) -> Element:
 
 def paragraph_properties(paragraph: Element) -> Element:
     """The paragraph's w:pPr, always its first child; made when missing."""
-    if len(paragraph) and paragraph[0].tag == PPR:
-        return paragraph[0]
-    properties = _sub(paragraph, PPR)
-    paragraph.insert(0, properties)
-    return properties
+    return _first_child(paragraph, PPR)
 
 
 def set_paragraph_style(paragraph: Element, style_id: str) -> None:
@@ -304,10 +300,15 @@ def add_break(run: Element) -> None:
 
 def run_properties(run: Element) -> Element:
     """The run's w:rPr, always its first child; made when missing."""
-    if len(run) and run[0].tag == RPR:
-        return run[0]
-    properties = _sub(run, RPR)
-    run.insert(0, properties)
+    return _first_child(run, RPR)
+
+
+def _first_child(parent: Element, tag: str) -> Element:
+    """OOXML puts an element's properties (w:pPr, w:rPr) first; the existing one, or a new one placed there."""
+    if len(parent) and parent[0].tag == tag:
+        return parent[0]
+    properties = _sub(parent, tag)
+    parent.insert(0, properties)
     return properties
 
 
