@@ -65,15 +65,21 @@ def measure_layout(pages: dict[str, Path], width: int, scratch: Path) -> dict[st
     """For each named page at `width` CSS pixels: words broken inside table cells, diagrams that overflow
     their frame while their text could still shrink, the smallest text of a diagram and of a code block (px,
     None without any), and the page's scroll width against the viewport."""
+    framed = {name: (path.read_text(encoding="utf-8"), width) for name, path in pages.items()}
+    return probe_pages(framed, PROBE, scratch / f"layout-{width}.html")
+
+
+def probe_pages(pages: dict[str, tuple[str, int]], script: str, wrapper: Path) -> dict[str, dict[str, Any]]:
+    """Each named page (its HTML, its frame's width in px) loaded in headless Chromium, and what `script`'s
+    `probe(document, window)` returns for it, as JSON."""
     frames = "\n".join(
         f'<iframe name="{html.escape(name)}" style="border:0;width:{width}px;height:900px" '
-        f'srcdoc="{html.escape(path.read_text(encoding="utf-8"))}"></iframe>'
-        for name, path in pages.items()
+        f'srcdoc="{html.escape(page)}"></iframe>'
+        for name, (page, width) in pages.items()
     )
-    wrapper = scratch / f"layout-{width}.html"
     wrapper.write_text(
         f"""<!doctype html><meta charset="utf-8"><body>{frames}
-<script>{PROBE}
+<script>{script}
 addEventListener('load', () => {{
   const results = {{}};
   for (const frame of document.querySelectorAll('iframe')) {{

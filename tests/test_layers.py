@@ -12,7 +12,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "exporter"
 
-# A stage may import its own rank and those below: model <- safety <- read/enrich/diagram <- render <- run <- cli.
+# A stage may import its own rank and those below: model <- safety <- read/enrich/diagram/compare/review <- render
+# <- run <- cli. compare makes one tree of two versions; review reads a reviewed Word file back to source lines.
 STAGE_RANK = {
     "assets": 0,
     "model": 0,
@@ -20,6 +21,8 @@ STAGE_RANK = {
     "read": 2,
     "enrich": 2,
     "diagram": 2,
+    "compare": 2,
+    "review": 2,
     "render": 3,
     "run": 4,
     "cli": 5,

@@ -121,7 +121,7 @@ def test_every_export_flag_sets_a_setting(tmp_path: Path, monkeypatch: pytest.Mo
         "--suppress", "pdf", "-j", "2", "--timeout", "9", "--asset-root", "assets", "--allow-asset-root-outside",
         "--follow-symlinks", "--allow-remote", "--limit", "seconds=9", "--exclude", "x", "--shard", "1/2",
         "--report", "r.json", "--force", "--prune", "-q", "-v", "--title", "T", "-M", "owner=Payments",
-        "--metadata", "a=b=c",
+        "--metadata", "a=b=c", "--since", "v1.2", "--author", "Ann Lee", "--changes-only",
     )  # fmt: skip
 
     assert given.settings == Settings(
@@ -132,9 +132,11 @@ def test_every_export_flag_sets_a_setting(tmp_path: Path, monkeypatch: pytest.Mo
         suppress=frozenset({Code.PDF}), jobs=2, timeout=9.0, asset_root=Path("assets"), allow_asset_root_outside=True,
         follow_symlinks=True, allow_remote=True, limits=("seconds=9",), exclude=("x",), shard="1/2",
         report=Path("r.json"), force=True, prune=True, quiet=True, verbose=True,
-        title="T", metadata=(("owner", "Payments"), ("a", "b=c")),
+        title="T", metadata=(("owner", "Payments"), ("a", "b=c")), since="v1.2", author="Ann Lee",
+        changes_only=True,
     )  # fmt: skip
-    assert set(given.where) == SETTING_NAMES - {"required_sections"}
+    # The old file of a comparison is `designexport diff`'s first argument, not a flag.
+    assert set(given.where) == SETTING_NAMES - {"required_sections", "compare_with"}
 
 
 # --- --suppress ------------------------------------------------------------------------------------------------------

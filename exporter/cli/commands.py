@@ -55,6 +55,7 @@ from exporter.safety.inputs import (
 
 if TYPE_CHECKING:
     from exporter.run.check import Profile
+    from exporter.run.versions import Comparison
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ def export_once(
     if settings.prune and (prune_problem := prune_refusal(settings.output_dir, settings.shard)):
         raise _setting_error(given, "prune", prune_problem)
     export_settings = route.export_settings(_export_settings(given))
+    export_settings = dataclasses.replace(export_settings, comparison=_comparison(given, inputs))
     protected = {*auxiliary, *([config.path] if config else [])}
     plan = _plan(route.inputs(inputs, export_settings.parse.limits.input_bytes), settings, protected)
     plan = dataclasses.replace(plan, jobs=route.jobs(plan.jobs, protected))
@@ -112,7 +114,9 @@ def export_once(
         console.message(message)
     for refusal in plan.refused:
         outcomes.refused(refusal)
-    changed = [job for job in plan.jobs if settings.force or not outcomes.replayed(job)]
+    # A comparison's old version (a file, a git revision such as HEAD~1) moves without the inputs changing.
+    force = settings.force or export_settings.comparison is not None
+    changed = [job for job in plan.jobs if force or not outcomes.replayed(job)]
     workers = settings.jobs or os.cpu_count() or 1
     timeout = settings.timeout or export_settings.parse.limits.seconds
     for leftover in remove_leftovers(plan.jobs):
@@ -271,6 +275,30 @@ def _export_settings(given: GivenSettings) -> ExportSettings:
     )
 
 
+def _comparison(given: GivenSettings, inputs: Sequence[Path]) -> Comparison | None:
+    """--since REV or `diff OLD NEW`, checked: --author and --changes-only need one of them."""
+    settings = given.settings
+    if settings.since is None and settings.compare_with is None:
+        for name, asked in (("changes_only", settings.changes_only), ("author", bool(settings.author))):
+            if asked:
+                raise _setting_error(given, name, "compares versions: give --since REV, or use designexport diff")
+        return None
+    if settings.since is not None and settings.compare_with is not None:
+        raise _setting_error(given, "since", "designexport diff compares the two files it is given; drop --since")
+    if settings.since is not None and any(str(item) == "-" for item in inputs):
+        raise _setting_error(given, "since", "standard input has no history in git; give the file's path")
+    from exporter.run.versions import comparison_for  # the comparison's modules load only for one
+
+    start = _existing_start(inputs[0]) if inputs else Path.cwd()
+    return comparison_for(
+        since=settings.since,
+        old_file=settings.compare_with,
+        author=settings.author,
+        changes_only=settings.changes_only,
+        folder=start if start.is_dir() else start.parent,
+    )
+
+
 # --- the batch -------------------------------------------------------------------------------------------------------
 
 
@@ -301,7 +329,8 @@ def _plan(inputs: Sequence[Path], settings: Settings, protected: set[Path]) -> _
     collected, input_errors = gathered.sources, gathered.errors
     sources, refused = screen_sources(collected, settings.follow_symlinks)
     try:
-        jobs = plan_jobs(sources, settings.formats, settings.output_dir, protected)
+        compared = settings.since is not None or settings.compare_with is not None
+        jobs = plan_jobs(sources, settings.formats, settings.output_dir, protected, compared=compared)
         if settings.shard:
             jobs = shard(jobs, *parse_shard(settings.shard))
         if settings.report:

@@ -37,6 +37,8 @@ Examples:
   cat doc.md | designexport - -t pdf -o - > doc.pdf
   designexport doc.md --watch            exports again on every save, until Ctrl-C
   designexport serve docs/ --open        a live preview in the browser
+  designexport doc.md --since v1.2       doc.diff.html, .pdf, .docx: what changed since the tag v1.2
+  designexport diff old.md new.md --docx new.diff.docx, with the changes as Word tracked changes
   designexport --version
 
 \b
@@ -81,6 +83,23 @@ def suppress_option(function: Decorated) -> Decorated:
         metavar="CODE",
         help="Leave out diagnostics with this code (repeatable), e.g. --suppress broken-link; see docs/diagnostics.md.",
     )(function)
+
+
+def _export_options_for_diff() -> None:
+    """`diff` takes every option of the export command but those that name what to compare or watch."""
+    for parameter in export.params:
+        if isinstance(parameter, click.Option) and parameter.name not in ("since", "watch"):
+            diff.params.append(parameter)
+
+
+# `check` and `review` print lines a person reads, or JSON for tools.
+output_format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+)
 
 
 class DefaultCommandGroup(click.Group):
@@ -211,6 +230,21 @@ def main() -> None:
     help='Statuses that get a watermark, comma-separated (default: all but Approved), e.g. "draft,in review".',
 )
 @click.option("--strict", is_flag=True, help="Fail a document whose check finds errors (placeholders, broken links).")
+@click.option(
+    "--since",
+    metavar="REV",
+    help="Compare each document with itself at a git revision (a tag, a branch, HEAD~3): doc.diff.pdf and so on, "
+    "with the changes shown as tracked changes in Word and redlined in HTML and PDF.",
+)
+@click.option(
+    "--author",
+    metavar="NAME",
+    default="",
+    help="Who the tracked changes are by, with --since or diff [default: git's user.name].",
+)
+@click.option(
+    "--changes-only", is_flag=True, help="With --since or diff: keep only the changed sections and their headings."
+)
 @suppress_option
 @click.option(
     "-j",
@@ -293,6 +327,59 @@ def export(
     run_export(ctx, inputs, config_path)
 
 
+@main.command(
+    "diff",
+    epilog="""
+\b
+Examples:
+  designexport diff old.md new.md              new.diff.html, new.diff.pdf and new.diff.docx
+  designexport diff v1/doc.md doc.md --docx -o review/
+  designexport diff old.md new.md --changes-only --pdf
+""",
+)
+@click.argument("compare_with", metavar="OLD", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new_version", metavar="NEW", type=click.Path(path_type=Path))
+@click.pass_context
+def diff(
+    ctx: click.Context, /, compare_with: Path, new_version: Path, config_path: Path | None, **_settings: object
+) -> None:
+    """Compare two versions of a document: NEW with OLD's deleted text put back, every change marked (tracked
+    changes in Word, redlined HTML and PDF) and summed up at the top. Takes the export command's options."""
+    from exporter.cli.commands import run_export
+
+    run_export(ctx, (new_version,), config_path)
+
+
+@main.command(
+    "review",
+    epilog="""
+\b
+Examples:
+  designexport review doc.reviewed.docx              doc.md:12:5: comment (Ann, 2026-12-04): ...
+  designexport review doc.docx --format json
+  designexport review doc.docx --apply               writes the reviewer's text edits into doc.md
+
+\b
+Exit codes: 0 read (what could not be applied is listed), 1 the Word file or its source can't be read or written,
+2 usage error.
+""",
+)
+@click.argument("reviewed", metavar="REVIEWED.docx", type=click.Path(dir_okay=False, path_type=Path))
+@output_format_option
+@click.option("--apply", is_flag=True, help="Write the suggestions that are plain text edits into the Markdown.")
+@click.option(
+    "--source",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The Markdown the Word file was exported from (default: the one its anchors name, next to it).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only the comments and suggestions, and errors.")
+def review(reviewed: Path, output_format: str, apply: bool, source: Path | None, quiet: bool) -> None:
+    """Bring a reviewed Word file's comments and tracked changes back to the lines of the Markdown it came from."""
+    from exporter.cli.review import run_review
+
+    run_review(reviewed, output_format.lower(), apply, source, quiet)
+
+
 @main.command("new")
 @click.argument("feature")
 @click.option("--req", "req_id", required=True, help="Requirement id, such as PAY-142.")
@@ -350,13 +437,7 @@ def doctor() -> None:
 
 @main.command("check")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"], case_sensitive=False),
-    default="text",
-    show_default=True,
-)
+@output_format_option
 @click.option("--strict", "fail_on_warnings", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option(
     "--profile",
@@ -403,3 +484,6 @@ def completion(ctx: click.Context, shell: str) -> None:
     root = ctx.find_root().command
     assert isinstance(root, click.Group)
     click.echo(completion_script(root, shell), nl=False)
+
+
+_export_options_for_diff()

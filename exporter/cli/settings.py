@@ -48,6 +48,11 @@ class Settings:
     reference_docx: Path | None = None
     watermark: bool = True
     watermark_statuses: tuple[str, ...] = ()  # as written; empty: every status but Approved
+    # comparing versions: --since REV (the file in git), or `designexport diff OLD NEW` (compare_with = OLD)
+    since: str | None = None
+    compare_with: Path | None = None
+    author: str = ""  # signs the tracked changes; "" : git's user.name, else the login name
+    changes_only: bool = False
     # what is checked, and what is said
     strict: bool = False
     required_sections: tuple[str, ...] = ()
@@ -115,7 +120,7 @@ class GivenSettings:
 
 # Command-line parameters that are not settings: what to read, --watch, and the `check` command's own choices.
 NOT_SETTINGS = frozenset(
-    {"inputs", "config_path", "output_format", "profile", "template_path", "fail_on_warnings", "watch"}
+    {"inputs", "new_version", "config_path", "output_format", "profile", "template_path", "fail_on_warnings", "watch"}
 )
 # The format flags and the format each asks for (--all: every one).
 _FORMAT_FLAGS: Mapping[str, Format | None] = {
@@ -238,6 +243,10 @@ def report_options(
         "shard": settings.shard,
         "force": settings.force,
         "prune": settings.prune,
+        "since": settings.since,
+        "compare_with": _text(settings.compare_with),
+        "author": settings.author or None,
+        "changes_only": settings.changes_only,
         "config": _text(config_path),
     }
 

@@ -21,6 +21,7 @@ from exporter.model.tree import (
     MathBlock,
     OrderedList,
     Paragraph,
+    Revised,
     Table,
     ThematicBreak,
     plain_text,
@@ -99,7 +100,7 @@ def block_text(blocks: tuple[Block, ...], *, with_code: bool) -> Iterator[tuple[
             case BulletList(items=items) | OrderedList(items=items):
                 for item in items:
                     yield from block_text(item.children, with_code=with_code)
-            case BlockQuote(children=children) | Callout(children=children):
+            case BlockQuote(children=children) | Callout(children=children) | Revised(children=children):
                 yield from block_text(children, with_code=with_code)
             case Details(summary=summary, children=children, line=line):
                 yield line, plain_text(summary)

@@ -17,6 +17,7 @@ from exporter.model.tree import (
     BlockQuote,
     BulletList,
     Callout,
+    Changed,
     CodeBlock,
     DefinitionItem,
     DefinitionList,
@@ -35,6 +36,8 @@ from exporter.model.tree import (
     MathBlock,
     OrderedList,
     Paragraph,
+    Reformatted,
+    Revised,
     SoftBreak,
     Strikethrough,
     Strong,
@@ -122,7 +125,7 @@ def map_block_tree(blocks: tuple[Block, ...], change: Callable[[Block], Block]) 
             case BulletList() | OrderedList():
                 items = tuple(_with(item, children=map_block_tree(item.children, change)) for item in block.items)
                 block = _with(block, items=_same_items(block.items, items))
-            case BlockQuote() | Callout() | Details():
+            case BlockQuote() | Callout() | Details() | Revised():
                 block = _with(block, children=map_block_tree(block.children, change))
             case DefinitionList():
                 definition_items = tuple(_map_definition_blocks(item, change) for item in block.items)
@@ -297,7 +300,18 @@ def map_inlines(inlines: tuple[Inline, ...], change: Callable[[Inline], Inline])
     for index, original in enumerate(inlines):
         node = original
         match node:
-            case Emphasis() | Strong() | Strikethrough() | Superscript() | Subscript() | Keyboard() | Styled() | Link():
+            case (
+                Emphasis()
+                | Strong()
+                | Strikethrough()
+                | Superscript()
+                | Subscript()
+                | Keyboard()
+                | Styled()
+                | Link()
+                | Changed()
+                | Reformatted()
+            ):
                 children = map_inlines(node.children, change)
                 if children is not node.children:
                     node = replace(node, children=children)
@@ -334,7 +348,7 @@ def _map_block(block: Block, change: Callable[[Inline], Inline]) -> Block:
                 block.items, tuple(_with(item, children=map_blocks(item.children, change)) for item in block.items)
             )
             return _with(block, items=items)
-        case BlockQuote() | Callout():
+        case BlockQuote() | Callout() | Revised():
             return _with(block, children=map_blocks(block.children, change))
         case DefinitionList():
             definition_items = tuple(

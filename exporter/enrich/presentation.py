@@ -32,10 +32,12 @@ from exporter.enrich.outline import title_heading
 from exporter.model.tree import (
     Block,
     CalloutKind,
+    ChangeSummary,
     CodeBlock,
     Document,
     Heading,
     Inline,
+    InlineFormat,
     MetadataField,
     SoftBreak,
     Strong,
@@ -53,6 +55,59 @@ PAGES = "PAGES"  # in `Labels.page_number`: the number of pages
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeLabels:
+    """Words a comparison of two versions (exporter.compare) adds: the summary of changes and the marks in the text.
+    English for every language so far. `{since}`, `{formats}` and `{old}` stand for the values put in."""
+
+    changes_since: str = "Changes since {since}"  # the summary's title; {since}: the old version as the user named it
+    sections: str = "Sections"  # before the counts: "Sections: 2 added, 1 changed"
+    added: str = "added"
+    removed: str = "removed"
+    changed: str = "changed"
+    moved: str = "moved"
+    renamed: str = "renamed"
+    renamed_from: str = "formerly \u201c{old}\u201d"
+    no_changes: str = "No changes."
+    one_change: str = "1 change"  # in a changed, moved or renamed section
+    many_changes: str = "{count} changes"
+    changes_only: str = "Only the sections with changes are shown; the others are left out."
+    moved_from: str = "Moved from here"  # over a block that moved away, its new place unknown
+    moved_to: str = "Moved here"  # over a block that moved here, its old place unknown
+    moved_to_place: str = "Moved to {place}"  # over a block that moved away; {place}: a link to its new place
+    moved_from_place: str = "Moved from {place}"  # over a block that moved here
+    new_place: str = "its new place"
+    old_place: str = "its old place"
+    formerly: str = "Formerly: {formats}"  # words formatted differently before; {formats}: the names below
+    plain: str = "plain text"
+    emphasis: str = "italic"
+    strong: str = "bold"
+    strikethrough: str = "struck through"
+    code: str = "code"
+    superscript: str = "superscript"
+    subscript: str = "subscript"
+    keyboard: str = "key"
+
+    def format_name(self, inline_format: InlineFormat) -> str:
+        match inline_format:
+            case "emphasis":
+                return self.emphasis
+            case "strong":
+                return self.strong
+            case "strikethrough":
+                return self.strikethrough
+            case "code":
+                return self.code
+            case "superscript":
+                return self.superscript
+            case "subscript":
+                return self.subscript
+            case "keyboard":
+                return self.keyboard
+            case _:
+                assert_never(inline_format)
+
+
+@dataclass(frozen=True, slots=True)
 class Labels:
     """Words the outputs add themselves, in one language."""
 
@@ -65,6 +120,7 @@ class Labels:
     warning: str
     caution: str
     page_number: tuple[str, ...]  # the footer's pieces; PAGE and PAGES stand for the numbers
+    changes: ChangeLabels = ChangeLabels()  # a comparison's summary and marks
 
     def callout_title(self, kind: CalloutKind) -> str:
         match kind:
@@ -199,6 +255,8 @@ class Presentation:
     diagram_style: DiagramStyle
     # Diagram fences (```mermaid, ```dot, ```plantuml) drawn by their renderers; a fence not in it is code.
     diagram_pictures: Mapping[CodeBlock, DiagramPicture] = field(default_factory=lambda: MappingProxyType({}))
+    # A comparison of two versions (exporter.compare): the summary shown above the body; None for one version.
+    changes: ChangeSummary | None = None
 
 
 def build_presentation(
@@ -232,6 +290,7 @@ def build_presentation(
         moment=document_moment(document),
         diagram_style=style_from_theme(theme, east_asian_region(document.language)),
         diagram_pictures=MappingProxyType(dict(diagram_pictures or {})),
+        changes=document.changes,
     )
 
 

@@ -28,6 +28,7 @@ from exporter.model.tree import (
     BlockQuote,
     BulletList,
     Callout,
+    Changed,
     CodeBlock,
     DefinitionList,
     Details,
@@ -45,6 +46,8 @@ from exporter.model.tree import (
     MathBlock,
     OrderedList,
     Paragraph,
+    Reformatted,
+    Revised,
     SoftBreak,
     Strikethrough,
     Strong,
@@ -178,6 +181,8 @@ def inline_runs(nodes: tuple[Inline, ...], face: Face) -> Iterator[Run]:
                 | Subscript(children=children)
                 | Styled(children=children)
                 | Link(children=children)
+                | Changed(children=children)
+                | Reformatted(children=children)
             ):
                 yield from inline_runs(children, face)
             case Math(tex=tex):
@@ -217,7 +222,7 @@ def block_runs(blocks: tuple[Block, ...], face: Face) -> Iterator[Run]:
                     yield "\n", face
                     for definition in entry.definitions:
                         yield from block_runs(definition, face)
-            case BlockQuote(children=children) | Callout(children=children):
+            case BlockQuote(children=children) | Callout(children=children) | Revised(children=children):
                 yield from block_runs(children, face)
             case Details(summary=summary, children=children):
                 yield from inline_runs(summary, face)
@@ -526,6 +531,8 @@ def _lay_out(block: Block, width_pt: float) -> Block:
             return replace(block, children=lay_out_tables(children, width_pt - QUOTE_INDENT_PT))
         case Details(children=children):
             return replace(block, children=lay_out_tables(children, width_pt - DETAILS_INDENT_PT))
+        case Revised(children=children):
+            return replace(block, children=lay_out_tables(children, width_pt))
         case Heading() | Paragraph() | CodeBlock() | MathBlock() | Diagram() | ThematicBreak():
             return block
         case _:

@@ -122,6 +122,30 @@ class Math:
     display: bool = False
 
 
+# How a comparison of two versions (exporter.compare) marks words: present only in the new version, only in the
+# old one, or in both with other formatting.
+ChangeKind: TypeAlias = Literal["inserted", "deleted"]
+InlineFormat: TypeAlias = Literal["emphasis", "strong", "strikethrough", "code", "superscript", "subscript", "keyboard"]
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """Words only one of two compared versions has: shown inserted (underlined) or deleted (struck through), and
+    written to Word as a tracked change, so that accepting every change gives the new version."""
+
+    kind: ChangeKind
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reformatted:
+    """Words both versions have, formatted differently: `children` as the new version formats them, `formerly`
+    the formatting the old version gave them (outermost first; empty: plain text)."""
+
+    formerly: tuple[InlineFormat, ...]
+    children: tuple[Inline, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class SoftBreak:
     pass
@@ -149,6 +173,8 @@ Inline: TypeAlias = (
     | Math
     | SoftBreak
     | HardBreak
+    | Changed
+    | Reformatted
 )
 
 # ---------------------------------------------------------------- blocks
@@ -159,6 +185,11 @@ TableFit: TypeAlias = Literal["normal", "compact", "landscape"]
 # Where words in a table may break: nowhere inside a word, also after the `_ . / :` of identifiers, or anywhere.
 TableBreaks: TypeAlias = Literal["words", "identifiers", "anywhere"]
 CalloutKind: TypeAlias = Literal["note", "tip", "important", "warning", "caution"]
+# What a comparison did to a block: all of it inserted or deleted, its content changed inside (Changed inlines,
+# row changes), or moved: deleted where it was ("moved-from") and inserted where it is ("moved-to").
+BlockChange: TypeAlias = Literal["inserted", "deleted", "changed", "moved-from", "moved-to"]
+# A table row of a comparison: in both versions (""), only in the new one, or only in the old one.
+RowChange: TypeAlias = Literal["", "inserted", "deleted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +214,9 @@ class CodeBlock:
     language: str  # first word of the info string, lower-case; "" when none
     info: str  # the whole info string as written
     line: int
+    # In a comparison (exporter.compare), one per line of `text`, which then holds the lines of both versions in
+    # order: whether a line is in both, only in the new version ("inserted") or only in the old ("deleted").
+    line_changes: tuple[RowChange, ...] = shown_when_set(())
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +373,12 @@ class Table:
     breaks: TableBreaks = shown_when_set("words")
     # How many rows, `header` first, are heading rows: 0 when a raw HTML table has none, more for a multi-row head.
     header_rows: int = shown_when_set(1)
+    # In a comparison, one per row of `rows` and one per column: whether it is in both versions, or only in one.
+    row_changes: tuple[RowChange, ...] = shown_when_set(())
+    column_changes: tuple[RowChange, ...] = shown_when_set(())
+    # The source line of each row, `header` first (len(rows) + 1 of them), for anchors back to the source; () when
+    # unknown (the rows' lines are then taken to be the table's).
+    row_lines: tuple[int, ...] = shown_when_set(())
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +410,19 @@ class Details:
     line: int
 
 
+@dataclass(frozen=True, slots=True)
+class Revised:
+    """Blocks a comparison of two versions changed (exporter.compare), drawn with a change bar beside them.
+
+    `id` is the anchor the summary of changes links to. `line` is the new version's line, the old version's for
+    deleted and moved-from blocks."""
+
+    kind: BlockChange
+    id: str
+    children: tuple[Block, ...]
+    line: int
+
+
 Block: TypeAlias = (
     Heading
     | Paragraph
@@ -384,6 +437,7 @@ Block: TypeAlias = (
     | Callout
     | ThematicBreak
     | Details
+    | Revised
 )  # fmt: skip
 
 # ---------------------------------------------------------------- document
@@ -414,6 +468,45 @@ class TocEntry:
     children: tuple[TocEntry, ...]
 
 
+SectionChangeKind: TypeAlias = Literal["added", "removed", "changed", "moved", "renamed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionChange:
+    """One section in a summary of changes. `target` is the id of its first change (a Revised block), for links.
+    `old_title` is the title the old version gave it (renamed sections); `changes` counts its changed blocks."""
+
+    kind: SectionChangeKind
+    title: str
+    target: str
+    changes: int
+    old_title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataChange:
+    """A metadata value (Status, Last Updated, ...) the two versions give differently; "" when one has none."""
+
+    key: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSummary:
+    """What a comparison found, shown above the document (and never itself a tracked change).
+
+    `since` names the old version as the user gave it ("v1.2", "HEAD~3", "old.md"); `author` and `date` (ISO 8601,
+    UTC) sign the tracked changes of Word files."""
+
+    since: str
+    author: str
+    date: str
+    sections: tuple[SectionChange, ...]
+    metadata: tuple[MetadataChange, ...]
+    changes_only: bool = False  # the sections without changes were left out
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     source: str  # file name used in diagnostics
@@ -423,6 +516,7 @@ class Document:
     footnotes: tuple[Footnote, ...]
     toc: tuple[TocEntry, ...]
     language: str = "en"  # BCP 47 tag of the prose, such as "en", "ja" or "zh-Hans" (Chinese by script)
+    changes: ChangeSummary | None = shown_when_set(None)  # a comparison of two versions (exporter.compare)
 
     def metadata_value(self, key: str) -> str:
         """The plain-text value of a metadata key (case-insensitive), or ""."""
@@ -448,6 +542,8 @@ def inline_children(node: Inline) -> tuple[Inline, ...]:
             | Keyboard(children=children)
             | Styled(children=children)
             | Link(children=children)
+            | Changed(children=children)
+            | Reformatted(children=children)
         ):
             return children
         case Text() | InlineCode() | Image() | FootnoteRef() | Anchor() | Math() | SoftBreak() | HardBreak():
@@ -466,7 +562,12 @@ def walk_inlines(inlines: tuple[Inline, ...]) -> Iterator[Inline]:
 def block_children(block: Block) -> tuple[Block, ...]:
     """The blocks a container holds, list items' contents included; empty for a leaf."""
     match block:
-        case BlockQuote(children=children) | Callout(children=children) | Details(children=children):
+        case (
+            BlockQuote(children=children)
+            | Callout(children=children)
+            | Details(children=children)
+            | Revised(children=children)
+        ):
             return children
         case BulletList(items=items) | OrderedList(items=items):
             return tuple(child for item in items for child in item.children)
@@ -499,6 +600,8 @@ def block_inlines(block: Block) -> tuple[Inline, ...]:
         case DefinitionList(items=items):
             return tuple(node for item in items for node in item.term)
         case CodeBlock() | MathBlock() | Diagram() | BulletList() | OrderedList() | BlockQuote() | Callout():
+            return ()
+        case Revised():
             return ()
         case ThematicBreak():
             return ()

@@ -554,6 +554,7 @@ class _Cell:
     row_span: int  # 0: to the end of its row group
     alignment: Alignment
     blocks: tuple[Block, ...]
+    line: int = 0  # where its tag is in the source
 
 
 HOLDS_BLOCKS = frozenset({"root", *CONTAINERS})
@@ -964,6 +965,7 @@ def _cell(frame: _Block) -> _Cell:
         row_span=_span(attrs.get("rowspan", ""), 1, 65534),
         alignment=alignment_of(attrs),
         blocks=tuple(frame.blocks),
+        line=frame.line,
     )
 
 
@@ -994,7 +996,7 @@ def build_table(groups: list[tuple[str, list[list[_Cell]]]], line: int, context:
     """The table's grid, with each cell at its place after the row spans above it, as HTML lays it out:
     head rows first, then body rows, then foot rows; a row span ends with its row group."""
     ordered = [rows for wanted in ("thead", "tbody", "tfoot") for kind, rows in groups if kind == wanted]
-    placed, width, total_rows = _place_cells(ordered, line, context)
+    placed, width, total_rows, row_lines = _place_cells(ordered, line, context)
     if not width or not total_rows:
         return None
     limits = context.limits
@@ -1022,21 +1024,25 @@ def build_table(groups: list[tuple[str, list[list[_Cell]]]], line: int, context:
     rows = tuple(body)
     default: Alignment = "default"  # cells carry their own `align`
     alignments = (default,) * width
-    return Table(header, rows, alignments, (), line, header_rows=header_rows)  # laid out once the tree is whole
+    # laid out once the tree is whole
+    return Table(header, rows, alignments, (), line, header_rows=header_rows, row_lines=tuple(row_lines))
 
 
 def _place_cells(
     groups: list[list[list[_Cell]]], line: int, context: HtmlContext
-) -> tuple[dict[tuple[int, int], tuple[TableCell, bool]], int, int]:
-    """Each cell at its (row, column), whether it is a `<th>`; the width and the number of rows.
-    Too many columns is an error as soon as a row reaches them."""
+) -> tuple[dict[tuple[int, int], tuple[TableCell, bool]], int, int, list[int]]:
+    """Each cell at its (row, column), whether it is a `<th>`; the width, the number of rows and each row's
+    source line (its first cell's, else the row's above). Too many columns is an error as soon as a row
+    reaches them."""
     limit = context.limits.table_columns
     placed: dict[tuple[int, int], tuple[TableCell, bool]] = {}
     busy_until: dict[int, int] = {}  # column -> the last row a span from above covers
     width = 0
     row_index = 0
+    row_lines: list[int] = []
     for rows in groups:
         for offset, cells in enumerate(rows):
+            row_lines.append(next((cell.line for cell in cells if cell.line), row_lines[-1] if row_lines else line))
             column = 0
             for cell in cells:
                 while busy_until.get(column, -1) >= row_index:
@@ -1056,7 +1062,7 @@ def _place_cells(
                 placed[(row_index, column)] = (_table_cell(cell, row_span), cell.header)
                 column += cell.column_span
             row_index += 1
-    return placed, width, row_index
+    return placed, width, row_index, row_lines
 
 
 def _table_cell(cell: _Cell, row_span: int) -> TableCell:

@@ -794,20 +794,24 @@ class _TreeBuilder:
         header: tuple[TableCell, ...] = ()
         rows: list[tuple[TableCell, ...]] = []
         alignments: list[Alignment] = []
+        header_line, row_lines = line, []  # each row's own line, for anchors back to the source
         for section in node.children:
             for row in section.children:
+                row_line = _line(row) or line
                 cells = tuple(
-                    TableCell(self.inline_children(cell.children[0], line) if cell.children else ())
+                    TableCell(self.inline_children(cell.children[0], row_line) if cell.children else ())
                     for cell in row.children
                 )
                 if section.type == "thead":
-                    header = cells
+                    header, header_line = cells, row_line
                     alignments = [_alignment(str(cell.attrs.get("style", ""))) for cell in row.children]
                 else:
                     rows.append(cells)
+                    row_lines.append(row_line)
         width = len(header)
         padded = tuple((row + (TableCell(()),) * width)[:width] for row in rows)
-        return Table(header, padded, tuple(alignments), (), line)  # laid out once the tree is whole
+        lines = (header_line, *row_lines)
+        return Table(header, padded, tuple(alignments), (), line, row_lines=lines)  # laid out once the tree is whole
 
     def _check_table_size(self, node: _Node, line: int) -> None:
         """Before any cell is converted: a huge table must fail fast, not after laying it out."""

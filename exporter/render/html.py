@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime
 import html
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +52,7 @@ from exporter.model.tree import (
     BlockQuote,
     BulletList,
     Callout,
+    Changed,
     CodeBlock,
     DefinitionItem,
     DefinitionList,
@@ -75,6 +77,9 @@ from exporter.model.tree import (
     MetadataField,
     OrderedList,
     Paragraph,
+    Reformatted,
+    Revised,
+    RowChange,
     SoftBreak,
     Strikethrough,
     Strong,
@@ -92,6 +97,20 @@ from exporter.read.theme import DEFAULT_THEME, WORD_FONT_ROLES, Theme, load_them
 from exporter.render.highlight import StyledRun, highlight_lines, pygments_css
 from exporter.render.math import block_math, inline_math
 from exporter.render.options import MARGIN_BOTTOM_PT, MARGIN_SIDE_PT, MARGIN_TOP_PT, PAPER_SIZES, RenderOptions
+from exporter.render.redline_html import (
+    Container,
+    change_summary_html,
+    changed_html,
+    code_line_class,
+    code_line_html,
+    column_class,
+    floated_revised_html,
+    moved_partners,
+    padded_changes,
+    reformatted_html,
+    revised_html,
+    row_class,
+)
 from exporter.safety.resources import ResourceResolver, shown_reference
 
 TEMPLATE_NAME = "document.html.j2"
@@ -134,6 +153,9 @@ def render_html(
         {note.number: note for note in document.footnotes},
         diagram_style=shown.diagram_style,
         diagram_pictures=shown.diagram_pictures,
+        moved_partners=moved_partners(
+            (*shown.body, *(block for note in document.footnotes for block in note.children))
+        ),
     )
     title_html = renderer.heading(shown.title_heading, extra_class="doc-title") if shown.title_heading else ""
     if shown.subtitle:
@@ -143,6 +165,7 @@ def render_html(
     body_html = renderer.blocks(shown.body, text_width_pt)
     footnotes_html = renderer.footnotes(document.footnotes, text_width_pt)
     toc_html = _toc_list(document.toc) if options.toc and document.toc else ""
+    changes_html = change_summary_html(shown.changes, shown.labels.changes) if shown.changes else ""
     context = {
         "lang": shown.language,
         "labels": shown.labels,
@@ -168,6 +191,7 @@ def render_html(
         "title_html": Markup(title_html),
         "metadata_html": Markup(metadata_html),
         "toc_html": Markup(toc_html),
+        "changes_html": Markup(changes_html),
         "body_html": Markup(body_html),
         "footnotes_html": Markup(footnotes_html),
     }
@@ -323,6 +347,26 @@ def _css_column_widths(table: Table) -> list[str]:
     ]
 
 
+def _row_changes(table: Table) -> tuple[RowChange, ...]:
+    """Each row's change, the header's first (never one): all "" outside a comparison."""
+    return ("", *padded_changes(table.row_changes, len(table.rows)))
+
+
+def _cell_classes(table: Table, index: int, cell: TableCell) -> str:
+    """A cell's alignment class and, in a comparison, the change of a column it spans that only one version has."""
+    value = table.alignments[index] if index < len(table.alignments) else "default"
+    if cell.alignment != "default":
+        value = cell.alignment
+    alignment = "" if value == "default" else f"align-{value}"
+    return _classes(alignment, _column_change(table, index, cell))
+
+
+def _column_change(table: Table, index: int, cell: TableCell) -> str:
+    """The class of a cell in a column only one version has (of the first such column a spanning cell covers)."""
+    spanned = table.column_changes[index : index + cell.column_span]
+    return next((column_class(change) for change in spanned if change), "")
+
+
 def _escape(text: str) -> str:
     return html.escape(text, quote=True)
 
@@ -364,11 +408,22 @@ class _BodyRenderer:
     diagram_style: DiagramStyle = field(default_factory=DiagramStyle)
     diagram_pictures: Mapping[CodeBlock, DiagramPicture] = field(default_factory=dict)
     inlined_bytes: int = 0  # data: URIs written so far
+    containers: list[Container] = field(default_factory=list)  # the indenting blocks around, for change bars
+    moved_partners: Mapping[str, str] = field(default_factory=dict)  # a moved block's id -> its other place's
 
     # ------------------------------------------------------------ blocks
 
     def blocks(self, blocks: tuple[Block, ...], width_pt: float, *, tight: bool = False) -> str:
         return "\n".join(self.block(block, width_pt, tight=tight) for block in blocks)
+
+    @contextmanager
+    def inside(self, container: Container) -> Iterator[None]:
+        """Rendering the content of an indenting block: a change bar in it must reach further left."""
+        self.containers.append(container)
+        try:
+            yield
+        finally:
+            self.containers.pop()
 
     def block(self, block: Block, width_pt: float, *, tight: bool = False) -> str:
         match block:
@@ -383,7 +438,7 @@ class _BodyRenderer:
             case MathBlock(tex=tex):
                 return block_math(tex)
             case Diagram():
-                return self.diagram(block, width_pt)
+                return _diagram_html(block, width_pt, self.for_print, self.diagram_style)
             case BulletList(items=items, tight=is_tight):
                 return f"<ul>\n{self.list_items(items, is_tight, width_pt)}\n</ul>"
             case OrderedList(items=items, start=start, tight=is_tight):
@@ -396,9 +451,11 @@ class _BodyRenderer:
             case Table():
                 return self.table(block, width_pt)
             case BlockQuote(children=children):
-                return f"<blockquote>\n{self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)}\n</blockquote>"
+                with self.inside("quote"):
+                    return f"<blockquote>\n{self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)}\n</blockquote>"
             case Callout(kind=kind, children=children):
-                body = self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)
+                with self.inside("callout"):
+                    body = self.blocks(children, width_pt - PRINT_QUOTE_INDENT_PT)
                 return (
                     f'<div class="callout callout-{kind}" role="note">\n'
                     f'<p class="callout-title">{_escape(self.labels.callout_title(kind))}</p>\n{body}\n</div>'
@@ -406,10 +463,21 @@ class _BodyRenderer:
             case ThematicBreak():
                 return "<hr>"
             case Details(summary=summary, children=children):
-                body = self.blocks(children, width_pt - PRINT_DETAILS_INDENT_PT)
+                with self.inside("details"):
+                    body = self.blocks(children, width_pt - PRINT_DETAILS_INDENT_PT)
                 return (
                     f'<details class="details" open>\n<summary>{self.inlines(summary)}</summary>\n'
                     f'<div class="details-body">\n{body}\n</div>\n</details>'
+                )
+            case Revised(children=children):
+                content = self.blocks(children, width_pt, tight=tight)
+                return revised_html(
+                    block,
+                    content,
+                    self.labels.changes,
+                    self.containers,
+                    for_print=self.for_print,
+                    partner=self.moved_partners.get(block.id, ""),
                 )
             case _:
                 assert_never(block)
@@ -449,12 +517,13 @@ class _BodyRenderer:
 
     def list_items(self, items: tuple[ListItem, ...], tight: bool, width_pt: float) -> str:
         inner_width = width_pt - PRINT_LIST_INDENT_PT
-        return "\n".join(self.list_item(item, tight, inner_width) for item in items)
+        with self.inside("list"):
+            return "\n".join(self.list_item(item, tight, inner_width) for item in items)
 
     def list_item(self, item: ListItem, tight: bool, width_pt: float) -> str:
         if item.checked is None:
             return f"<li>{self.blocks(item.children, width_pt, tight=tight)}</li>"
-        box = self.task_box(item.checked)
+        box = _task_box(item.checked, self.for_print)
         children = item.children
         if children and isinstance(children[0], Paragraph):
             first = self.paragraph(children[0].children, tight=tight, prefix=box)
@@ -473,16 +542,9 @@ class _BodyRenderer:
             for definition in item.definitions:
                 # A definition of one paragraph is written `<dd>text</dd>`, as markdown-it writes a tight list.
                 tight = len(definition) == 1 and isinstance(definition[0], Paragraph)
-                parts.append(f"<dd>{self.blocks(definition, inner_width, tight=tight)}</dd>")
+                with self.inside("definition"):
+                    parts.append(f"<dd>{self.blocks(definition, inner_width, tight=tight)}</dd>")
         return "<dl>\n" + "\n".join(parts) + "\n</dl>"
-
-    def task_box(self, checked: bool) -> str:
-        if self.for_print:
-            glyph = "\u2612" if checked else "\u2610"
-            label = "done" if checked else "not done"
-            return f'<span class="task-box" role="img" aria-label="{label}">{glyph}</span> '
-        checked_attr = " checked" if checked else ""
-        return f'<input class="task-box" type="checkbox" disabled{checked_attr}> '
 
     def code_block(self, code: CodeBlock, width_pt: float) -> str:
         runs_by_line = highlight_lines(code.text, code.language)
@@ -490,69 +552,28 @@ class _BodyRenderer:
         language = _escape(code.language)
         label = f'<span class="code-language" aria-hidden="true">{language}</span>' if code.language else ""
         language_attr = f' data-language="{language}"' if code.language else ""
-        classes = "code-block"
+        classes = "code-block has-line-changes" if code.line_changes else "code-block"
+        changes = _line_changes(code, len(lines))
         if self.for_print:
             # One block per line: a page break falls between lines, and a wrapped line gets a continuation mark.
             # Nine tenths of the width: a line near the edge may still wrap, and a spare mark costs nothing.
             wrap_cells = 0.9 * (width_pt - PRINT_CODE_INSET_PT) / (PRINT_CODE_FONT_PT * CELL_ADVANCE_EM)
             body = "".join(
-                f'<span class="line long">{line}</span>'
-                if _code_cells(runs) > wrap_cells
-                else f'<span class="line">{line}</span>'
-                for line, runs in zip(lines, runs_by_line, strict=True)
+                f'<span class="{_code_line_classes(_code_cells(runs) > wrap_cells, change)}">'
+                f"{code_line_html(change, line)}</span>"
+                for line, runs, change in zip(lines, runs_by_line, changes, strict=True)
             )
             if keeps_together(len(lines)):
                 classes += " keep-together"
+        elif code.line_changes:
+            # A block per line, to mark the changed ones; each keeps its newline, so copying gives the lines back.
+            body = "".join(
+                f'<span class="{_code_line_classes(False, change)}">{code_line_html(change, line)}\n</span>'
+                for line, change in zip(lines, changes, strict=True)
+            )
         else:
             body = "\n".join(lines)
         return f'<div class="{classes}">{label}<pre class="code"{language_attr}><code>{body}</code></pre></div>'
-
-    def diagram(self, diagram: Diagram, width_pt: float) -> str:
-        if diagram.drawing is not None:
-            return self.drawing(diagram, diagram.drawing, width_pt)
-        body = "\n".join(self.diagram_line(line) for line in diagram.lines)
-        if diagram.lines and not diagram.lines[0]:
-            body = "\n" + body  # HTML drops one newline right after <pre>
-        if self.for_print:
-            size = diagram_font_size_pt(diagram.columns, width_pt)
-            return f'<div class="diagram-frame"><pre class="diagram" style="font-size: {size:.3f}pt">{body}</pre></div>'
-        return (
-            f'<div class="diagram-frame" style="--columns: {max(diagram.columns, 1)}">'
-            f'<pre class="diagram">{body}</pre></div>'
-        )
-
-    def drawing(self, diagram: Diagram, drawing: DiagramDrawing, width_pt: float) -> str:
-        """A recognised diagram as inline SVG, as wide as its text would be on the grid, never wider than the page."""
-        size_pt = diagram_font_size_pt(diagram.columns, width_pt) if self.for_print else SCREEN_DIAGRAM_FONT_PT
-        width = f"{drawing.columns * CELL_ADVANCE_EM * size_pt:.2f}pt"
-        svg = render_svg(drawing, self.diagram_style, "\n".join(diagram.lines), width=width)
-        if self.for_print:
-            return f'<figure class="diagram-drawing">{svg}</figure>'
-        # On screen the column count keeps its text readable (screen.css); a wider drawing scrolls in its frame.
-        return f'<figure class="diagram-drawing" style="--columns: {max(drawing.columns, 1)}">{svg}</figure>'
-
-    def diagram_line(self, line: str) -> str:
-        """One diagram line as text, with each run of wide characters boxed to exactly two cells apiece."""
-        if not any(cell_width(char) == 2 for char in line):
-            return _escape(line)
-        parts: list[str] = []
-        run: list[str] = []
-        run_cells = 0
-        wide = False
-        for char in line:
-            width = cell_width(char)
-            if width == 0 and run:  # combining mark stays with its base
-                run.append(char)
-                continue
-            if (width == 2) != wide and run:
-                parts.append(_diagram_run("".join(run), run_cells, wide))
-                run, run_cells = [], 0
-            wide = width == 2
-            run.append(char)
-            run_cells += width
-        if run:
-            parts.append(_diagram_run("".join(run), run_cells, wide))
-        return "".join(parts)
 
     def table(self, table: Table, width_pt: float) -> str:
         columns = len(table.header)
@@ -567,11 +588,13 @@ class _BodyRenderer:
             # Zero-width spaces, not <wbr>: WeasyPrint ignores a <wbr> inside <code>.
             table = with_identifier_breaks(table, table_width_pt(table, width_pt), PRINT_TABLE_FONT_PT[table.fit])
         colgroup = "".join(f'<col style="width: {width}">' for width in _css_column_widths(table))
-        every_row = (table.header, *table.rows)
+        every_row = tuple(zip((table.header, *table.rows), _row_changes(table), strict=True))
         heading_rows = every_row[: table.header_rows]
         widths = column_widths(table, table_width_pt(table, width_pt), PRINT_TABLE_FONT_PT[table.fit])
-        head = "".join(self.table_row(row, table, "th", widths) for row in heading_rows)
-        rows = "\n".join(self.table_row(row, table, "td", widths) for row in every_row[len(heading_rows) :])
+        head = "".join(self.table_row(row, table, "th", widths, change) for row, change in heading_rows)
+        rows = "\n".join(
+            self.table_row(row, table, "td", widths, change) for row, change in every_row[len(heading_rows) :]
+        )
         thead = f"<thead>{head}</thead>\n" if head else ""
         body = f"<tbody>\n{rows}\n</tbody>" if rows else ""
         parts = f"<colgroup>{colgroup}</colgroup>\n{thead}{body}"
@@ -583,31 +606,29 @@ class _BodyRenderer:
         table_html = f'<table class="{" ".join(classes)}" style="--table-columns: {columns}">{parts}</table>'
         return f'<div class="table-scroll" tabindex="0">{table_html}</div>'
 
-    def table_row(self, row: tuple[TableCell, ...], table: Table, tag: str, widths: tuple[float, ...]) -> str:
+    def table_row(
+        self, row: tuple[TableCell, ...], table: Table, tag: str, widths: tuple[float, ...], change: RowChange = ""
+    ) -> str:
         """One row; the places another cell's span covers are left out, as HTML expects. `widths` are about
-        how wide each column is, for sizing the diagrams and code inside a cell."""
+        how wide each column is, for sizing the diagrams and code inside a cell. In a comparison, a row or
+        column only one version has is marked."""
         cells = "".join(
-            self.table_cell(
-                tag, cell, self.alignment(table, index, cell), sum(widths[index : index + cell.column_span])
-            )
+            self.table_cell(tag, cell, _cell_classes(table, index, cell), sum(widths[index : index + cell.column_span]))
             for index, cell in enumerate(row)
             if not cell.covered
         )
-        return f"<tr>{cells}</tr>"
+        return f'<tr class="{row_class(change)}">{cells}</tr>' if change else f"<tr>{cells}</tr>"
 
-    @staticmethod
-    def alignment(table: Table, index: int, cell: TableCell) -> str:
-        value = table.alignments[index] if index < len(table.alignments) else "default"
-        if cell.alignment != "default":
-            value = cell.alignment
-        return "" if value == "default" else f"align-{value}"
-
-    def table_cell(self, tag: str, cell: TableCell, alignment: str, width_pt: float) -> str:
-        class_attr = f' class="{alignment}"' if alignment else ""
+    def table_cell(self, tag: str, cell: TableCell, classes: str, width_pt: float) -> str:
+        class_attr = f' class="{classes}"' if classes else ""
         scope = ' scope="col"' if tag == "th" else ""
         spans = f' colspan="{cell.column_span}"' if cell.column_span > 1 else ""
         spans += f' rowspan="{cell.row_span}"' if cell.row_span > 1 else ""
-        content = self.blocks(cell.blocks, width_pt) if cell.blocks else self.inlines(cell.children)
+        saved, self.containers = self.containers, ["cell"]  # a change bar in a cell stays in it
+        try:
+            content = self.blocks(cell.blocks, width_pt) if cell.blocks else self.inlines(cell.children)
+        finally:
+            self.containers = saved
         return f"<{tag}{scope}{spans}{class_attr}>{content}</{tag}>"
 
     # ------------------------------------------------------------ document parts
@@ -630,7 +651,8 @@ class _BodyRenderer:
         if not footnotes:
             return ""
         inner_width = width_pt - PRINT_LIST_INDENT_PT
-        contents = [self.blocks(note.children, inner_width) for note in footnotes]
+        with self.inside("notes"):
+            contents = [self.blocks(note.children, inner_width) for note in footnotes]
         items = []
         for note, content in zip(footnotes, contents, strict=True):
             backlinks = " ".join(
@@ -695,6 +717,10 @@ class _BodyRenderer:
                 return " " if self.in_floated_note else "\n"
             case HardBreak():
                 return "<br>" if self.in_floated_note else "<br>\n"
+            case Changed(kind=kind, children=children):
+                return changed_html(kind, self.inlines(children))
+            case Reformatted(formerly=formerly, children=children):
+                return reformatted_html(formerly, self.inlines(children), self.labels.changes)
             case _:
                 assert_never(node)
 
@@ -791,10 +817,14 @@ class _FloatedNote:
                     parts.append(f'<span class="note-picture">{picture.svg}</span>')
                 case CodeBlock(text=text, language=language):
                     lines = ["".join(_code_run(run) for run in runs) for runs in highlight_lines(text, language)]
-                    body = "\n".join(lines)
+                    marked = zip(lines, _line_changes(block, len(lines)), strict=True)
+                    body = "\n".join(
+                        f'<span class="{code_line_class(c)}">{code_line_html(c, line)}</span>' if c else line
+                        for line, c in marked
+                    )
                     parts.append(f'<span class="note-code code">{body}</span>')
                 case Diagram(lines=lines):
-                    body = "\n".join(self.body.diagram_line(line) for line in lines)
+                    body = "\n".join(diagram_line_html(line) for line in lines)
                     parts.append(f'<span class="note-code note-diagram">{body}</span>')
                 case MathBlock(tex=tex):
                     parts.append(f'<span class="note-paragraph note-math">{inline_math(tex, display=True)}</span>')
@@ -809,6 +839,10 @@ class _FloatedNote:
                         )
                 case ThematicBreak():
                     parts.append('<span class="note-rule"></span>')
+                case Revised(children=children):
+                    partner = self.body.moved_partners.get(block.id, "")
+                    content = self.blocks(children)
+                    parts.append(floated_revised_html(block, content, self.body.labels.changes, partner))
                 case _:
                     assert_never(block)
         return "".join(parts)
@@ -828,16 +862,82 @@ class _FloatedNote:
     def note_table(self, table: Table) -> str:
         """A table in a floated note, as rows of cells; a cell spanning others is drawn once, in its first place."""
         rows = []
-        for index, row in enumerate((table.header, *table.rows)):
+        for index, (row, change) in enumerate(zip((table.header, *table.rows), _row_changes(table), strict=True)):
             cells = "".join(
-                f'<span class="note-cell">{self.note_cell(cell)}</span>' for cell in row if not cell.covered
+                f'<span class="{_classes("note-cell", _column_change(table, column, cell))}">'
+                f"{self.note_cell(cell)}</span>"
+                for column, cell in enumerate(row)
+                if not cell.covered
             )
             head = " note-head" if index < table.header_rows else ""
-            rows.append(f'<span class="note-row{head}">{cells}</span>')
+            marked = f" {row_class(change)}" if change else ""
+            rows.append(f'<span class="note-row{head}{marked}">{cells}</span>')
         return f'<span class="note-table">{"".join(rows)}</span>'
 
     def note_cell(self, cell: TableCell) -> str:
         return self.blocks(cell.blocks) if cell.blocks else self.body.inlines(cell.children)
+
+
+def _task_box(checked: bool, for_print: bool) -> str:
+    if for_print:
+        glyph = "\u2612" if checked else "\u2610"
+        label = "done" if checked else "not done"
+        return f'<span class="task-box" role="img" aria-label="{label}">{glyph}</span> '
+    checked_attr = " checked" if checked else ""
+    return f'<input class="task-box" type="checkbox" disabled{checked_attr}> '
+
+
+def _diagram_html(diagram: Diagram, width_pt: float, for_print: bool, style: DiagramStyle) -> str:
+    """A diagram drawn from its text, or kept as text on an exact character grid."""
+    if diagram.drawing is not None:
+        return _drawing_html(diagram, diagram.drawing, width_pt, for_print, style)
+    body = "\n".join(diagram_line_html(line) for line in diagram.lines)
+    if diagram.lines and not diagram.lines[0]:
+        body = "\n" + body  # HTML drops one newline right after <pre>
+    if for_print:
+        size = diagram_font_size_pt(diagram.columns, width_pt)
+        return f'<div class="diagram-frame"><pre class="diagram" style="font-size: {size:.3f}pt">{body}</pre></div>'
+    return (
+        f'<div class="diagram-frame" style="--columns: {max(diagram.columns, 1)}">'
+        f'<pre class="diagram">{body}</pre></div>'
+    )
+
+
+def _drawing_html(
+    diagram: Diagram, drawing: DiagramDrawing, width_pt: float, for_print: bool, style: DiagramStyle
+) -> str:
+    """A recognised diagram as inline SVG, as wide as its text would be on the grid, never wider than the page."""
+    size_pt = diagram_font_size_pt(diagram.columns, width_pt) if for_print else SCREEN_DIAGRAM_FONT_PT
+    width = f"{drawing.columns * CELL_ADVANCE_EM * size_pt:.2f}pt"
+    svg = render_svg(drawing, style, "\n".join(diagram.lines), width=width)
+    if for_print:
+        return f'<figure class="diagram-drawing">{svg}</figure>'
+    # On screen the column count keeps its text readable (screen.css); a wider drawing scrolls in its frame.
+    return f'<figure class="diagram-drawing" style="--columns: {max(drawing.columns, 1)}">{svg}</figure>'
+
+
+def diagram_line_html(line: str) -> str:
+    """One diagram line as text, with each run of wide characters boxed to exactly two cells apiece."""
+    if not any(cell_width(char) == 2 for char in line):
+        return _escape(line)
+    parts: list[str] = []
+    run: list[str] = []
+    run_cells = 0
+    wide = False
+    for char in line:
+        width = cell_width(char)
+        if width == 0 and run:  # combining mark stays with its base
+            run.append(char)
+            continue
+        if (width == 2) != wide and run:
+            parts.append(_diagram_run("".join(run), run_cells, wide))
+            run, run_cells = [], 0
+        wide = width == 2
+        run.append(char)
+        run_cells += width
+    if run:
+        parts.append(_diagram_run("".join(run), run_cells, wide))
+    return "".join(parts)
 
 
 def _diagram_run(text: str, cells: int, wide: bool) -> str:
@@ -861,6 +961,21 @@ def _code_run(run: StyledRun) -> str:
     if not run.css_class:
         return _escape(run.text)
     return f'<span class="{_escape(run.css_class)}">{_escape(run.text)}</span>'
+
+
+def _line_changes(code: CodeBlock, count: int) -> tuple[RowChange, ...]:
+    """Whether each of the `count` highlighted lines of a compared code block is in both versions or in one."""
+    return padded_changes(code.line_changes, count)
+
+
+def _code_line_classes(long: bool, change: RowChange) -> str:
+    """A code line's classes: `line`, `long` when it may wrap in print, and its change in a comparison."""
+    return _classes("line", "long" if long else "", code_line_class(change))
+
+
+def _classes(*names: str) -> str:
+    """A class attribute's value: the names that are not ""."""
+    return " ".join(name for name in names if name)
 
 
 def _code_cells(runs: list[StyledRun]) -> int:

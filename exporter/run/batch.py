@@ -13,7 +13,7 @@ import pathspec
 
 from exporter.model.diagnostics import Code, Diagnostic, ExportError
 from exporter.render.options import Format
-from exporter.run.export import display_name, relative_name
+from exporter.run.export import DIFF_SUFFIX, display_name, relative_name
 from exporter.safety.inputs import special_location
 
 GLOB_CHARACTERS = frozenset("*?[")
@@ -231,10 +231,16 @@ def _unique(sources: list[Source]) -> list[Source]:
 
 
 def plan_jobs(
-    sources: Sequence[Source], formats: Sequence[Format], output_dir: Path | None, protected: Iterable[Path] = ()
+    sources: Sequence[Source],
+    formats: Sequence[Format],
+    output_dir: Path | None,
+    protected: Iterable[Path] = (),
+    *,
+    compared: bool = False,
 ) -> list[Job]:
     """One job per source, outputs mirrored under `output_dir`; refuses collisions, and outputs over an
-    input (a document, or a `protected` file such as the theme or the config), before any work starts."""
+    input (a document, or a `protected` file such as the theme or the config), before any work starts.
+    `compared`: each document is compared with its old version, and written as doc.diff.pdf and so on."""
     jobs: list[Job] = []
     claimed: dict[Path, Path] = {}
     inputs = {source.path.resolve() for source in sources} | {path.resolve() for path in protected}
@@ -242,7 +248,8 @@ def plan_jobs(
         root = source.path.parent if output_dir is None else output_dir
         base = root / (source.path.name if output_dir is None else Path(*source.relative.parts))
         base = base.with_suffix("")
-        targets: dict[Format, Path] = {fmt: base.with_name(f"{base.name}.{fmt}") for fmt in formats}
+        stem = base.name + (DIFF_SUFFIX if compared else "")
+        targets: dict[Format, Path] = {fmt: base.with_name(f"{stem}.{fmt}") for fmt in formats}
         for target in targets.values():
             resolved = target.resolve()
             if output_dir is not None and not resolved.is_relative_to(output_dir.resolve()):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, assert_never
+from typing import TYPE_CHECKING, Protocol, assert_never
 
 from exporter.diagram.external.drawing import DiagramPicture, DrawingSettings, diagram_fences, draw_diagrams
 from exporter.diagram.external.installed import installed_renderers, rasterize
@@ -35,12 +35,16 @@ from exporter.read.markdown import ParseOptions, parse
 from exporter.render.options import FORMATS, Format, RenderOptions
 from exporter.safety.resources import ResourceResolver
 
+if TYPE_CHECKING:
+    from exporter.run.versions import Comparison
+
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 TEMPORARY_MARK = ".designexport-"  # between the target's name and the writer's pid in a temporary file's name
 _TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.designexport-(?P<pid>[1-9][0-9]{0,9})\.[A-Za-z0-9_]+\.part")
 START_TIME_SLACK_SECONDS = 2.0  # process start times read from /proc are this precise, with room to spare
 STDIN_NAME = "stdin"  # a document read from standard input, as messages name it
+DIFF_SUFFIX = ".diff"  # a comparison of two versions of doc.md is written to doc.diff.pdf, .html, .docx
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,8 @@ class ExportSettings:
     # The one document came from standard input (saved to a temporary file): it is named "stdin", and its
     # relative references start in this folder (--asset-root or the working folder), not the file's.
     stdin_folder: Path | None = None
+    # --since REV, `designexport diff OLD NEW`: each document compared with its old version (exporter.run.versions).
+    comparison: Comparison | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +211,9 @@ def _looks_binary(head: bytes) -> bool:
     return control / len(head) > 0.05
 
 
-def output_path(source: Path, fmt: Format, output_dir: Path | None) -> Path:
-    return (output_dir or source.parent) / f"{source.stem}.{fmt}"
+def output_path(source: Path, fmt: Format, output_dir: Path | None, *, compared: bool = False) -> Path:
+    """doc.md -> doc.pdf; a comparison of versions -> doc.diff.pdf."""
+    return (output_dir or source.parent) / f"{source.stem}{DIFF_SUFFIX if compared else ''}.{fmt}"
 
 
 def export_document(
@@ -228,7 +235,10 @@ def export_document(
     name = STDIN_NAME if settings.stdin_folder else display_name(source)
     folder = settings.stdin_folder or source.parent
     reporter = Reporter(name, settings.suppressed)
-    wanted = targets or {fmt: output_path(source, fmt, settings.output_dir) for fmt in settings.formats}
+    compared_names = settings.comparison is not None
+    wanted = targets or {
+        fmt: output_path(source, fmt, settings.output_dir, compared=compared_names) for fmt in settings.formats
+    }
     resolver = ResourceResolver(
         folder,
         reporter,
@@ -242,10 +252,16 @@ def export_document(
         text = read_source(source, settings.parse.limits.input_bytes, reporter)
         result.input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()  # as sha256sum shows it
         document = parse(text, name, reporter, settings.parse)
+        if settings.comparison is not None:
+            document = _compared(document, source, settings.comparison, settings.parse, name)
         result.parse_seconds = time.perf_counter() - started
         # Before --strict, which reports on them.
         pictures = _diagram_pictures(document, settings, reporter, cache_dir, for_word="docx" in wanted)
-        if settings.strict is not None and (problems := _strict_problems(document, text, folder, settings, reporter)):
+        if (
+            settings.strict is not None
+            and settings.comparison is None
+            and (problems := _strict_problems(document, text, folder, settings, reporter))
+        ):
             return _stopped_by_check(result, problems, name)
         shown = build_presentation(document, settings.render.theme, pictures)  # decided once, read by every backend
         outcomes = _render_formats(list(wanted), document, shown, resolver, settings.render, elsewhere)
@@ -268,6 +284,19 @@ def export_document(
     result.diagnostics = list(reporter.diagnostics)
     result.dependencies = dict(resolver.dependencies)
     return result
+
+
+def _compared(new: Document, source: Path, comparison: Comparison, options: ParseOptions, name: str) -> Document:
+    """`new` compared with its old version: the old file, or the file in git at the revision."""
+    from exporter.run.versions import compared, git_file_text  # the comparison's modules load only for one
+
+    limit = options.limits.input_bytes
+    if comparison.old_file is not None:
+        old_text = read_source(comparison.old_file, limit, Reporter(display_name(comparison.old_file)))
+    else:
+        assert comparison.revision is not None
+        old_text = git_file_text(source, comparison.revision, limit, name)
+    return compared(new, old_text, comparison, options, name)
 
 
 def commit_outputs(result: ExportResult, source_name: str) -> None:

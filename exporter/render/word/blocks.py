@@ -9,6 +9,7 @@ from typing import assert_never
 from exporter.enrich.presentation import is_lead_in, keeps_together
 from exporter.model.tree import (
     Block,
+    BlockChange,
     BlockQuote,
     BulletList,
     Callout,
@@ -24,6 +25,7 @@ from exporter.model.tree import (
     MathBlock,
     OrderedList,
     Paragraph,
+    Revised,
     SoftBreak,
     Table,
     Text,
@@ -31,12 +33,22 @@ from exporter.model.tree import (
 )
 from exporter.render.highlight import highlight_lines
 from exporter.render.word import equations, ooxml, ooxml_body, pictures, sections, styles, tables
-from exporter.render.word.context import BodyStory, Context
+from exporter.render.word.context import BodyStory, Context, NoteStory, Story
 from exporter.render.word.inlines import inlines
 from exporter.render.word.runs import RunFormat, RunSink
 from exporter.render.word.state import MAX_LIST_LEVEL
 
 CODE_TAB_SIZE = 4
+# How a block a comparison changed is tracked: inserted or deleted; a moved block as a plain insertion where it is
+# and a deletion where it was (w:moveFrom/w:moveTo pair up ranges that LibreOffice does not read back the same);
+# a changed one not as a whole, its changes being inside it.
+TRACKED_BLOCKS: dict[BlockChange, ooxml_body.TrackKind | None] = {
+    "inserted": "inserted",
+    "moved-to": "inserted",
+    "deleted": "deleted",
+    "moved-from": "deleted",
+    "changed": None,
+}
 
 
 def block(source: Block, context: Context) -> None:
@@ -56,6 +68,9 @@ def continue_with(sink: RunSink, blocks: tuple[Block, ...], context: Context) ->
     rest = blocks
     if rest and isinstance(rest[0], Paragraph):
         inlines(sink, rest[0].children, RunFormat(), context)
+        rest = rest[1:]
+    elif rest and isinstance(rest[0], Revised) and rest[0].children and isinstance(rest[0].children[0], Paragraph):
+        revised(rest[0], context, lead=sink)  # an item (or note) only one version has: its paragraph goes too
         rest = rest[1:]
     for child in rest:
         block(child, context)
@@ -112,8 +127,52 @@ def _dispatch(source: Block, context: Context) -> None:
             inlines(context.sink(summary, styles.DETAILS_SUMMARY), source.summary, RunFormat(), context)
             for child in source.children:
                 block(child, context)
+        case Revised():
+            revised(source, context)
         case _:
             assert_never(source)
+
+
+def revised(source: Revised, context: Context, lead: RunSink | None = None) -> None:
+    """Blocks a comparison changed, written as they are; inserted or deleted ones then tracked whole, paragraph
+    marks and table rows included, so that accepting or rejecting every change removes them whole. Each gets a
+    bookmark named after its id, which the summary of changes links to. A `lead` paragraph (a list item's, a
+    note's) takes the first block's text, and is tracked with the rest."""
+    container = _container(context.story)
+    before = set(container)
+    if isinstance(context.story, tables.CellStory) and not context.story.started:
+        before.discard(context.story.first)  # the cell's first paragraph, which the first block takes over
+    children = source.children
+    kind = TRACKED_BLOCKS[source.kind]
+    with context.state.revisions.within(kind):
+        if lead is not None and children and isinstance(children[0], Paragraph):
+            inlines(lead, children[0].children, RunFormat(), context)
+            children = children[1:]
+        for child in children:
+            block(child, context)
+    written = [element for element in container if element not in before]
+    if lead is not None:
+        written.insert(0, lead.parent)
+    if kind is not None:
+        context.state.revisions.track_blocks(written, kind)
+    markers = context.state.bookmarks.place(source.id)
+    if markers is not None:
+        ooxml_body.bracket(
+            (paragraph for element in written for paragraph in ooxml_body.paragraphs_within(element)), *markers
+        )
+
+
+def _container(story: Story) -> ooxml.Element:
+    """The element the story's blocks go into."""
+    match story:
+        case BodyStory():
+            return story.blocks
+        case NoteStory():
+            return story.note
+        case tables.CellStory():
+            return story.cell
+        case _:
+            raise TypeError(f"no container known for {type(story).__name__}")
 
 
 def _definitions(source: DefinitionList, context: Context) -> None:
@@ -158,6 +217,7 @@ def _code(source: CodeBlock, context: Context) -> None:
     text = "\n".join(line.expandtabs(CODE_TAB_SIZE) for line in source.text.split("\n"))
     lines = highlight_lines(text, source.language)
     keep = _keep_with_next_lines(len(lines))
+    changes = source.line_changes  # in a comparison: each line in both versions, or tracked as inserted or deleted
     for index, styled_runs in enumerate(lines):
         paragraph = context.add_block_paragraph(styles.SOURCE_CODE, natural_indent=styles.CODE_PADDING_TWIPS)
         if index in keep:
@@ -167,6 +227,8 @@ def _code(source: CodeBlock, context: Context) -> None:
                 bold=styled.bold, italic=styled.italic, color=styled.color.upper() if styled.color else ""
             )
             ooxml_body.add_run(paragraph, look, context.clean(styled.text), preserve=True)
+        if index < len(changes) and (change := changes[index]):
+            context.state.revisions.track_paragraph(paragraph, change)
 
 
 def _list(items: tuple[ListItem, ...], start: int | None, tight: bool, context: Context) -> None:

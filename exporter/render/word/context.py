@@ -20,7 +20,7 @@ from exporter.enrich.presentation import Presentation
 from exporter.model.diagnostics import Code, Reporter
 from exporter.model.tree import Document
 from exporter.render.options import RenderOptions
-from exporter.render.word import ooxml, ooxml_body, styles
+from exporter.render.word import anchors, ooxml, ooxml_body, styles
 from exporter.render.word.runs import RunSink
 from exporter.render.word.state import State
 from exporter.safety.resources import ResourceResolver
@@ -144,7 +144,7 @@ class Context:
     state: State  # the run's one mutable object: what has been allocated so far
     story: Story
     page: Page
-    line: int = 0  # the source line warnings name
+    line: int = 0  # the source line warnings name, and the paragraphs written here are anchored to
     indent: int = 0  # twips from the left margin to where the block's text starts
     list_depth: int = 0
     paragraph_style: str = styles.BODY_TEXT  # what the block's plain paragraphs are
@@ -189,6 +189,7 @@ class Context:
         """A paragraph at the end of the story; the first one after a table or the contents gets room above it."""
         story = self.story
         paragraph = story.new_paragraph(self.book.id_of(style))
+        self.anchor(paragraph, style)
         if text:
             ooxml_body.add_run(paragraph, text=text)
         story.last_paragraph = paragraph
@@ -197,6 +198,12 @@ class Context:
             if not styles.has_room_above(style):
                 ooxml_body.set_space_before(paragraph, GAP_TWIPS)
         return paragraph
+
+    def anchor(self, paragraph: ooxml.Element, style: str) -> None:
+        """A hidden bookmark around the new, still empty paragraph, back to the context's source line (see
+        anchors.py); none for what no source line holds (the contents, labels), written at line 0."""
+        if self.line > 0:
+            anchors.mark(paragraph, self.line, style, self.in_note)
 
     def add_block_paragraph(self, style: str, natural_indent: int | None = None) -> ooxml.Element:
         """A paragraph in `style`, indented directly only when the context moves it off the style's own indent."""

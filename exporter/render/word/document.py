@@ -9,7 +9,18 @@ from exporter.enrich.presentation import Presentation, build_presentation
 from exporter.model.diagnostics import ExportError
 from exporter.model.tree import Document
 from exporter.render.options import RenderOptions
-from exporter.render.word import blocks, footnotes, package, pictures, properties, reference, sections, styles
+from exporter.render.word import (
+    anchors,
+    blocks,
+    change_summary,
+    footnotes,
+    package,
+    pictures,
+    properties,
+    reference,
+    sections,
+    styles,
+)
 from exporter.render.word.context import BodyStory, Context, Page
 from exporter.render.word.state import State
 from exporter.safety.resources import ResourceResolver
@@ -38,6 +49,8 @@ def _write(tree: Document, resolver: ResourceResolver, options: RenderOptions, s
             title_context.add_paragraph(styles.SUBTITLE, title_context.inline_text(shown.subtitle))
     if shown.metadata:
         sections.document_control(context)
+    if shown.changes is not None:  # a comparison: what changed, above the body, not itself tracked
+        change_summary.change_summary(shown.changes, context)
     if tree.toc:
         sections.table_of_contents(context)
     for block in shown.body:
@@ -45,6 +58,7 @@ def _write(tree: Document, resolver: ResourceResolver, options: RenderOptions, s
     if tree.footnotes:
         footnotes.footnotes(context)
     body.finish()
+    anchors.finish(docx, tree, resolver)
     sections.header_and_footer(context)
     pictures.number_drawings(docx)
     return docx

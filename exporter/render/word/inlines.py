@@ -9,16 +9,19 @@ from typing import assert_never
 from exporter.enrich.outline import footnote_ref_id
 from exporter.model.tree import (
     Anchor,
+    Changed,
     Emphasis,
     FootnoteRef,
     HardBreak,
     Image,
     Inline,
     InlineCode,
+    InlineFormat,
     InlineStyle,
     Keyboard,
     Link,
     Math,
+    Reformatted,
     SoftBreak,
     Strikethrough,
     Strong,
@@ -30,6 +33,7 @@ from exporter.model.tree import (
 from exporter.render.word import equations, ooxml, ooxml_body, pictures, styles
 from exporter.render.word.context import Context
 from exporter.render.word.runs import RunFormat, RunSink, changed
+from exporter.render.word.state import Version
 
 
 def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, context: Context) -> None:
@@ -70,8 +74,41 @@ def inlines(sink: RunSink, nodes: tuple[Inline, ...], run_format: RunFormat, con
                 sink.add_run(" ", run_format)
             case HardBreak():
                 ooxml_body.add_break(sink.add_run("", run_format))
+            case Changed(kind=kind, children=children):
+                start = ooxml_body.child_count(sink.parent)
+                with context.state.revisions.within(kind):
+                    inlines(sink, children, run_format, context)
+                context.state.revisions.track_inlines(sink.parent, start, kind)
+            case Reformatted(formerly=formerly, children=children):
+                start = ooxml_body.child_count(sink.parent)
+                inlines(sink, children, run_format, context)
+                former = sink.properties(_formatted(run_format, formerly))
+                context.state.revisions.track_format(sink.parent, start, former)
             case _:
                 assert_never(node)
+
+
+def _formatted(run_format: RunFormat, formats: tuple[InlineFormat, ...]) -> RunFormat:
+    """The format of words inside `formats` (outermost first), as the nodes they stand for give it."""
+    for inline_format in formats:
+        match inline_format:
+            case "emphasis":
+                run_format = changed(run_format, italic=True)
+            case "strong":
+                run_format = changed(run_format, bold=True)
+            case "strikethrough":
+                run_format = changed(run_format, strike=True)
+            case "code":
+                run_format = changed(run_format, character_style=styles.INLINE_CODE)
+            case "superscript":
+                run_format = changed(run_format, superscript=True, subscript=False)
+            case "subscript":
+                run_format = changed(run_format, subscript=True, superscript=False)
+            case "keyboard":
+                run_format = changed(run_format, character_style=styles.KEYBOARD)
+            case _:
+                assert_never(inline_format)
+    return run_format
 
 
 def _styled(run_format: RunFormat, style: InlineStyle) -> RunFormat:
@@ -110,21 +147,35 @@ def _hyperlink_element(link: Link, context: Context) -> ooxml.Element | None:
 
 
 def _footnote_reference(sink: RunSink, reference: FootnoteRef, context: Context) -> None:
-    """The first reference is Word's own footnote reference; later ones point back to it with NOTEREF."""
+    """A note's first reference is Word's own footnote reference; later ones point back to it with NOTEREF. In a
+    comparison, first in each version: where the versions part, the reference is written both ways, each tracked
+    as only its version has it."""
     run_format = RunFormat(character_style=styles.FOOTNOTE_REFERENCE)
     state = context.state
-    identifier = footnote_ref_id(reference.number)
-    bookmark = state.bookmarks.name_of(identifier)
-    if context.in_note or bookmark is None:  # Word has no notes within notes
-        sink.add_run(str(reference.number), run_format)
+    if context.in_note or state.bookmarks.name_of(footnote_ref_id(reference.number)) is None:
+        sink.add_run(str(reference.number), run_format)  # Word has no notes within notes
         return
-    if reference.number in state.cited_notes:
+    shown = state.revisions.shown
+    citation = state.citations.cite(reference.number, shown)
+    for bookmark, versions in citation.earlier:
+        start = ooxml_body.child_count(sink.parent)
         sink.add_field(f"NOTEREF {bookmark} \\f \\h", str(reference.number), run_format)
+        _track_for(versions, shown, sink, start, context)
+    if citation.real is None:
         return
-    state.cited_notes.add(reference.number)
-    markers = state.bookmarks.place(identifier)
+    start = ooxml_body.child_count(sink.parent)
+    markers = state.bookmarks.place(citation.real_identifier)
     if markers is not None:
         sink.append(markers[0])
-    sink.add_run_holding(ooxml_body.footnote_reference(reference.number), run_format)
+    sink.add_run_holding(ooxml_body.footnote_reference(citation.real), run_format)
     if markers is not None:
         sink.append(markers[1])
+    _track_for(citation.real_versions, shown, sink, start, context)
+
+
+def _track_for(
+    versions: frozenset[Version], shown: frozenset[Version], sink: RunSink, start: int, context: Context
+) -> None:
+    """What was written from child `start` on tracked as only `versions` have it, when fewer than `shown` do."""
+    if versions != shown:
+        context.state.revisions.track_inlines(sink.parent, start, "inserted" if "new" in versions else "deleted")

@@ -13,9 +13,9 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias, cast
+from typing import Literal, TypeAlias, cast
 
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsmap
@@ -42,6 +42,10 @@ KEEP_NEXT, SPACING, IND, JC, NUMPR = (clark(f"w:{name}") for name in ("keepNext"
 TBL, TBL_PR, TBL_GRID, GRID_COL = (clark(f"w:{name}") for name in ("tbl", "tblPr", "tblGrid", "gridCol"))
 TR, TR_PR, TC, TC_PR, TC_W = (clark(f"w:{name}") for name in ("tr", "trPr", "tc", "tcPr", "tcW"))
 FOOTNOTE, SECT_PR = clark("w:footnote"), clark("w:sectPr")
+INS, DEL, RPR_CHANGE = clark("w:ins"), clark("w:del"), clark("w:rPrChange")
+INSTR_TEXT, DEL_TEXT, DEL_INSTR_TEXT = clark("w:instrText"), clark("w:delText"), clark("w:delInstrText")
+FOOTNOTE_REF, AUTHOR, DATE = clark("w:footnoteRef"), clark("w:author"), clark("w:date")
+M_OMATH, M_OMATH_PARA = clark("m:oMath"), clark("m:oMathPara")
 ID, NAME, W_WIDTH, W_TYPE = clark("w:id"), clark("w:name"), clark("w:w"), clark("w:type")
 R_ID, R_EMBED = clark("r:id"), clark("r:embed")
 W_NAMESPACES = {"w": nsmap["w"]}
@@ -55,6 +59,8 @@ SVG_NAMESPACE = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
 M_NAMESPACES = {"m": nsmap["m"]}
 
 RunProperties: TypeAlias = tuple[tuple[str, dict[str, str]], ...]  # (name, attributes) of rPr's children, in order
+TrackKind: TypeAlias = Literal["inserted", "deleted"]  # a tracked change: w:ins or w:del
+IdSource: TypeAlias = Callable[[], int]  # the next annotation id, unique in the document
 
 
 # ---------------------------------------------------------------- where blocks go
@@ -537,3 +543,115 @@ def math_element(tag: str, **attributes: str) -> Element:
 
 def math_child(parent: Element, tag: str, **attributes: str) -> Element:
     return _sub(parent, clark(tag), {clark(f"m:{name}"): value for name, value in attributes.items()})
+
+
+# ---------------------------------------------------------------- tracked changes (ECMA-376 part 1, 17.13.5)
+
+# What a w:ins or w:del wraps in a paragraph: runs and formulas. Hyperlinks get theirs around the runs inside them.
+_TRACKED_CONTENT = frozenset({R, M_OMATH, M_OMATH_PARA})
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Who made the tracked changes, and when (xsd:dateTime in UTC, such as 2026-12-04T09:00:00Z)."""
+
+    author: str
+    date: str
+
+    def attributes(self, revision_id: int) -> dict[str, str]:
+        return {ID: str(revision_id), AUTHOR: self.author, DATE: self.date}
+
+
+def child_count(parent: Element) -> int:
+    """How many children the paragraph (or hyperlink) has: where content written next starts."""
+    return len(parent)
+
+
+def track_content(parent: Element, start: int, kind: TrackKind, stamp: Stamp, ids: IdSource) -> None:
+    """Wraps the runs and formulas among the children of `parent` (a paragraph or hyperlink) from `start` on in
+    a w:ins or w:del, one per unbroken stretch; inside a hyperlink, around its runs. Bookmarks stay outside; what
+    is already tracked, and a footnote's own number mark, are left as they are. Deleted text becomes w:delText
+    and deleted field codes w:delInstrText, as Word writes them."""
+    tag = INS if kind == "inserted" else DEL
+    wrapper: Element | None = None
+    for child in list(parent)[start:]:
+        if child.tag in _TRACKED_CONTENT and child.find(FOOTNOTE_REF) is None:
+            if wrapper is None:
+                wrapper = _sub(parent, tag, stamp.attributes(ids()))
+                child.addprevious(wrapper)
+            wrapper.append(child)
+            if kind == "deleted":
+                _as_deleted_text(child)
+            continue
+        wrapper = None
+        if child.tag == HYPERLINK:
+            track_content(child, 0, kind, stamp, ids)
+
+
+def _as_deleted_text(content: Element) -> None:
+    for text in content.iter(T, INSTR_TEXT):
+        text.tag = DEL_TEXT if text.tag == T else DEL_INSTR_TEXT
+
+
+def track_paragraph_mark(paragraph: Element, kind: TrackKind, stamp: Stamp, revision_id: int) -> None:
+    """Marks the paragraph's mark inserted or deleted (`w:pPr/w:rPr/w:ins`), so that rejecting or accepting the
+    change removes the paragraph itself, not only its text. A mark already tracked is left as it is."""
+    mark_properties = _property(paragraph_properties(paragraph), RPR, PARAGRAPH_PROPERTY_ORDER)
+    if mark_properties.find(INS) is None and mark_properties.find(DEL) is None:
+        mark_properties.insert(0, _revision(mark_properties, kind, stamp, revision_id))  # ins and del come first
+
+
+def track_row(row: Element, kind: TrackKind, stamp: Stamp, revision_id: int) -> None:
+    """Marks a table row inserted or deleted (`w:trPr/w:ins`): Accept All or Reject All removes it whole."""
+    properties = _first_child(row, TR_PR)
+    if properties.find(INS) is None and properties.find(DEL) is None:
+        properties.append(_revision(properties, kind, stamp, revision_id))  # after the row's other properties
+
+
+def _revision(parent: Element, kind: TrackKind, stamp: Stamp, revision_id: int) -> Element:
+    return _sub(parent, INS if kind == "inserted" else DEL, stamp.attributes(revision_id))
+
+
+def track_format(run: Element, former: RunProperties, stamp: Stamp, revision_id: int) -> None:
+    """Records the formatting the run had before (`w:rPrChange` holding the old `w:rPr`): rejecting the change
+    gives it back."""
+    change = _sub(run_properties(run), RPR_CHANGE, stamp.attributes(revision_id))  # the last of the run's properties
+    old = _sub(change, RPR)
+    for tag, attributes in former:
+        _sub(old, tag, attributes)
+
+
+def runs_from(parent: Element, start: int) -> list[Element]:
+    """The runs among the children of `parent` from `start` on, those in hyperlinks and tracked changes included."""
+    return [run for child in list(parent)[start:] for run in child.iter(R)]
+
+
+def paragraphs_within(element: Element) -> Iterator[Element]:
+    """The element itself when it is a paragraph, else every paragraph inside it (a table's), in order."""
+    return cast(Iterator[Element], element.iter(P))
+
+
+def rows_within(table: Element) -> Iterator[Element]:
+    """The table's rows and those of tables inside its cells."""
+    return cast(Iterator[Element], table.iter(TR))
+
+
+def is_table(element: Element) -> bool:
+    return bool(element.tag == TBL)
+
+
+def row_of(cell: Element) -> Element:
+    row = cell.getparent()
+    assert row is not None
+    return row
+
+
+def bracket(paragraphs: Iterable[Element], start: Element, end: Element) -> None:
+    """Puts a bookmark's start at the beginning of the first paragraph (after its properties) and its end at the
+    end of the last; nothing when there is no paragraph."""
+    found = list(paragraphs)
+    if not found:
+        return
+    first = found[0]
+    first.insert(1 if len(first) and first[0].tag == PPR else 0, start)
+    found[-1].append(end)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import itertools
 import struct
 import zipfile
 import zlib
@@ -34,6 +35,7 @@ SVG_CONTENT_TYPE = "image/svg+xml"
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 CUSTOM_PROPERTIES_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 VARIANT_TYPES_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+CUSTOM_XML_NS = "http://schemas.openxmlformats.org/officeDocument/2006/customXml"
 EXTENDED_PROPERTIES_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 USER_PROPERTY_FORMAT = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the format id Office gives user properties
 FIRST_PROPERTY_ID = 2  # ids 0 and 1 are reserved
@@ -152,6 +154,29 @@ def set_custom_properties(document: DocxDocument, properties: Iterable[tuple[str
     )
     part = Part(PackURI("/docProps/custom.xml"), CONTENT_TYPE.OFC_CUSTOM_PROPERTIES, xml.encode("utf-8"), package)
     package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
+
+
+def add_custom_xml_part(document: DocxDocument, data: bytes, schema: str, item_id: str) -> None:
+    """A custom XML part holding `data`, as Word stores one: customXml/itemN.xml related from the main document
+    part, with customXml/itemPropsN.xml giving its GUID `item_id` ("{...}") and the `schema` it follows. N is the
+    first number no part of the package has."""
+    package = document.part.package
+    taken = {str(part.partname) for part in package.iter_parts()}
+    number = next(n for n in itertools.count(1) if f"/customXml/item{n}.xml" not in taken)
+    properties = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+        f'<ds:datastoreItem ds:itemID="{html.escape(item_id)}" xmlns:ds="{CUSTOM_XML_NS}">'
+        f'<ds:schemaRefs><ds:schemaRef ds:uri="{html.escape(schema)}"/></ds:schemaRefs></ds:datastoreItem>'
+    )
+    item = Part(PackURI(f"/customXml/item{number}.xml"), CONTENT_TYPE.XML, data, package)
+    item_properties = Part(
+        PackURI(f"/customXml/itemProps{number}.xml"),
+        CONTENT_TYPE.OFC_CUSTOM_XML_PROPERTIES,
+        properties.encode("utf-8"),
+        package,
+    )
+    item.relate_to(item_properties, RELATIONSHIP_TYPE.CUSTOM_XML_PROPS)
+    document.part.relate_to(item, RELATIONSHIP_TYPE.CUSTOM_XML)
 
 
 def _escape(text: str) -> str:

@@ -62,7 +62,7 @@ class RunSink:
     def add_run(self, text: str, run_format: RunFormat) -> ooxml.Element:
         if run_format == PLAIN:
             return ooxml_body.add_run(self.parent, text=text)
-        return ooxml_body.add_run(self.parent, self._properties(run_format), text)
+        return ooxml_body.add_run(self.parent, self.properties(run_format), text)
 
     def add_run_holding(self, content: ooxml.Element, run_format: RunFormat = PLAIN) -> ooxml.Element:
         """A run holding a field character, tab, note reference or mark instead of text."""
@@ -78,7 +78,8 @@ class RunSink:
         self.add_run(cached_result, run_format)
         self.add_run_holding(ooxml_body.field_char("end"))
 
-    def _properties(self, run_format: RunFormat) -> ooxml_body.RunProperties:
+    def properties(self, run_format: RunFormat) -> ooxml_body.RunProperties:
+        """The run properties a run of this format gets here."""
         character_style = run_format.character_style
         if character_style in (styles.INLINE_CODE, styles.KEYBOARD) and self.code_size_pt is not None:
             character_style = self.book.sized(character_style, self.code_size_pt)

@@ -9,11 +9,11 @@ from dataclasses import replace
 from docx.oxml.section import CT_SectPr
 
 from exporter.enrich.presentation import PAGE, PAGES
-from exporter.model.tree import Table, TocEntry
+from exporter.model.tree import MetadataChange, Table, TocEntry
 from exporter.render.word import ooxml, ooxml_body, styles, tables
 from exporter.render.word.context import TWIPS_PER_PT, BodyStory, Context, Page
 from exporter.render.word.inlines import inlines
-from exporter.render.word.runs import RunFormat
+from exporter.render.word.runs import RunFormat, RunSink
 
 METADATA_KEY_SHARE = 0.28
 PAGE_NUMBER_FIELDS = {PAGE: "PAGE", PAGES: "NUMPAGES"}  # the labels' page number pieces as Word fields
@@ -37,6 +37,7 @@ def document_control(context: Context) -> None:
         key_paragraph = ooxml_body.add_paragraph(key_cell, context.book.id_of(styles.METADATA_KEY))
         ooxml_body.add_run(key_paragraph, text=row_context.clean(item.key))
         value_paragraph = ooxml_body.add_paragraph(value_cell, context.book.id_of(styles.METADATA_VALUE))
+        row_context.anchor(value_paragraph, styles.METADATA_VALUE)
         sink = row_context.sink(value_paragraph, styles.METADATA_VALUE, cell_width_pt)
         inlines(sink, item.value, RunFormat(), row_context)
     context.story.pending_gap = True
@@ -86,9 +87,9 @@ def header_and_footer(context: Context) -> None:
         sink = context.sink(paragraph, styles.HEADER, context.page.text_width_pt)
         if title:
             sink.add_run(title, RunFormat())
-        if status:
+        if status or _metadata_change(context, "Status"):
             sink.add_run_holding(ooxml_body.right_margin_tab())
-            sink.add_run(status, RunFormat())
+            _add_metadata_value(sink, status, "Status", context)
         watermark = context.options.watermark_text(status)
         if watermark:
             sink.append(ooxml.watermark_run(watermark, context.options.theme.font("heading", "Noto Sans")))
@@ -96,14 +97,36 @@ def header_and_footer(context: Context) -> None:
     context.set_style(paragraph, styles.FOOTER)
     sink = context.sink(paragraph, styles.FOOTER, context.page.text_width_pt)
     requirement = _metadata_text(context, "Requirement")
-    if requirement:
-        sink.add_run(requirement, RunFormat())
+    _add_metadata_value(sink, requirement, "Requirement", context)
     sink.add_run_holding(ooxml_body.right_margin_tab())
     for piece in context.presentation.labels.page_number:
         if piece in PAGE_NUMBER_FIELDS:
             sink.add_field(PAGE_NUMBER_FIELDS[piece], "1", RunFormat())
         else:
             sink.add_run(piece, RunFormat())
+
+
+def _add_metadata_value(sink: RunSink, text: str, key: str, context: Context) -> None:
+    """The value of a header's or footer's metadata field; in a comparison that changed it, the old value tracked
+    as deleted and the new one as inserted, like the value in the metadata table."""
+    change = _metadata_change(context, key)
+    if change is None:
+        if text:
+            sink.add_run(text, RunFormat())
+        return
+    versions: tuple[tuple[str, ooxml_body.TrackKind], ...] = ((change.old, "deleted"), (change.new, "inserted"))
+    for value, kind in versions:
+        if value:
+            start = ooxml_body.child_count(sink.parent)
+            sink.add_run(context.clean(value), RunFormat())
+            context.state.revisions.track_inlines(sink.parent, start, kind)
+
+
+def _metadata_change(context: Context, key: str) -> MetadataChange | None:
+    changes = context.tree.changes
+    if changes is None:
+        return None
+    return next((item for item in changes.metadata if item.key.casefold() == key.casefold()), None)
 
 
 def _metadata_text(context: Context, key: str) -> str:

@@ -125,6 +125,11 @@ HEADER = "Header"
 FOOTER = "Footer"
 PLACEHOLDER = "Image Placeholder"
 SECTION_BREAK = "Section Break"  # the near-invisible paragraph that ends a landscape section
+# The summary of changes above a comparison (never itself tracked).
+CHANGE_SUMMARY_TITLE = "Change Summary Title"
+CHANGE_SUMMARY = "Change Summary"
+CHANGE_SUMMARY_END = "Change Summary End"  # its last line: room below the box
+CHANGE_SUMMARY_SIZE_PT = 9.5
 
 # Character styles.
 HYPERLINK = "Hyperlink"
@@ -207,6 +212,7 @@ def install_styles(document: DocxDocument, text_width_pt: float, theme: Theme) -
     _block_styles(book, palette)
     _table_text_styles(book, palette)
     _note_and_navigation_styles(book, text_width_pt, palette)
+    _change_summary_styles(book, palette)
     _character_styles(book, palette)
     _table_styles(book, palette)
     return tuple(book.defined)
@@ -466,6 +472,28 @@ def _note_and_navigation_styles(book: _Book, text_width_pt: float, palette: Pale
     section_break.paragraph_format.space_before = Pt(0)
     section_break.paragraph_format.space_after = Pt(0)
     ooxml.set_exact_line_height(_paragraph_props(section_break), 20)
+
+
+def _change_summary_styles(book: _Book, palette: Palette) -> None:
+    """The summary of changes above a comparison: a shaded box of small sans text under a bold title."""
+    summary = _paragraph_style(book, CHANGE_SUMMARY, base=BODY_TEXT)
+    _fonts(summary, palette.heading_font)
+    summary.font.size = Pt(CHANGE_SUMMARY_SIZE_PT)
+    summary.paragraph_format.space_after = Pt(2)
+    sides = ("w:top", "w:left", "w:bottom", "w:right")  # paragraphs with the same borders share one box
+    ooxml.set_paragraph_borders(_paragraph_props(summary), sides, 4, palette.border, 4)
+    ooxml.set_paragraph_shading(_paragraph_props(summary), palette.code_fill)
+    summary.quick_style = False
+    end = _paragraph_style(book, CHANGE_SUMMARY_END, base=CHANGE_SUMMARY)
+    end.paragraph_format.space_after = Pt(14)
+    end.quick_style = False
+    title = _paragraph_style(book, CHANGE_SUMMARY_TITLE, base=CHANGE_SUMMARY, next_style=CHANGE_SUMMARY)
+    title.font.size = Pt(SUBTITLE_SIZE_PT - 1)
+    title.font.bold = True
+    title.font.color.rgb = RGBColor.from_string(palette.heading)
+    title.paragraph_format.space_after = Pt(4)
+    title.paragraph_format.keep_with_next = True
+    title.quick_style = False
 
 
 def _character_styles(book: _Book, palette: Palette) -> None:

@@ -42,8 +42,10 @@ def table(source: Table, context: Context, write_block: BlockWriter) -> None:
     )
     word_table = story.new_table()
     grid = ooxml_body.lay_out_table(word_table, layout, 1 + len(source.rows))
+    row_lines = source.row_lines  # anchors back to each row's line; the table's when unknown
     for row_index, cells in enumerate((source.header, *source.rows)):
         style = header_style if row_index < source.header_rows else body_style
+        row_context = context.at(row_lines[row_index] if row_index < len(row_lines) else source.line)
         for column, cell in enumerate(cells):
             if cell.covered:
                 ooxml_body.add_empty_paragraph(grid[row_index][column])
@@ -51,7 +53,9 @@ def table(source: Table, context: Context, write_block: BlockWriter) -> None:
             spanned = sum(widths[column : column + cell.column_span])
             room = (spanned - 2 * styles.TABLE_CELL_MARGIN_TWIPS) / TWIPS_PER_PT
             look = _CellLook(style, _cell_alignment(source, column, cell), room)
-            _fill_cell(grid[row_index][column], cell, look, context, write_block)
+            with context.state.revisions.within(_cell_change(source, row_index, column)):
+                _fill_cell(grid[row_index][column], cell, look, row_context, write_block)
+    _track_changes(source, grid, context)
     ooxml_body.merge_cells(word_table, _spans(grid, source))
     story.pending_gap = True
 
@@ -95,6 +99,7 @@ def _fill_cell(
     if not source.blocks:
         alignment = "" if look.alignment == "default" else look.alignment
         paragraph = ooxml_body.add_paragraph(cell, style_id, alignment)
+        context.anchor(paragraph, look.style)
         inlines(context.sink(paragraph, look.style, look.width_pt), source.children, RunFormat(), context)
         return
     page = Page(look.width_pt, context.page.height_pt, 0.0, 0.0, 0.0, 0.0)
@@ -106,6 +111,28 @@ def _fill_cell(
         for written in ooxml_body.paragraphs_in(cell):
             if ooxml_body.alignment(written) is None:
                 ooxml_body.set_alignment(written, look.alignment)
+
+
+def _track_changes(source: Table, grid: list[list[ooxml.Element]], context: Context) -> None:
+    """A comparison's rows only one version has, as row revisions. OOXML has no column revision, and its cell
+    revisions (`w:cellIns`, `w:cellDel`) are not honoured alike by Word and LibreOffice, so a column only one
+    version has is tracked through its cells' contents: accepting or rejecting leaves that column empty, not gone."""
+    revisions = context.state.revisions
+    for index, change in enumerate(source.row_changes):
+        if change and index + 1 < len(grid):  # row_changes leaves out the header row
+            revisions.track_row(ooxml_body.row_of(grid[index + 1][0]), change)
+    for column, change in enumerate(source.column_changes):
+        if change:
+            for row in grid:
+                if column < len(row):
+                    revisions.track_cell_content(row[column], change)
+
+
+def _cell_change(source: Table, row_index: int, column: int) -> ooxml_body.TrackKind | None:
+    """Whether the cell (row 0 the header) is in a row or column only one version has, and which."""
+    row_change = source.row_changes[row_index - 1] if 0 < row_index <= len(source.row_changes) else ""
+    column_change = source.column_changes[column] if column < len(source.column_changes) else ""
+    return row_change or column_change or None
 
 
 def _cell_alignment(source: Table, column: int, cell: TableCell) -> Alignment:
