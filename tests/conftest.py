@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Genera
 def private_build_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Exports without -o keep their build cache in the user's cache folder; never the real one in tests."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+@pytest.fixture
+def signal_handlers() -> Generator[None]:
+    """Puts SIGINT and SIGTERM back as they were after a test that changes them in this process."""
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for number, handler in before.items():
+        if handler is not None:
+            signal.signal(number, handler)

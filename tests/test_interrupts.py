@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from exporter.run.export import ExportSettings, export_document, printable
+from exporter.run.signals import Interrupted, interrupts_deferred, interrupts_raised
+from exporter.run.workers import WorkerPool
+from tests.cli_run import interruptible_cli
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="sends POSIX signals and reads processes from /proc"
@@ -35,7 +44,7 @@ def write_doc(path: Path, title: str) -> Path:
 
 
 def cli(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "exporter", *map(str, args)]
+    return interruptible_cli(*map(str, args))
 
 
 def run_cli(*args: str | Path, cwd: Path | None = None, fault: str = "") -> subprocess.CompletedProcess[str]:
@@ -245,3 +254,114 @@ def test_a_file_name_cannot_forge_a_log_line(tmp_path: Path) -> None:
     sources = {entry["source"]: entry["status"] for entry in report["documents"]}
     assert sources == {str(forged.relative_to(tmp_path)): "exported", str(broken.relative_to(tmp_path)): "failed"}
     assert printable(printable("a\nb\x1b[2J\u202ec")) == "a\\nb\\x1b[2J\\u202ec"
+
+
+# --- the signal handlers, in this process ----------------------------------------------------------------------------
+
+
+class InterruptsWhenCollected:
+    """Sends this process SIGINT from its finalizer. The handler's exception is raised inside the finalizer,
+    where Python reports it ("Exception ignored") and goes on: Ctrl-C landing while the garbage collector
+    runs one, which is rare but happens."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@contextmanager
+def swallowed_exceptions() -> Iterator[list[type[BaseException]]]:
+    """The exceptions Python swallows (and would print as "Exception ignored") while the block runs."""
+    swallowed: list[type[BaseException]] = []
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: swallowed.append(unraisable.exc_type)
+    try:
+        yield swallowed
+    finally:
+        sys.unraisablehook = hook
+
+
+@pytest.mark.usefixtures("signal_handlers")
+def test_an_interrupt_a_finalizer_swallowed_still_stops_the_export() -> None:
+    went_on = False
+    with swallowed_exceptions() as swallowed, pytest.raises(Interrupted) as raised, interrupts_raised():
+        InterruptsWhenCollected()  # collected at once
+        went_on = True
+    assert swallowed == [Interrupted] and went_on, "the interrupt was not swallowed: the test shows nothing"
+    assert raised.value.signum == signal.SIGINT and raised.value.exit_status == 130
+
+
+@pytest.mark.usefixtures("signal_handlers")
+def test_an_ignored_interrupt_stays_ignored_while_sigterm_still_stops() -> None:
+    """A command started in the background with `&` ignores SIGINT: Ctrl-C at the terminal is not for it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with pytest.raises(Interrupted) as raised, interrupts_raised():
+        os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert raised.value.signum == signal.SIGTERM
+
+
+@pytest.mark.usefixtures("signal_handlers")
+def test_an_export_that_was_not_interrupted_puts_the_handlers_back() -> None:
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with interrupts_raised():
+        assert signal.getsignal(signal.SIGINT) not in before
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+@pytest.mark.usefixtures("signal_handlers")
+def test_an_interrupt_as_a_worker_starts_stops_that_worker_too() -> None:
+    """Ctrl-C right after a worker process started, before the pool listed it: a worker left running ignores
+    SIGTERM, and the CLI's exit (multiprocessing joins its children) would wait for it for ever."""
+    pool: WorkerPool[str, str] = WorkerPool(1, str.upper, lambda: None)
+    context = pool.context
+    started: list[BaseProcess] = []
+
+    def process_interrupted_as_it_starts(*arguments: Any, **options: Any) -> BaseProcess:
+        process: BaseProcess = context.Process(*arguments, **options)  # type: ignore[attr-defined]
+        start = process.start
+
+        def start_then_interrupt() -> None:
+            start()
+            started.append(process)
+            os.kill(os.getpid(), signal.SIGINT)  # held back while the pool starts it, delivered right after
+
+        process.start = start_then_interrupt  # type: ignore[method-assign]
+        return process
+
+    pool.context = SimpleNamespace(Pipe=context.Pipe, Process=process_interrupted_as_it_starts)  # type: ignore[assignment]
+    try:
+        with pytest.raises(Interrupted), interrupts_raised():
+            pool.run(["a"], None, lambda _item: None, lambda _item, outcome, _pid: outcome, lambda *_: None)
+        assert len(started) == 1
+        wait_for(lambda: not started[0].is_alive(), "the worker to be stopped")
+    finally:
+        for process in started:
+            process.kill()
+            process.join()
+
+
+@pytest.mark.usefixtures("signal_handlers")
+def test_a_step_that_defers_interrupts_runs_to_its_end_with_other_threads_running() -> None:
+    """With other threads running (the file watcher's, serve's), blocking the signal in the main thread only
+    hands it to one of those, and Python would run the handler in the middle of the step all the same."""
+    done = threading.Event()
+    bystander = threading.Thread(target=done.wait, daemon=True)
+    bystander.start()
+    noticed, notice = os.pipe()  # Python writes a signal's number here once its C handler ran, in any thread
+    os.set_blocking(notice, False)
+    before = signal.set_wakeup_fd(notice)
+    steps: list[str] = []
+    try:
+        with pytest.raises(Interrupted), interrupts_raised():
+            with interrupts_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                assert select.select([noticed], [], [], WAIT_SECONDS)[0], "the signal never arrived"
+                steps.append("the step went on after the signal")
+            steps.append("the run went on after the step")
+    finally:
+        signal.set_wakeup_fd(before)
+        done.set()
+        os.close(noticed)
+        os.close(notice)
+    assert steps == ["the step went on after the signal"]

@@ -25,6 +25,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from exporter.cli.watch import stop_requests
+from tests.cli_run import interruptible_cli
+from tests.test_interrupts import InterruptsWhenCollected, swallowed_exceptions
+
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="sends POSIX signals and reads sockets from /proc"
 )
@@ -40,7 +44,7 @@ class Running:
         environment = {**os.environ, "TMPDIR": str(folder / "tmp"), "XDG_CACHE_HOME": str(folder / "tmp" / "cache")}
         (folder / "tmp").mkdir(exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "exporter", *arguments],
+            interruptible_cli(*arguments),
             cwd=folder, env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
@@ -246,6 +250,18 @@ def test_the_loop_refuses_standard_streams(project: Path, arguments: tuple[str, 
     assert completed.returncode == 2
     assert said in completed.stderr and "Traceback" not in completed.stderr
     assert not (project / "doc.html").exists()
+
+
+@pytest.mark.usefixtures("signal_handlers")
+def test_a_stop_that_a_finalizer_swallowed_is_still_seen_and_the_handlers_come_back() -> None:
+    """Ctrl-C raised inside a finalizer is swallowed by Python; the watcher must still stop at its next wake-up."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with swallowed_exceptions() as swallowed, stop_requests() as requested:
+        assert not requested()
+        InterruptsWhenCollected()  # collected at once
+        assert swallowed == [KeyboardInterrupt], "the stop was not swallowed: the test shows nothing"
+        assert requested()
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
 
 
 # --- serve -----------------------------------------------------------------------------------------------------------

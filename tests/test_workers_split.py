@@ -21,6 +21,7 @@ import pytest
 from exporter.run import workers
 from exporter.run.batch import Job
 from exporter.run.export import ExportResult, ExportSettings, export_document
+from tests.cli_run import interruptible_cli
 from tests.test_interrupts import children_of, is_running, partial_files, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper is a fork (Linux only)")
@@ -140,7 +141,7 @@ def test_an_interrupt_ends_worker_and_helper_and_writes_nothing(doc: Path, tmp_p
         (folder / f"doc.{fmt}").write_bytes(data)
     environment = {**os.environ, FAULT: "hang:doc.md@pdf"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "exporter", "doc.md", "-j", "2"], cwd=folder, env=environment,
+        interruptible_cli("doc.md", "-j", "2"), cwd=folder, env=environment,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
 

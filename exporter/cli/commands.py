@@ -42,7 +42,8 @@ from exporter.run.cache import BuildCache, settings_digest
 from exporter.run.export import ExportResult, ExportSettings, StrictCheck, printable, write_atomic
 from exporter.run.prune import PruneResult, prune_outputs, prune_refusal
 from exporter.run.report import BatchSummary, DocumentEntry, Status, report_json
-from exporter.run.workers import Interrupted, interrupts_raised, remove_leftovers, run_checks, run_jobs
+from exporter.run.signals import Interrupted, interrupts_raised
+from exporter.run.workers import remove_leftovers, run_checks, run_jobs
 from exporter.safety.inputs import (
     REFERENCE_DOCX_MAX_BYTES,
     THEME_MAX_BYTES,

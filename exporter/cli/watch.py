@@ -17,10 +17,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import FrameType
@@ -38,7 +37,7 @@ from exporter.run.batch import GLOB_CHARACTERS, Job, excluded
 from exporter.run.cache import file_digest
 from exporter.run.export import printable
 from exporter.run.report import BatchSummary, DocumentEntry
-from exporter.run.workers import Interrupted
+from exporter.run.signals import Interrupted, interrupt_handlers_set, restore_handlers
 
 # Editors save in bursts (a temporary file, a rename, a chmod): changes are gathered until none came for
 # STEP_MS, and for at most DEBOUNCE_MS, then rebuilt once.
@@ -70,27 +69,42 @@ def keep_exporting(build: Build, inputs: Sequence[Path], rebuilt: Callable[[Expo
     """Exports, then again after each change, calling `rebuilt` after every export; returns on Ctrl-C (or
     SIGTERM). A usage error in the first export ends the command as usual; in a later one (a config file
     saved half-edited) it is reported and watching goes on, as it does after a document fails."""
-    previous = signal.signal(signal.SIGTERM, _stop)
+    with stop_requests() as requested:
+        try:
+            _ExportLoop(build, inputs, rebuilt or (lambda _run: None), requested).forever()
+        except (KeyboardInterrupt, Interrupted):
+            return
+
+
+@contextlib.contextmanager
+def stop_requests() -> Iterator[Callable[[], bool]]:
+    """While the block runs, SIGINT and SIGTERM raise KeyboardInterrupt and are remembered; the callable
+    it gives says whether one came. One raised where Python swallows it (in a finalizer, with "Exception
+    ignored") would otherwise be lost: the watcher asks at every wake-up. A signal ignored when the block
+    begins (a watcher started in the background with `&`) stays ignored."""
+    requested: list[int] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        requested.append(signum)
+        raise KeyboardInterrupt
+
+    previous = interrupt_handlers_set(stop)
     try:
-        _ExportLoop(build, inputs, rebuilt or (lambda _run: None)).forever()
-    except (KeyboardInterrupt, Interrupted):
-        return
+        yield lambda: bool(requested)
     finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _stop(_signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM stops watching as Ctrl-C does (the watcher returns on any exception a signal handler raises)."""
-    raise KeyboardInterrupt
+        restore_handlers(previous)
 
 
 class _ExportLoop:
     """The last export, and what to watch after it (which the watcher's filter reads as it changes)."""
 
-    def __init__(self, build: Build, inputs: Sequence[Path], rebuilt: Callable[[ExportRun], None]) -> None:
+    def __init__(
+        self, build: Build, inputs: Sequence[Path], rebuilt: Callable[[ExportRun], None], stopped: Callable[[], bool]
+    ) -> None:
         self.build = build
         self.inputs = inputs
         self.rebuilt = rebuilt
+        self.stopped = stopped
         documents = _walk(_trees(inputs), None)[1]
         self.run = build("exported")
         rebuilt(self.run)
@@ -117,6 +131,8 @@ class _ExportLoop:
         try:
             with contextlib.closing(changes_of):
                 for changes in changes_of:
+                    if self.stopped():
+                        raise KeyboardInterrupt
                     if not changes:  # idle; the first time, the watcher is live: catch what it could not see
                         if live:
                             continue

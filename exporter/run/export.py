@@ -13,12 +13,10 @@ import functools
 import hashlib
 import os
 import re
-import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, assert_never
@@ -33,13 +31,13 @@ from exporter.model.limits import Limits
 from exporter.model.tree import CodeBlock, Document
 from exporter.read.markdown import ParseOptions, parse
 from exporter.render.options import FORMATS, Format, RenderOptions
+from exporter.run.signals import interrupts_deferred
 from exporter.safety.resources import ResourceResolver
 
 if TYPE_CHECKING:
     from exporter.run.versions import Comparison
 
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 TEMPORARY_MARK = ".designexport-"  # between the target's name and the writer's pid in a temporary file's name
 _TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.designexport-(?P<pid>[1-9][0-9]{0,9})\.[A-Za-z0-9_]+\.part")
 START_TIME_SLACK_SECONDS = 2.0  # process start times read from /proc are this precise, with room to spare
@@ -509,20 +507,6 @@ def commit_staged(staged: Sequence[StagedOutput], source_name: str) -> None:
 def discard_staged(staged: Iterable[StagedOutput]) -> None:
     for item in staged:
         item.temporary.unlink(missing_ok=True)
-
-
-@contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Holds SIGINT and SIGTERM back until the block ends (they are delivered then), where the platform
-    allows it. Only the calling thread is affected; Python runs signal handlers in the main thread."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPT_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def remove_temporaries(targets: Iterable[Path], writer_pid: int) -> None:

@@ -12,7 +12,7 @@ while the worker renders the rest (`render_in_helper`). The helper is part of it
 a timeout, an interrupt, or a kill), ignores SIGINT and SIGTERM as it does, and writes nothing itself.
 
 Workers only write temporary files; the CLI puts a document's outputs in place, all together (see
-exporter.run.export). SIGINT and SIGTERM raise `Interrupted` in the CLI (`interrupts_raised`): the
+exporter.run.export). SIGINT and SIGTERM raise `Interrupted` in the CLI (exporter.run.signals): the
 workers are killed, their temporary files removed, and earlier outputs stay as they were. Workers
 ignore both signals (Ctrl-C reaches the whole process group; the CLI decides) and die with the CLI
 even when it is killed outright.
@@ -29,11 +29,10 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar
 
 from exporter.model.diagnostics import Code, ExportError
@@ -41,7 +40,6 @@ from exporter.render.options import Format
 from exporter.run.batch import Job
 from exporter.run.cache import remove_stale_entry_temporaries
 from exporter.run.export import (
-    INTERRUPT_SIGNALS,
     ExportResult,
     ExportSettings,
     RenderCrashed,
@@ -49,12 +47,12 @@ from exporter.run.export import (
     commit_outputs,
     display_name,
     export_document,
-    interrupts_deferred,
     printable,
     read_source,
     remove_stale_temporaries,
     remove_temporaries,
 )
+from exporter.run.signals import INTERRUPT_SIGNALS, Interrupted, interrupts_deferred
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -78,58 +76,6 @@ SettledT = TypeVar("SettledT")
 
 JobStarted = Callable[[Job], None]
 JobFinished = Callable[[Job, ExportResult, float], None]
-
-
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM reached the CLI (a BaseException, like KeyboardInterrupt, so nothing swallows it)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-        self.unfinished: list[str] = []  # the documents not written, as log lines name them
-
-    @property
-    def exit_status(self) -> int:
-        """130 for SIGINT, 143 for SIGTERM, as a shell reports a process those signals ended."""
-        return 128 + self.signum
-
-    @property
-    def signal_name(self) -> str:
-        return signal.Signals(self.signum).name
-
-    def message(self) -> str:
-        """The export's last line: which documents were not written."""
-        signal_name = self.signal_name
-        if not self.unfinished:
-            return f"interrupted by {signal_name}; every document had been written"
-        shown = ", ".join(self.unfinished[:5])
-        more = f" and {len(self.unfinished) - 5} more" if len(self.unfinished) > 5 else ""
-        return f"interrupted by {signal_name}; not written (earlier outputs kept): {shown}{more}"
-
-
-@contextmanager
-def interrupts_raised() -> Iterator[None]:
-    """Within the block SIGINT and SIGTERM raise `Interrupted` in the main thread. The first one wins:
-    later ones are ignored from then on, so the cleanup it starts runs to the end."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    interrupted = False
-
-    def raise_interrupted(signum: int, _frame: FrameType | None) -> None:
-        nonlocal interrupted
-        interrupted = True
-        for number in INTERRUPT_SIGNALS:
-            signal.signal(number, signal.SIG_IGN)
-        raise Interrupted(signum)
-
-    previous = {number: signal.signal(number, raise_interrupted) for number in INTERRUPT_SIGNALS}
-    try:
-        yield
-    finally:
-        if not interrupted:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +228,8 @@ class WorkerPool(Generic[ItemT, ResultT]):
         workers: list[_Worker[ItemT]] = []
         completed = False
         try:
-            workers.extend(self._spawn() for _ in range(self.size))
+            for _ in range(self.size):
+                self._spawn(workers)
             while pending or any(worker.item is not None for worker in workers):
                 for worker in workers:
                     if worker.item is None and pending:
@@ -306,7 +253,7 @@ class WorkerPool(Generic[ItemT, ResultT]):
                     if not worker.process.is_alive():
                         self._stop(worker, graceful=False)
                         if pending:
-                            workers[index] = self._spawn()
+                            self._spawn(workers, index)
                     finished(item, settled, elapsed)
             completed = True
         finally:
@@ -316,7 +263,10 @@ class WorkerPool(Generic[ItemT, ResultT]):
                     if worker.item is not None:
                         settle(worker.item, Unfinished("stopped"), worker.pid)
 
-    def _spawn(self) -> _Worker[ItemT]:
+    def _spawn(self, workers: list[_Worker[ItemT]], index: int | None = None) -> None:
+        """Starts a worker and lists it in `workers` (at `index`, in place of one that ended, else at the end)
+        before an interrupt can come between: a worker started but not listed would never be stopped, and
+        ignoring SIGTERM, it would hold the CLI's exit (multiprocessing joins its children) for ever."""
         parent_end, child_end = self.context.Pipe()
         process = self.context.Process(  # type: ignore[attr-defined]
             target=_worker_main,
@@ -326,8 +276,12 @@ class WorkerPool(Generic[ItemT, ResultT]):
         )
         with interrupts_deferred():  # the worker starts with them held back and lets them in once it ignores them
             process.start()
-        child_end.close()
-        return _Worker(process, parent_end)
+            child_end.close()
+            worker: _Worker[ItemT] = _Worker(process, parent_end)
+            if index is None:
+                workers.append(worker)
+            else:
+                workers[index] = worker
 
     def _collect(self, worker: _Worker[ItemT], timeout: float | None) -> ResultT | Unfinished | None:
         """The worker's result if it has one, Unfinished if it died or overran, else None (still working)."""
