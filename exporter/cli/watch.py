@@ -37,7 +37,7 @@ from exporter.run.batch import GLOB_CHARACTERS, Job, excluded
 from exporter.run.cache import file_digest
 from exporter.run.export import printable
 from exporter.run.report import BatchSummary, DocumentEntry
-from exporter.run.signals import Interrupted, interrupt_handlers_set, restore_handlers
+from exporter.run.signals import Interrupted, interrupt_handlers_set, restore_handlers, swallowed_unreported
 
 # Editors save in bursts (a temporary file, a rename, a chmod): changes are gathered until none came for
 # STEP_MS, and for at most DEBOUNCE_MS, then rebuilt once.
@@ -79,8 +79,8 @@ def keep_exporting(build: Build, inputs: Sequence[Path], rebuilt: Callable[[Expo
 @contextlib.contextmanager
 def stop_requests() -> Iterator[Callable[[], bool]]:
     """While the block runs, SIGINT and SIGTERM raise KeyboardInterrupt and are remembered; the callable
-    it gives says whether one came. One raised where Python swallows it (in a finalizer, with "Exception
-    ignored") would otherwise be lost: the watcher asks at every wake-up. A signal ignored when the block
+    it gives says whether one came. One raised where Python swallows it (in a finalizer, see
+    `swallowed_unreported`) would otherwise be lost: the watcher asks at every wake-up. A signal ignored when the block
     begins (a watcher started in the background with `&`) stays ignored."""
     requested: list[int] = []
 
@@ -90,7 +90,8 @@ def stop_requests() -> Iterator[Callable[[], bool]]:
 
     previous = interrupt_handlers_set(stop)
     try:
-        yield lambda: bool(requested)
+        with swallowed_unreported(KeyboardInterrupt):
+            yield lambda: bool(requested)
     finally:
         restore_handlers(previous)
 

@@ -10,6 +10,7 @@ acted on where the exception did not arrive.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,9 +53,9 @@ def interrupts_raised() -> Iterator[None]:
     later ones are ignored from then on, so the cleanup it starts runs to the end.
 
     A signal ignored when the block begins stays ignored. An `Interrupted` that never left the block,
-    because it was raised while a finalizer ran (Python prints "Exception ignored" and goes on), is raised
-    again as the block ends: the interrupt still stops the run, and the signals, ignored by then, are not
-    left ignored by a run that went on."""
+    because it was raised while a finalizer ran (see `swallowed_unreported`), is raised again as the block
+    ends: the interrupt still stops the run, and the signals, ignored by then, are not left ignored by a run
+    that went on."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -68,12 +69,33 @@ def interrupts_raised() -> Iterator[None]:
 
     previous = interrupt_handlers_set(raise_interrupted)
     try:
-        yield
+        with swallowed_unreported(Interrupted):
+            yield
     finally:
         if not caught:
             restore_handlers(previous)
     if caught:
         raise Interrupted(caught[0])
+
+
+@contextmanager
+def swallowed_unreported(kind: type[BaseException]) -> Iterator[None]:
+    """While the block runs, an exception of `kind` raised inside a finalizer is not reported. A signal handler
+    raises where Python happens to be, and that is often a finalizer: a full garbage collection after an
+    export runs many, and a Ctrl-C that came meanwhile is handled in the first. Python swallows the exception
+    there and prints "Exception ignored in ..." with a traceback; the handler has noted the signal, and the
+    caller acts on it, so the report would only be noise at the user's Ctrl-C."""
+    reported = sys.unraisablehook
+
+    def report(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.exc_type is None or not issubclass(unraisable.exc_type, kind):
+            reported(unraisable)
+
+    sys.unraisablehook = report
+    try:
+        yield
+    finally:
+        sys.unraisablehook = reported
 
 
 SignalHandlers = dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None]
