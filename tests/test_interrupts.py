@@ -379,3 +379,46 @@ def test_a_step_that_defers_interrupts_runs_to_its_end_with_other_threads_runnin
         os.close(noticed)
         os.close(notice)
     assert steps == ["the step went on after the signal"]
+
+
+@pytest.mark.usefixtures("signal_handlers")
+def test_a_step_that_defers_interrupts_runs_even_when_one_came_just_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python runs the handler of a signal that has just come as soon as a handler is changed, so the signal
+    raises as the step begins (the pool's last step stops its workers: skipped, one was left running and the
+    CLI's exit waited for it). The step must run all the same, the interrupt coming after it."""
+    change_handler = signal.signal
+    just_came = [signal.SIGINT]
+
+    def change_handler_as_python_does(number: int, handler: Any) -> Any:
+        if just_came:
+            signum = just_came.pop()
+            handler_now = signal.getsignal(signum)
+            assert callable(handler_now)
+            handler_now(signum, None)
+        return change_handler(number, handler)
+
+    steps: list[str] = []
+    with pytest.raises(Interrupted), interrupts_raised():
+        monkeypatch.setattr(signal, "signal", change_handler_as_python_does)
+        with interrupts_deferred():
+            steps.append("the step ran")
+        steps.append("the run went on after the step")
+    assert steps == ["the step ran"] and not just_came
+
+
+def test_a_worker_left_running_does_not_hold_the_cli_at_its_exit() -> None:
+    """An interrupt handled just as a pool's last step begins skips it, leaving a worker running (the step's
+    first instruction cannot be shielded). It ignores SIGTERM, all that multiprocessing's exit sends before it
+    waits for its children; the CLI must still end, and the worker with it."""
+    started_and_left = (
+        "from exporter.run.workers import WorkerPool\n"
+        "workers = []\n"
+        "WorkerPool(1, str, lambda: None)._spawn(workers)\n"
+        "print(workers[0].pid, flush=True)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", started_and_left], capture_output=True, text=True, timeout=WAIT_SECONDS, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    worker = int(completed.stdout)
+    wait_for(lambda: not is_running(worker), "the worker to end")

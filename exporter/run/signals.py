@@ -103,11 +103,20 @@ SignalHandlers = dict[signal.Signals, Callable[[int, FrameType | None], Any] | i
 
 def interrupt_handlers_set(handler: Callable[[int, FrameType | None], None]) -> SignalHandlers:
     """Points SIGINT and SIGTERM at `handler`, but for one ignored now (a command started in the background with
-    `&` ignores SIGINT: Ctrl-C is not meant for it); returns the handlers before, for `restore_handlers`."""
-    previous = {number: signal.getsignal(number) for number in INTERRUPT_SIGNALS}
-    for number, before in previous.items():
-        if before is not signal.SIG_IGN:
-            signal.signal(number, handler)
+    `&` ignores SIGINT: Ctrl-C is not meant for it); returns the handlers before, for `restore_handlers`.
+
+    Python runs the handler of a signal that just came as a handler is changed, so this can raise what that
+    handler raises; it then leaves the handlers as they were."""
+    previous: SignalHandlers = {}
+    try:
+        for number in INTERRUPT_SIGNALS:
+            before = signal.getsignal(number)
+            if before is not signal.SIG_IGN:
+                signal.signal(number, handler)
+            previous[number] = before
+    except BaseException:
+        restore_handlers(previous)
+        raise
     return previous
 
 
@@ -119,15 +128,22 @@ def restore_handlers(handlers: SignalHandlers) -> None:
 
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Holds SIGINT and SIGTERM back until the block ends, then delivers them to the handlers there were.
+    """Holds SIGINT and SIGTERM back until the block ends, then delivers them to the handlers there were. The
+    block always runs: a signal whose handler raised just as it began raises after it.
 
     Blocking them in this thread (`pthread_sigmask`) is not enough where other threads run (the file
     watcher's, serve's): the kernel hands the signal to one of those, and Python runs the handler in the main
     thread at once. So in the main thread the handlers are swapped for one that only notes the signal; the
     mask stays too, for what it does alone: a process forked in the block starts with the signals blocked."""
     held: list[int] = []
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous_handlers = interrupt_handlers_set(lambda signum, _frame: held.append(signum)) if main_thread else {}
+    raised_on_entry: BaseException | None = None
+    previous_handlers: SignalHandlers = {}
+    if threading.current_thread() is threading.main_thread():
+        try:
+            previous_handlers = interrupt_handlers_set(lambda signum, _frame: held.append(signum))
+        except BaseException as error:  # Interrupted, KeyboardInterrupt: a signal that came just before
+            raised_on_entry = error
+            previous_handlers = interrupt_handlers_set(lambda signum, _frame: held.append(signum))
     masked = hasattr(signal, "pthread_sigmask")
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPT_SIGNALS) if masked else set()
     try:
@@ -136,5 +152,7 @@ def interrupts_deferred() -> Iterator[None]:
         if masked:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)  # one held in the mask is noted now
         restore_handlers(previous_handlers)
+        if raised_on_entry is not None:
+            raise raised_on_entry
         if held:
             signal.raise_signal(held[0])

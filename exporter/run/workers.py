@@ -20,6 +20,7 @@ even when it is killed outright.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
 import os
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 # (a check: at once); "crash:NAME@pdf" and "hang:NAME@pdf" while it renders or writes NAME's PDF; see _inject_fault.
 FAULT_VARIABLE = "DESIGNEXPORT_TEST_FAULT"
 STOP_GRACE_SECONDS = 2.0
+WORKER_NAME = "designexport-worker"
 PARENT_POLL_SECONDS = 1.0  # how often a worker without PR_SET_PDEATHSIG looks for its parent
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
@@ -271,7 +273,7 @@ class WorkerPool(Generic[ItemT, ResultT]):
         process = self.context.Process(  # type: ignore[attr-defined]
             target=_worker_main,
             args=(child_end, self.work, self.warm_up, os.getpid()),
-            name="designexport-worker",
+            name=WORKER_NAME,
             daemon=True,
         )
         with interrupts_deferred():  # the worker starts with them held back and lets them in once it ignores them
@@ -311,12 +313,27 @@ class WorkerPool(Generic[ItemT, ResultT]):
         worker.connection.close()
 
 
+@functools.cache
 def _context() -> BaseContext:
     """Fork on Linux: the worker starts in milliseconds with what the CLI has imported. Elsewhere a
     fresh interpreter (fork is unsafe on macOS and missing on Windows)."""
-    import multiprocessing  # only paid for once a job runs: --help and --version stay instant
+    import multiprocessing.util  # only paid for once a job runs: --help and --version stay instant
 
+    # Registered after multiprocessing's own exit function, which joins every child: so it runs first.
+    atexit.register(kill_leftover_workers)
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def kill_leftover_workers() -> None:
+    """Kills the workers still running as the CLI exits. A pool stops its workers as it ends, but a signal
+    handled just as that last step begins raises before it can run (Python raises a handler's exception
+    wherever the main thread is, and no code can shield its first step). A worker ignores SIGTERM, all that
+    multiprocessing's exit sends before it waits for its children: the CLI would wait for ever."""
+    import multiprocessing
+
+    for process in multiprocessing.active_children():
+        if process.name == WORKER_NAME:
+            _kill(process)
 
 
 def _input_size(job: Job) -> int:
