@@ -65,7 +65,7 @@ def interrupts_raised() -> Iterator[None]:
         caught.append(signum)
         for number in INTERRUPT_SIGNALS:
             signal.signal(number, signal.SIG_IGN)
-        raise Interrupted(caught[0])
+        raise Interrupted(signum)
 
     previous = interrupt_handlers_set(raise_interrupted)
     try:
